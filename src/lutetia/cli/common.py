@@ -1,0 +1,122 @@
+"""Shared helpers of the CLI: settings, CSV reading with clear errors, tables and JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+DEFAULT_DB = "lutetia.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved global options: database URL and acting user."""
+
+    db_url: str
+    user: str
+
+    @classmethod
+    def resolve(cls, *, db: str | None, user: str | None, environ: Mapping[str, str]) -> Settings:
+        raw = db or environ.get("LUTETIA_DB") or DEFAULT_DB
+        who = user or environ.get("LUTETIA_USER") or environ.get("USER") or "unknown"
+        return cls(db_url=db_url_from(raw), user=who)
+
+
+def db_url_from(raw: str) -> str:
+    """A SQLAlchemy URL from a path or URL (``foo.db`` → ``sqlite:///foo.db``)."""
+    if "://" in raw:
+        return raw
+    return f"sqlite:///{Path(raw).expanduser()}"
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    if isinstance(obj, Settings):
+        return obj
+    return Settings.resolve(db=None, user=None, environ={})
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` to stderr and return an Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def read_csv(path: Path, required: Sequence[str]) -> list[dict[str, str]]:
+    """Read a CSV file into dicts; a missing file or column is a clear error (exit 2)."""
+    if not path.exists():
+        raise fail(f"{path}: no such file", 2)
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise fail(
+                f"{path}: missing column(s) {', '.join(missing)}; expected at least: "
+                f"{', '.join(required)}; found: {', '.join(header) or '(none)'}",
+                2,
+            )
+        return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def emit_json(obj: Any) -> None:
+    """Write ``obj`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=_jsonable, ensure_ascii=False) + "\n")
+
+
+def format_cell(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:.4e}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def print_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
+    """Render rows as a Rich table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(format_cell(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+def write_csv(path_or_stdout: Path | None, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Write rows as CSV to a file, or to stdout when ``path_or_stdout`` is None."""
+    fh = sys.stdout if path_or_stdout is None else path_or_stdout.open("w", newline="", encoding="utf-8")
+    try:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: format_cell(row.get(c), 10) for c in columns})
+    finally:
+        if path_or_stdout is not None:
+            fh.close()

@@ -1,0 +1,191 @@
+"""The one pint unit registry of Lutetia, canonical units and analyte conversions.
+
+Every quantity that crosses a boundary (import, CLI, store) is converted here to the
+canonical unit of its field; a wrong dimension raises :class:`~lutetia.errors.UnitError`
+(never a silent conversion).
+
+Lutetia's own definitions
+-------------------------
+* ``Gy_BED`` and ``Gy_EQD2`` are *distinct dimensions*: pint alone cannot tell an absorbed
+  dose from a biologically effective dose, so a BED can never be added to a Gy by mistake.
+* ``cts`` (detector counts) is its own dimension: a count rate is not an activity until it
+  is divided by a calibration factor in ``cps/MBq``.
+* ``mL_min_1_73m2`` is a body-surface-normalised filtration rate (eGFR); it does not
+  convert to plain ``mL/min`` (a CrCl) — the two are different clinical quantities.
+
+Mass ↔ molar conversions need the analyte's molar mass (table ``MOLAR_MASS_G_PER_MOL``,
+each entry with its source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+import pint
+
+from lutetia.errors import UnitError
+
+ureg: Final = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg.define("Gy_BED = [biologically_effective_dose]")
+ureg.define("Gy_EQD2 = [equieffective_dose_2gy]")
+ureg.define("cts = [detector_counts]")
+ureg.define("cps = cts / second")
+ureg.define("mL_min_1_73m2 = milliliter / minute / (1.73 * meter ** 2)")
+# The CTCAE writes cell counts as "10e9/L"; keep the spelling usable.
+ureg.define("giga_per_L = 1e9 / liter")
+ureg.define("kilo_per_uL = 1e3 / microliter")
+
+Quantity = ureg.Quantity
+
+#: Canonical unit per quantity kind.  Fields in records are named with this unit
+#: (``activity_gbq``, ``creatinine_umol_l``...).
+CANONICAL_UNITS: Final[dict[str, str]] = {
+    "activity": "GBq",
+    "absorbed_dose": "Gy",
+    "bed": "Gy_BED",
+    "eqd2": "Gy_EQD2",
+    "clearance": "mL/min",
+    "egfr": "mL_min_1_73m2",
+    "mass": "g",
+    "body_weight": "kg",
+    "height": "cm",
+    "volume": "mL",
+    "length": "mm",
+    "time": "h",
+    "cell_count": "giga_per_L",
+    "psa": "ng/mL",
+    "testosterone": "nmol/L",
+    "creatinine": "umol/L",
+    "bilirubin": "umol/L",
+    "haemoglobin": "g/L",
+    "enzyme": "U/L",
+    "albumin": "g/L",
+}
+
+#: Molar masses for mass ↔ substance conversions (g/mol) and their sources.
+MOLAR_MASS_G_PER_MOL: Final[dict[str, tuple[float, str]]] = {
+    # PubChem CID 588 (creatinine, C4H7N3O): 113.12 g/mol -> 1 mg/dL = 88.40 µmol/L.
+    "creatinine": (113.12, "PubChem CID 588, molecular weight 113.12 g/mol"),
+    # PubChem CID 5280352 (bilirubin, C33H36N4O6): 584.7 g/mol -> 1 mg/dL = 17.10 µmol/L.
+    "bilirubin": (584.66, "PubChem CID 5280352, molecular weight 584.7 g/mol"),
+    # PubChem CID 6013 (testosterone, C19H28O2): 288.4 g/mol -> 50 ng/dL = 1.73 nmol/L.
+    "testosterone": (288.42, "PubChem CID 6013, molecular weight 288.4 g/mol"),
+    # Haemoglobin in mmol/L is reported per haem-bearing monomer (Hb/4), 16 114.5 g/mol:
+    # 1 g/dL = 0.6206 mmol/L (IFCC/ICSH convention; van Kampen & Zijlstra, Clin Chim Acta
+    # 1961;6:538, tetramer 64 458 g/mol).
+    "haemoglobin": (16114.5, "Hb monomer, van Kampen & Zijlstra 1961 (tetramer 64 458 / 4)"),
+}
+
+_ANALYTE_ALIASES: Final[dict[str, str]] = {"hemoglobin": "haemoglobin", "hb": "haemoglobin"}
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """What a field accepts: its canonical unit and the analyte (for molar conversion)."""
+
+    canonical: str
+    analyte: str | None = None
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> Any:
+    """Parse a unit string as users write it (``µmol/L``, ``10^9/L``, ``mL/min/1.73m2``).
+
+    Raises
+    ------
+    UnitError
+        If the unit is unknown.
+    """
+    cleaned = _normalise_unit_text(text)
+    try:
+        return ureg.Unit(cleaned)
+    except (pint.errors.UndefinedUnitError, AttributeError, TypeError, ValueError,
+            AssertionError, pint.errors.DefinitionSyntaxError) as exc:
+        raise UnitError(f"unknown unit {text!r}") from exc
+
+
+def _normalise_unit_text(text: str) -> str:
+    t = text.strip()
+    if not t:
+        raise UnitError("empty unit")
+    replacements = {
+        "µ": "u", "μ": "u", "×": "*", "²": "**2", "³": "**3",
+        "10^9/L": "giga_per_L", "10e9/L": "giga_per_L", "10**9/L": "giga_per_L",
+        "x10^9/L": "giga_per_L", "G/L": "giga_per_L", "10^3/uL": "kilo_per_uL",
+        "10e3/uL": "kilo_per_uL", "K/uL": "kilo_per_uL", "/uL": "1/uL", "/mm3": "1/mm**3",
+        "mL/min/1.73m**2": "mL_min_1_73m2", "mL/min/1.73 m**2": "mL_min_1_73m2",
+        "ml/min/1.73m**2": "mL_min_1_73m2", "mL/min/1.73m2": "mL_min_1_73m2",
+        "ml/min/1.73m2": "mL_min_1_73m2", "IU/L": "U/L", "ml": "mL", "mL/mn": "mL/min",
+        "ml/mn": "mL/min",
+    }
+    for old in sorted(replacements, key=len, reverse=True):
+        if t == old or (old.startswith("/") is False and old in t and len(old) > 3):
+            t = t.replace(old, replacements[old])
+    if t.startswith("/"):
+        t = "1" + t
+    return t
+
+
+def quantity(value: float, unit: str) -> Any:
+    """A pint quantity from a value and a unit string (unknown unit → ``UnitError``)."""
+    return Quantity(value, parse_unit(unit))
+
+
+def to_unit(value: float, unit: str, target: str, *, analyte: str | None = None) -> float:
+    """Convert ``value`` from ``unit`` to ``target``.
+
+    Mass ↔ substance conversions (mg/dL ↔ µmol/L, g/dL ↔ mmol/L) use the analyte's molar
+    mass; without ``analyte`` they are a :class:`UnitError`.  A wrong dimension is always a
+    :class:`UnitError` naming both units.
+    """
+    src = parse_unit(unit)
+    dst = parse_unit(target)
+    q = Quantity(value, src)
+    if q.dimensionality == dst.dimensionality:
+        return float(q.to(dst).magnitude)
+    key = _ANALYTE_ALIASES.get((analyte or "").lower(), (analyte or "").lower())
+    if key in MOLAR_MASS_G_PER_MOL:
+        molar_mass = Quantity(MOLAR_MASS_G_PER_MOL[key][0], "g/mol")
+        mass_dim = ureg.Unit("g/L").dimensionality
+        subst_dim = ureg.Unit("mol/L").dimensionality
+        if q.dimensionality == mass_dim and dst.dimensionality == subst_dim:
+            return float((q / molar_mass).to(dst).magnitude)
+        if q.dimensionality == subst_dim and dst.dimensionality == mass_dim:
+            return float((q * molar_mass).to(dst).magnitude)
+    what = f" for {analyte}" if analyte else ""
+    raise UnitError(
+        f"cannot convert {value} {unit} to {target}{what}: "
+        f"{src.dimensionality} is not {dst.dimensionality}"
+    )
+
+
+def to_canonical(value: float, unit: str, kind: str, *, analyte: str | None = None) -> float:
+    """Convert to the canonical unit of quantity ``kind`` (a key of ``CANONICAL_UNITS``)."""
+    try:
+        target = CANONICAL_UNITS[kind]
+    except KeyError as exc:
+        raise UnitError(f"unknown quantity kind {kind!r}; known: {sorted(CANONICAL_UNITS)}") from exc
+    return to_unit(value, unit, target, analyte=analyte)
+
+
+def is_compatible(unit: str, target: str, *, analyte: str | None = None) -> bool:
+    """True when ``unit`` converts to ``target`` (possibly through a molar mass)."""
+    try:
+        to_unit(1.0, unit, target, analyte=analyte)
+    except UnitError:
+        return False
+    return True
+
+
+# Convenience conversions users ask for by name ---------------------------------------
+
+def gbq_to_mci(gbq: float) -> float:
+    """GBq → mCi (1 Ci = 3.7e10 Bq exactly, by definition)."""
+    return to_unit(gbq, "GBq", "mCi")
+
+
+def mci_to_gbq(mci: float) -> float:
+    """mCi → GBq (1 Ci = 3.7e10 Bq exactly, by definition)."""
+    return to_unit(mci, "mCi", "GBq")
