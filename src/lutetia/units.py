@@ -27,7 +27,7 @@ import pint
 
 from lutetia.errors import UnitError
 
-ureg: Final = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("Gy_BED = [biologically_effective_dose]")
 ureg.define("Gy_EQD2 = [equieffective_dose_2gy]")
 ureg.define("cts = [detector_counts]")

@@ -1,0 +1,155 @@
+"""The whole patient record and the checks that span record kinds.
+
+``PatientRecord`` gathers everything known about one patient.  :func:`check_record`
+rejects impossible combinations (death before birth, an administration after death, a
+child record of another patient, duplicate natural keys), naming the record and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from pydantic import Field, model_validator
+
+from lutetia.errors import RecordError
+from lutetia.records.base import RecordModel, day_of
+from lutetia.records.clinical import Analyte, ClinicalEvent, EventKind, LabResult
+from lutetia.records.imaging import ImagingStudy, Lesion
+from lutetia.records.patient import EcogAssessment, Patient, PriorTherapy
+from lutetia.records.registry import KINDS
+from lutetia.records.safety import AdverseEvent, ProAnswer
+from lutetia.records.treatment import Administration, DosimetryMeasurement, Enrolment
+
+
+class PatientRecord(RecordModel):
+    """Everything known about one patient, each list in its natural order."""
+
+    patient: Patient
+    enrolments: tuple[Enrolment, ...] = ()
+    ecog: tuple[EcogAssessment, ...] = ()
+    prior_therapies: tuple[PriorTherapy, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    imaging: tuple[ImagingStudy, ...] = ()
+    lesions: tuple[Lesion, ...] = ()
+    administrations: tuple[Administration, ...] = ()
+    dosimetry: tuple[DosimetryMeasurement, ...] = ()
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    pro_answers: tuple[ProAnswer, ...] = ()
+    events: tuple[ClinicalEvent, ...] = Field(default=())
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PatientRecord:
+        problems = record_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def patient_id(self) -> str:
+        return self.patient.patient_id
+
+    def children(self) -> Iterator[tuple[str, RecordModel]]:
+        """Every child record with its kind name."""
+        for kind in KINDS:
+            if kind == "patients":
+                continue
+            for rec in getattr(self, kind):
+                yield kind, rec
+
+    @property
+    def death_date(self) -> date | None:
+        deaths = [e.event_date for e in self.events if e.kind is EventKind.death]
+        return deaths[0] if deaths else None
+
+    def psa_series(self) -> list[tuple[date, float]]:
+        """PSA values in ng/mL, sorted by date (the PCWG3 engines take this)."""
+        out = [(lab.sampled_on, lab.canonical()[0]) for lab in self.labs if lab.analyte is Analyte.psa]
+        return sorted(out)
+
+    def labs_of(self, analyte: Analyte) -> list[LabResult]:
+        return sorted((x for x in self.labs if x.analyte is analyte), key=lambda x: x.sampled_on)
+
+    def administrations_sorted(self) -> list[Administration]:
+        return sorted(self.administrations, key=lambda a: a.administered_at)
+
+
+def _dates_of(kind: str, rec: RecordModel) -> list[tuple[str, date]]:
+    names = {
+        "enrolments": ("consent_date", "enrolled_on", "randomised_on"),
+        "ecog": ("assessed_on",),
+        "prior_therapies": ("start_date", "end_date", "progression_date"),
+        "labs": ("sampled_on",),
+        "imaging": ("study_date",),
+        "administrations": ("administered_at",),
+        "adverse_events": ("onset_date", "resolution_date"),
+        "pro_answers": ("answered_on",),
+        "events": ("event_date",),
+    }.get(kind, ())
+    out = []
+    for name in names:
+        v = getattr(rec, name)
+        if v is not None:
+            out.append((name, day_of(v)))
+    return out
+
+
+# Records that may legitimately carry a date after death (e.g. an AE resolved by death,
+# an off-study date): only these fields are exempt.
+_AFTER_DEATH_ALLOWED = {("adverse_events", "resolution_date"), ("enrolments", "off_study_on")}
+
+
+def record_problems(rec: PatientRecord) -> list[str]:
+    """Every cross-record problem of ``rec`` as a message naming kind, key and field."""
+    problems: list[str] = []
+    pid = rec.patient.patient_id
+    born = rec.patient.earliest_birth()
+    deaths = [e for e in rec.events if e.kind is EventKind.death]
+    if len(deaths) > 1:
+        problems.append(f"events: patient {pid} has {len(deaths)} death events")
+    died = min((d.event_date for d in deaths), default=None)
+    seen: dict[tuple[object, ...], str] = {}
+    for kind, child in rec.children():
+        spec = KINDS[kind]
+        key = spec.key_of(child)
+        label = f"{kind} {dict(zip(spec.key, key, strict=True))}"
+        if getattr(child, "patient_id", pid) != pid:
+            problems.append(f"{label}: patient_id {getattr(child, 'patient_id')!r} is not {pid!r}")
+        if (kind, *key) in seen:
+            problems.append(f"{label}: duplicate record")
+        seen[(kind, *key)] = label
+        for name, when in _dates_of(kind, child):
+            if when < born:
+                problems.append(f"{label}: field {name} = {when} is before birth ({born})")
+            if (
+                died is not None
+                and when > died
+                and (kind, name) not in _AFTER_DEATH_ALLOWED
+                and not (kind == "events" and getattr(child, "kind", None) is EventKind.death)
+            ):
+                problems.append(f"{label}: field {name} = {when} is after death ({died})")
+    study_ids = {s.study_id for s in rec.imaging}
+    for lesion in rec.lesions:
+        if lesion.study_id not in study_ids:
+            problems.append(f"lesions {lesion.lesion_id}: study_id {lesion.study_id!r} has no imaging study")
+    return problems
+
+
+def build_record(patient: Patient, children: dict[str, list[RecordModel]]) -> PatientRecord:
+    """Assemble and validate a record; raises :class:`RecordError` naming every problem."""
+    from pydantic import ValidationError
+
+    try:
+        return PatientRecord.model_validate(
+            {"patient": patient, **{k: tuple(v) for k, v in children.items()}}
+        )
+    except ValidationError as exc:
+        msgs = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise RecordError(msgs, record=f"patient {patient.patient_id}") from exc
+
+
+__all__ = [
+    "AdverseEvent", "ClinicalEvent", "DosimetryMeasurement", "EcogAssessment", "Enrolment",
+    "ImagingStudy", "LabResult", "Lesion", "Patient", "PatientRecord", "PriorTherapy",
+    "ProAnswer", "build_record", "record_problems",
+]
