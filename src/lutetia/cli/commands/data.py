@@ -1,0 +1,175 @@
+"""Data commands: import, export, patient list/show, audit, edit, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lutetia.cli.common import emit_json, fail, print_table, settings
+
+patient_app = typer.Typer(help="Browse patients in the store.", no_args_is_help=True)
+
+
+def _open_store(ctx: typer.Context) -> Any:
+    from lutetia.store.repository import Store
+
+    return Store.open(settings(ctx).db_url)
+
+
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A folder of interchange CSV files, or a .json file.")],
+    reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
+) -> None:
+    """Validate everything, then import in one transaction (nothing is written on any error)."""
+    from lutetia.errors import ConflictError, RecordError
+    from lutetia.store.interchange import read_source
+
+    parsed = read_source(path)
+    if parsed.problems:
+        typer.echo(f"import refused: {len(parsed.problems)} problem(s); nothing was written", err=True)
+        for p in parsed.problems:
+            typer.echo(f"  {p}", err=True)
+        raise typer.Exit(1)
+    store = _open_store(ctx)
+    try:
+        summary = store.add(parsed.records, user=settings(ctx).user, source=str(path), reason=reason)
+    except (ConflictError, RecordError) as exc:
+        lines = str(exc).splitlines()
+        typer.echo(f"import refused: {len(lines)} problem(s); nothing was written", err=True)
+        for line in lines:
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(1) from exc
+    rows = [{"kind": k, "inserted": summary.inserted.get(k, 0), "unchanged": summary.unchanged.get(k, 0)}
+            for k in sorted(set(summary.inserted) | set(summary.unchanged))]
+    print_table(rows, ["kind", "inserted", "unchanged"], title=f"Imported {path}")
+
+
+def export(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A folder (CSV files) or a file ending in .json.")],
+) -> None:
+    """Write the whole store in the interchange format."""
+    from lutetia.records import KINDS
+    from lutetia.store.interchange import write_folder, write_json
+
+    store = _open_store(ctx)
+    data = {k: [s.record for s in store.rows(k)] for k in KINDS}
+    counts = write_json(path, data) if path.suffix.lower() == ".json" else write_folder(path, data)
+    print_table([{"kind": k, "rows": n} for k, n in counts.items()], ["kind", "rows"], title=f"Exported to {path}")
+
+
+@patient_app.command("list")
+def patient_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One line per patient: protocol, arm, cycles, last administration, status."""
+    from lutetia.cli.timeline import patient_summary
+
+    store = _open_store(ctx)
+    rows = [patient_summary(rec) for rec in store.records()]
+    if as_json:
+        emit_json(rows)
+        return
+    print_table(rows, ["patient_id", "age", "protocol", "arm", "cycles", "cumulative_gbq",
+                       "last_administration", "status"], title="Patients")
+
+
+@patient_app.command("show")
+def patient_show(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A readable timeline: cycles, labs, PSA, imaging, AEs, events."""
+    from lutetia.cli.timeline import render_timeline
+    from lutetia.errors import NotFoundError
+
+    store = _open_store(ctx)
+    try:
+        rec = store.record(patient_id)
+    except NotFoundError as exc:
+        raise fail(str(exc), 2) from exc
+    if as_json:
+        emit_json(rec.model_dump(mode="json"))
+        return
+    render_timeline(rec)
+
+
+def audit(
+    ctx: typer.Context,
+    patient_id: Annotated[str | None, typer.Argument(help="Patient id (all entries when omitted).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The audit trail: who changed what, when and why."""
+    store = _open_store(ctx)
+    entries = store.audit(patient_id)
+    rows = [
+        {"id": e.id, "at": e.at, "user": e.user, "action": e.action, "kind": e.kind,
+         "patient": e.patient_id or "", "key": e.natural_key or "", "old": e.old_values, "new": e.new_values,
+         "reason": e.reason or "", "source": e.source or "", "rows": e.row_count}
+        for e in entries
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    print_table(rows, ["id", "at", "user", "action", "kind", "patient", "key", "old", "new", "reason", "rows"],
+                title=f"Audit trail{' of ' + patient_id if patient_id else ''}")
+
+
+def edit(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Record kind, e.g. labs, administrations.")],
+    key: Annotated[list[str], typer.Argument(help="The record's natural key parts, in order.")],
+    set_: Annotated[list[str], typer.Option("--set", help="field=value (repeatable).")],
+    version: Annotated[int, typer.Option(help="The version you read (optimistic check).")],
+    reason: Annotated[str, typer.Option(help="Why the data changes (required).")],
+) -> None:
+    """Change fields of one record, with a reason; refused if someone changed it meanwhile."""
+    from lutetia.errors import LutetiaError
+    from lutetia.records import KINDS
+
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}", 2)
+    changes: dict[str, Any] = {}
+    for item in set_:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise fail(f"--set {item!r}: expected field=value", 2)
+        changes[name.strip()] = value if value != "" else None
+    store = _open_store(ctx)
+    try:
+        stored = store.update(kind, key, changes, expected_version=version, user=settings(ctx).user, reason=reason)
+    except LutetiaError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(f"{kind} {key}: now version {stored.version}")
+
+
+def delete(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="Record kind.")],
+    key: Annotated[list[str], typer.Argument(help="The record's natural key parts, in order.")],
+    version: Annotated[int, typer.Option(help="The version you read (optimistic check).")],
+    reason: Annotated[str, typer.Option(help="Why the record is deleted (required).")],
+) -> None:
+    """Delete one record (its old values stay in the audit trail)."""
+    from lutetia.errors import LutetiaError
+    from lutetia.records import KINDS
+
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r}; accepted: {', '.join(KINDS)}", 2)
+    store = _open_store(ctx)
+    try:
+        store.delete(kind, key, expected_version=version, user=settings(ctx).user, reason=reason)
+    except LutetiaError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(f"{kind} {key}: deleted")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+    app.command("export")(export)
+    app.add_typer(patient_app, name="patient")
+    app.command("audit")(audit)
+    app.command("edit")(edit)
+    app.command("delete")(delete)

@@ -1,0 +1,252 @@
+"""The interchange format: a folder of CSV files, or one JSON file, with the same columns.
+
+One CSV file per record kind (``patients.csv``, ``labs.csv``...; see ``docs/interchange.md``).
+Columns are the record's fields, except that each quantity field is written as a value
+column and a unit column (``activity_gbq`` → ``activity``, ``activity_unit``); any unit of
+the right dimension is accepted on import and converted to the canonical unit, and export
+writes the canonical unit.  The JSON form is ``{"format": "lutetia-interchange",
+"version": 1, "<kind>": [ {column: value, ...}, ... ]}``.
+
+Reading validates every row and collects *every* problem (file, row, field, value, what is
+accepted) before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from lutetia.errors import UnitError
+from lutetia.records import KINDS, KindSpec, RecordModel
+from lutetia.units import to_unit
+
+FORMAT_NAME = "lutetia-interchange"
+FORMAT_VERSION = 1
+
+
+def columns(spec: KindSpec) -> list[str]:
+    """Interchange columns of a kind, in order."""
+    out: list[str] = []
+    for name in spec.model.model_fields:
+        if name in spec.quantities:
+            base = spec.column_base(name)
+            out += [base, f"{base}_unit"]
+        else:
+            out.append(name)
+    return out
+
+
+@dataclass
+class Parsed:
+    """Records read from an interchange source, and every problem found."""
+
+    records: list[RecordModel] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _accepted(err: Mapping[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        return f"; accepted: {ctx['expected']}"
+    kind = err.get("type", "")
+    hints = {
+        "date_from_datetime_parsing": "a date YYYY-MM-DD",
+        "date_parsing": "a date YYYY-MM-DD",
+        "datetime_from_date_parsing": "a date-time with offset, e.g. 2024-03-01T09:30:00+01:00",
+        "timezone_aware": "a date-time with a UTC offset, e.g. 2024-03-01T09:30:00+01:00",
+        "datetime_parsing": "a date-time with offset, e.g. 2024-03-01T09:30:00+01:00",
+        "float_parsing": "a number",
+        "int_parsing": "a whole number",
+        "bool_parsing": "true/false",
+        "missing": "a value (the field is required)",
+        "extra_forbidden": "only the documented columns",
+    }
+    return f"; accepted: {hints[kind]}" if kind in hints else ""
+
+
+def parse_rows(spec: KindSpec, rows: Iterable[Mapping[str, Any]], source: str, first_row: int = 2) -> Parsed:
+    """Validate raw rows of one kind (CSV strings or JSON values)."""
+    out = Parsed()
+    known = set(columns(spec))
+    model = spec.model
+    qty_cols = {spec.column_base(f): (f, u) for f, u in spec.quantities.items()}
+    n = 0
+    for n, raw in enumerate(rows, start=first_row):
+        where = f"{source}: row {n}"
+        unknown = [c for c in raw if c not in known and c]
+        if unknown:
+            out.problems.append(f"{where}: unknown column(s) {unknown}; accepted: {sorted(known)}")
+            continue
+        data: dict[str, Any] = {}
+        bad = False
+        for col, value in raw.items():
+            if value is None or value == "" or col.endswith("_unit") and col[:-5] in qty_cols:
+                continue
+            if col in qty_cols:
+                fname, canonical = qty_cols[col]
+                unit = raw.get(f"{col}_unit")
+                if unit in (None, ""):
+                    out.problems.append(f"{where}: field {col}_unit: missing unit for value {value!r}; "
+                                        f"accepted: a unit convertible to {canonical}")
+                    bad = True
+                    continue
+                try:
+                    number = float(value)
+                    if not math.isfinite(number):
+                        raise ValueError
+                except (TypeError, ValueError):
+                    out.problems.append(f"{where}: field {col}: value {value!r} is not a number")
+                    bad = True
+                    continue
+                try:
+                    data[fname] = to_unit(number, str(unit), canonical)
+                except UnitError as exc:
+                    out.problems.append(f"{where}: field {col}_unit: value {unit!r}: {exc}; accepted: a unit "
+                                        f"convertible to {canonical}")
+                    bad = True
+                continue
+            data[col] = value
+        if bad:
+            continue
+        try:
+            out.records.append(model.model_validate(data))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "(row)"
+                col = spec.column_base(loc) if loc in spec.quantities else loc
+                value = data.get(loc, err.get("input")) if loc != "(row)" else None
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                shown = f" value {value!r}:" if loc != "(row)" and not isinstance(value, dict) else ""
+                out.problems.append(f"{where}: field {col}:{shown} {msg}{_accepted(err)}")
+    out.counts[spec.name] = max(0, n - first_row + 1)
+    return out
+
+
+def read_source(path: Path) -> Parsed:
+    """Read a CSV folder or a JSON file; never raises for bad content (see ``problems``)."""
+    total = Parsed()
+    if path.is_dir():
+        files = {p.stem: p for p in sorted(path.glob("*.csv"))}
+        unknown = sorted(set(files) - set(KINDS))
+        for name in unknown:
+            total.problems.append(f"{files[name]}: unknown file; accepted: {', '.join(k + '.csv' for k in KINDS)}")
+        if not files:
+            total.problems.append(f"{path}: no CSV files; accepted: {', '.join(k + '.csv' for k in KINDS)}")
+        for kind, spec in KINDS.items():
+            if kind in files:
+                _merge(total, _read_csv(spec, files[kind]))
+    elif path.suffix.lower() == ".json" and path.exists():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            total.problems.append(f"{path}: not valid JSON: {exc}")
+            return total
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+            total.problems.append(f"{path}: not a {FORMAT_NAME} document (key 'format' must be {FORMAT_NAME!r})")
+            return total
+        if doc.get("version") != FORMAT_VERSION:
+            total.problems.append(f"{path}: version {doc.get('version')!r}; accepted: {FORMAT_VERSION}")
+            return total
+        for key in doc:
+            if key not in KINDS and key not in ("format", "version"):
+                total.problems.append(f"{path}: unknown key {key!r}; accepted: {sorted(KINDS)}")
+        for kind, spec in KINDS.items():
+            rows = doc.get(kind, [])
+            if not isinstance(rows, list):
+                total.problems.append(f"{path}: {kind} must be a list of rows")
+                continue
+            _merge(total, parse_rows(spec, rows, f"{path}#{kind}", first_row=1))
+    else:
+        total.problems.append(f"{path}: not a folder of CSV files nor a .json file")
+    return total
+
+
+def _read_csv(spec: KindSpec, file: Path) -> Parsed:
+    with file.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        known = set(columns(spec))
+        unknown = [h for h in header if h not in known]
+        if unknown:
+            return Parsed(problems=[f"{file}: unknown column(s) {unknown}; accepted: {columns(spec)}"])
+        return parse_rows(spec, reader, str(file))
+
+
+def _merge(total: Parsed, part: Parsed) -> None:
+    total.records.extend(part.records)
+    total.problems.extend(part.problems)
+    for k, v in part.counts.items():
+        total.counts[k] = total.counts.get(k, 0) + v
+
+
+# ---------------------------------------------------------------------- writing
+def _cell(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def export_rows(spec: KindSpec, records: Iterable[RecordModel]) -> Iterator[dict[str, Any]]:
+    """Interchange rows (JSON-ready values) of records of one kind."""
+    for rec in records:
+        row: dict[str, Any] = {}
+        for name in spec.model.model_fields:
+            value = getattr(rec, name)
+            if name in spec.quantities:
+                base = spec.column_base(name)
+                row[base] = value
+                row[f"{base}_unit"] = spec.quantities[name] if value is not None else None
+            else:
+                row[name] = _cell(value)
+        yield row
+
+
+def _csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_folder(path: Path, by_kind: Mapping[str, Iterable[RecordModel]]) -> dict[str, int]:
+    """Write one CSV per kind (every kind, header only when empty)."""
+    path.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for kind, spec in KINDS.items():
+        cols = columns(spec)
+        with (path / f"{kind}.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(cols)
+            n = 0
+            for row in export_rows(spec, by_kind.get(kind, [])):
+                writer.writerow([_csv_text(row[c]) for c in cols])
+                n += 1
+        counts[kind] = n
+    return counts
+
+
+def write_json(path: Path, by_kind: Mapping[str, Iterable[RecordModel]]) -> dict[str, int]:
+    doc: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    counts: dict[str, int] = {}
+    for kind, spec in KINDS.items():
+        rows = [{k: v for k, v in r.items() if v is not None} for r in export_rows(spec, by_kind.get(kind, []))]
+        doc[kind] = rows
+        counts[kind] = len(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return counts

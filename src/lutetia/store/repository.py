@@ -1,0 +1,455 @@
+"""The audited repository: every write of clinical data goes through here.
+
+* Inserts, changes and deletions each write an ``audit_log`` entry: who, when, what
+  (old → new values as JSON) and why.  Changes and deletions require a reason.  A bulk
+  insert writes one audit entry for the batch and every row points at it (``audit_id``),
+  so each inserted row still has its who/when/what.
+* Nothing is overwritten silently: a record whose natural key exists with *different*
+  values is a :class:`~lutetia.errors.ConflictError` on insert; identical re-inserts are
+  counted as unchanged (re-imports do not duplicate).
+* Optimistic concurrency: ``update``/``delete`` take the version the caller read; a
+  version mismatch is a :class:`~lutetia.errors.ConflictError` naming both versions.
+* Every multi-row write is one transaction: a failure writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from lutetia.errors import ConflictError, NotFoundError, RecordError
+from lutetia.records import KINDS, KindSpec, Patient, PatientRecord, RecordModel, record_problems
+from lutetia.store.database import make_engine, migrate
+from lutetia.store.schema import TABLES, audit_log, key_text, natural_key, row_values
+
+_MODEL_TO_KIND: dict[type[RecordModel], KindSpec] = {spec.model: spec for spec in KINDS.values()}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(values: Mapping[str, Any] | None) -> str | None:
+    if values is None:
+        return None
+
+    def default(v: Any) -> Any:
+        if isinstance(v, datetime | date):
+            return v.isoformat()
+        return str(v)
+
+    return json.dumps(values, default=default, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A record as stored, with its row id and version."""
+
+    kind: str
+    record: RecordModel
+    row_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    user: str
+    action: str
+    kind: str
+    patient_id: str | None
+    natural_key: str | None
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    reason: str | None
+    source: str | None
+    row_count: int | None
+
+
+@dataclass
+class WriteSummary:
+    """Counts of a bulk write per kind."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    audit_id: int | None = None
+
+    @property
+    def total_inserted(self) -> int:
+        return sum(self.inserted.values())
+
+
+def spec_of(record: RecordModel) -> KindSpec:
+    try:
+        return _MODEL_TO_KIND[type(record)]
+    except KeyError as exc:
+        raise TypeError(f"{type(record).__name__} is not a stored record kind") from exc
+
+
+class Store:
+    """Access to one Lutetia database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True, clock: Callable[[], datetime] = _utcnow) -> Store:
+        """Open ``url``; migrate the schema to the newest revision when ``create``."""
+        engine = make_engine(url)
+        if create:
+            migrate(engine)
+        return cls(engine, clock=clock)
+
+    # ------------------------------------------------------------------ reading
+    def _from_row(self, spec: KindSpec, row: Mapping[str, Any]) -> RecordModel:
+        data = {k: row[k] for k in spec.model.model_fields if row.get(k) is not None}
+        return spec.model.model_validate(data)
+
+    def rows(self, kind: str, patient_ids: Sequence[str] | None = None) -> list[Stored]:
+        spec, table = KINDS[kind], TABLES[kind]
+        stmt = sa.select(table).order_by(table.c.id)
+        if patient_ids is not None:
+            stmt = stmt.where(table.c.patient_id.in_(list(patient_ids)))
+        with self.engine.connect() as conn:
+            result = conn.execute(stmt).mappings().all()
+        return [Stored(kind, self._from_row(spec, r), r["id"], r["version"]) for r in result]
+
+    def get(self, kind: str, key: Sequence[Any]) -> Stored:
+        spec, table = KINDS[kind], TABLES[kind]
+        text = key_text(tuple(_coerce_key(spec, key)))
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(table).where(table.c.natural_key == text)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"{kind}: no record with key {dict(zip(spec.key, key, strict=False))}")
+        return Stored(kind, self._from_row(spec, row), row["id"], row["version"])
+
+    def patient_ids(self) -> list[str]:
+        t = TABLES["patients"]
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(sa.select(t.c.patient_id).order_by(t.c.patient_id))]
+
+    def record(self, patient_id: str) -> PatientRecord:
+        """The whole record of one patient."""
+        recs = list(self.records([patient_id]))
+        if not recs:
+            raise NotFoundError(f"patients: no patient {patient_id!r}")
+        return recs[0]
+
+    def records(self, patient_ids: Sequence[str] | None = None) -> Iterator[PatientRecord]:
+        """Whole records, loaded kind by kind (one query per kind, not per patient)."""
+        by_kind: dict[str, dict[str, list[RecordModel]]] = {}
+        for kind in KINDS:
+            grouped: dict[str, list[RecordModel]] = defaultdict(list)
+            for stored in self.rows(kind, patient_ids):
+                grouped[stored.record.patient_id].append(stored.record)
+            by_kind[kind] = grouped
+        for pid in sorted(by_kind["patients"]):
+            patient = by_kind["patients"][pid][0]
+            assert isinstance(patient, Patient)
+            children = {k: tuple(v.get(pid, ())) for k, v in by_kind.items() if k != "patients"}
+            yield PatientRecord.model_construct(patient=patient, **children)
+
+    def audit(self, patient_id: str | None = None, kind: str | None = None) -> list[AuditEntry]:
+        stmt = sa.select(audit_log).order_by(audit_log.c.id)
+        if patient_id is not None:
+            stmt = stmt.where(sa.or_(audit_log.c.patient_id == patient_id, audit_log.c.patient_id.is_(None)))
+        if kind is not None:
+            stmt = stmt.where(audit_log.c.kind == kind)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        out = []
+        for r in rows:
+            out.append(AuditEntry(
+                r["id"], r["at"], r["user_name"], r["action"], r["kind"], r["patient_id"],
+                r["natural_key"], json.loads(r["old_values"]) if r["old_values"] else None,
+                json.loads(r["new_values"]) if r["new_values"] else None, r["reason"],
+                r["source"], r["row_count"],
+            ))
+        if patient_id is not None:  # batch entries: keep those that touched this patient
+            out = [e for e in out if e.patient_id == patient_id or self._batch_touches(e, patient_id)]
+        return out
+
+    def _batch_touches(self, entry: AuditEntry, patient_id: str) -> bool:
+        if entry.action != "import":
+            return False
+        with self.engine.connect() as conn:
+            for table in TABLES.values():
+                hit = conn.execute(
+                    sa.select(table.c.id).where(table.c.audit_id == entry.id, table.c.patient_id == patient_id).limit(1)
+                ).first()
+                if hit is not None:
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ writing
+    def _audit(self, conn: sa.Connection, **values: Any) -> int:
+        values.setdefault("at", self.clock())
+        result = conn.execute(audit_log.insert().returning(audit_log.c.id), values)
+        return int(result.scalar_one())
+
+    def add(
+        self,
+        records: Iterable[RecordModel],
+        *,
+        user: str,
+        source: str | None = None,
+        reason: str | None = None,
+    ) -> WriteSummary:
+        """Insert records in one transaction, checked against what is stored.
+
+        Identical records already stored are counted as unchanged; a stored record with the
+        same natural key but other values raises :class:`ConflictError` (use
+        :meth:`update` with a reason).  Cross-record checks (death before birth,
+        administration after death...) run on the merged record of every patient touched.
+        """
+        by_kind: dict[str, list[RecordModel]] = defaultdict(list)
+        for rec in records:
+            by_kind[spec_of(rec).name].append(rec)
+        summary = WriteSummary()
+        touched = sorted({r.patient_id for rs in by_kind.values() for r in rs})
+        with self.engine.begin() as conn:
+            existing = self._existing_keys(conn, by_kind)
+            fresh: dict[str, list[RecordModel]] = {}
+            conflicts: list[str] = []
+            for kind, recs in by_kind.items():
+                spec = KINDS[kind]
+                keep, seen = [], set()
+                for rec in recs:
+                    key = natural_key(spec, rec)
+                    if key in seen:
+                        conflicts.append(f"{kind} {key}: appears twice in the input")
+                        continue
+                    seen.add(key)
+                    stored = existing.get(kind, {}).get(key)
+                    if stored is None:
+                        keep.append(rec)
+                    elif stored == rec:
+                        summary.unchanged[kind] = summary.unchanged.get(kind, 0) + 1
+                    else:
+                        conflicts.append(
+                            f"{kind} {key}: differs from the stored record; change it with a reason "
+                            "(lutetia never overwrites silently)"
+                        )
+                fresh[kind] = keep
+            if conflicts:
+                raise ConflictError("\n".join(conflicts))
+            self._check_patients(conn, touched, fresh)
+            n = sum(len(v) for v in fresh.values())
+            if n == 0:
+                return summary
+            audit_id = self._audit(
+                conn, user_name=user, action="import" if n > 1 else "insert",
+                kind="batch" if n > 1 else next(k for k, v in fresh.items() if v),
+                patient_id=touched[0] if len(touched) == 1 else None,
+                natural_key=None if n > 1 else natural_key(*_single(fresh)),
+                new_values=None if n > 1 else _json(row_values(_single(fresh)[1])),
+                reason=reason, source=source, row_count=n,
+            )
+            for kind in KINDS:  # parents before children
+                recs = fresh.get(kind, [])
+                if not recs:
+                    continue
+                spec = KINDS[kind]
+                payload = [
+                    {**row_values(r), "natural_key": natural_key(spec, r), "version": 1, "audit_id": audit_id}
+                    for r in recs
+                ]
+                conn.execute(TABLES[kind].insert(), payload)
+                summary.inserted[kind] = len(recs)
+            summary.audit_id = audit_id
+        return summary
+
+    def _existing_keys(
+        self, conn: sa.Connection, by_kind: Mapping[str, list[RecordModel]]
+    ) -> dict[str, dict[str, RecordModel]]:
+        out: dict[str, dict[str, RecordModel]] = {}
+        for kind, recs in by_kind.items():
+            table, spec = TABLES[kind], KINDS[kind]
+            if conn.execute(sa.select(table.c.id).limit(1)).first() is None:
+                continue
+            pids = sorted({r.patient_id for r in recs})
+            found: dict[str, RecordModel] = {}
+            for i in range(0, len(pids), 500):
+                stmt = sa.select(table).where(table.c.patient_id.in_(pids[i : i + 500]))
+                for row in conn.execute(stmt).mappings():
+                    found[row["natural_key"]] = self._from_row(spec, row)
+            out[kind] = found
+        return out
+
+    def _check_patients(
+        self, conn: sa.Connection, patient_ids: Sequence[str], fresh: Mapping[str, list[RecordModel]]
+    ) -> None:
+        """Cross-record checks on each touched patient's merged record."""
+        new_by_pid: dict[str, dict[str, list[RecordModel]]] = defaultdict(lambda: defaultdict(list))
+        for kind, recs in fresh.items():
+            for r in recs:
+                new_by_pid[r.patient_id][kind].append(r)
+        stored_pids = self._stored_patient_ids(conn, patient_ids)
+        problems: list[str] = []
+        for pid in patient_ids:
+            merged: dict[str, list[RecordModel]] = defaultdict(list)
+            if pid in stored_pids:
+                for kind in KINDS:
+                    stmt = sa.select(TABLES[kind]).where(TABLES[kind].c.patient_id == pid)
+                    merged[kind].extend(self._from_row(KINDS[kind], r) for r in conn.execute(stmt).mappings())
+            for kind, recs in new_by_pid[pid].items():
+                merged[kind].extend(recs)
+            patients = merged.pop("patients", [])
+            if not patients:
+                problems.append(f"patients: no patient {pid!r} (import the patient row first or with it)")
+                continue
+            patient = patients[0]
+            assert isinstance(patient, Patient)
+            rec = PatientRecord.model_construct(patient=patient, **{k: tuple(v) for k, v in merged.items()})
+            problems.extend(f"patient {pid}: {p}" for p in record_problems(rec))
+        if problems:
+            raise RecordError("\n".join(problems))
+
+    def _stored_patient_ids(self, conn: sa.Connection, patient_ids: Sequence[str]) -> set[str]:
+        t = TABLES["patients"]
+        found: set[str] = set()
+        for i in range(0, len(patient_ids), 500):
+            chunk = list(patient_ids[i : i + 500])
+            found.update(r[0] for r in conn.execute(sa.select(t.c.patient_id).where(t.c.patient_id.in_(chunk))))
+        return found
+
+    def update(
+        self,
+        kind: str,
+        key: Sequence[Any],
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int,
+        user: str,
+        reason: str,
+    ) -> Stored:
+        """Change fields of one record; audited old → new; optimistic version check."""
+        _require_reason(reason, "change")
+        spec, table = KINDS[kind], TABLES[kind]
+        unknown = sorted(set(changes) - set(spec.model.model_fields))
+        if unknown:
+            raise RecordError(f"{kind}: unknown field(s) {unknown}; accepted: {sorted(spec.model.model_fields)}")
+        with self.engine.begin() as conn:
+            current = self._get_for_write(conn, kind, key, expected_version)
+            old = row_values(current.record)
+            try:
+                new_rec = spec.model.model_validate({**current.record.model_dump(), **changes})
+            except ValidationError as exc:
+                raise RecordError(_validation_text(kind, exc)) from exc
+            new = row_values(new_rec)
+            diff_old = {k: old[k] for k in new if old[k] != new[k]}
+            diff_new = {k: new[k] for k in new if old[k] != new[k]}
+            if not diff_new:
+                return current
+            pid = new_rec.patient_id
+            self._check_replaced(conn, kind, current.row_id, new_rec, pid)
+            audit_id = self._audit(
+                conn, user_name=user, action="update", kind=kind, patient_id=pid,
+                natural_key=natural_key(spec, current.record), old_values=_json(diff_old),
+                new_values=_json(diff_new), reason=reason, row_count=1,
+            )
+            result = conn.execute(
+                table.update()
+                .where(table.c.id == current.row_id, table.c.version == expected_version)
+                .values(**new, natural_key=natural_key(spec, new_rec), version=expected_version + 1)
+            )
+            if result.rowcount != 1:
+                raise ConflictError(f"{kind} {dict(zip(spec.key, key, strict=False))}: changed by someone else meanwhile")
+            del audit_id
+        return Stored(kind, new_rec, current.row_id, expected_version + 1)
+
+    def delete(self, kind: str, key: Sequence[Any], *, expected_version: int, user: str, reason: str) -> None:
+        """Delete one record (audited with its old values; a reason is required)."""
+        _require_reason(reason, "deletion")
+        spec, table = KINDS[kind], TABLES[kind]
+        with self.engine.begin() as conn:
+            current = self._get_for_write(conn, kind, key, expected_version)
+            pid = current.record.patient_id
+            if kind == "patients":
+                children = [k for k in KINDS if k != "patients" and conn.execute(
+                    sa.select(TABLES[k].c.id).where(TABLES[k].c.patient_id == pid).limit(1)).first()]
+                if children:
+                    raise ConflictError(f"patients {pid!r}: still has records in {children}; delete those first")
+            self._audit(
+                conn, user_name=user, action="delete", kind=kind, patient_id=pid,
+                natural_key=natural_key(spec, current.record), old_values=_json(row_values(current.record)),
+                reason=reason, row_count=1,
+            )
+            result = conn.execute(table.delete().where(table.c.id == current.row_id, table.c.version == expected_version))
+            if result.rowcount != 1:
+                raise ConflictError(f"{kind}: changed by someone else meanwhile")
+
+    def _get_for_write(self, conn: sa.Connection, kind: str, key: Sequence[Any], expected_version: int) -> Stored:
+        spec, table = KINDS[kind], TABLES[kind]
+        text = key_text(tuple(_coerce_key(spec, key)))
+        row = conn.execute(sa.select(table).where(table.c.natural_key == text)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"{kind}: no record with key {dict(zip(spec.key, key, strict=False))}")
+        if row["version"] != expected_version:
+            raise ConflictError(
+                f"{kind} {dict(zip(spec.key, key, strict=False))}: you read version {expected_version}, "
+                f"the store has version {row['version']} (someone changed it); re-read and retry"
+            )
+        return Stored(kind, self._from_row(spec, row), row["id"], row["version"])
+
+    def _check_replaced(self, conn: sa.Connection, kind: str, row_id: int, new_rec: RecordModel, pid: str) -> None:
+        merged: dict[str, list[RecordModel]] = {}
+        for k in KINDS:
+            stmt = sa.select(TABLES[k]).where(TABLES[k].c.patient_id == pid)
+            if k == kind:
+                stmt = stmt.where(TABLES[k].c.id != row_id)
+            merged[k] = [self._from_row(KINDS[k], r) for r in conn.execute(stmt).mappings()]
+        merged[kind].append(new_rec)
+        patient = merged.pop("patients")[0]
+        assert isinstance(patient, Patient)
+        rec = PatientRecord.model_construct(patient=patient, **{k: tuple(v) for k, v in merged.items()})
+        problems = record_problems(rec)
+        if problems:
+            raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
+
+
+def _single(fresh: Mapping[str, list[RecordModel]]) -> tuple[KindSpec, RecordModel]:
+    for kind, recs in fresh.items():
+        if recs:
+            return KINDS[kind], recs[0]
+    raise ValueError("empty")  # pragma: no cover
+
+
+def _require_reason(reason: str | None, what: str) -> None:
+    if reason is None or not reason.strip():
+        raise RecordError(f"a reason is required for every {what} of clinical data", field="reason", value=reason,
+                          accepted="a non-empty text")
+
+
+def _coerce_key(spec: KindSpec, key: Sequence[Any]) -> list[Any]:
+    """Parse key parts given as text (from the CLI) into the key fields' types."""
+    if len(key) != len(spec.key):
+        raise RecordError(f"{spec.name}: a key has {len(spec.key)} part(s) {spec.key}, got {len(key)}")
+    out: list[Any] = []
+    for name, value in zip(spec.key, key, strict=True):
+        if isinstance(value, str):
+            info = spec.model.model_fields[name]
+            from pydantic import TypeAdapter
+
+            try:
+                value = TypeAdapter(info.annotation).validate_python(value if value != "" else None)
+            except ValidationError:
+                value = TypeAdapter(info.annotation).validate_json(json.dumps(value))
+        out.append(value)
+    return out
+
+
+def _validation_text(kind: str, exc: ValidationError) -> str:
+    return "; ".join(
+        f"{kind}: field {'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']} (value {e.get('input')!r})"
+        for e in exc.errors()
+    )
