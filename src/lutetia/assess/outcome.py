@@ -7,10 +7,10 @@ returns :attr:`Outcome.NOT_EVALUABLE` with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """Met / not met / not evaluable (missing input is never a pass)."""
 
     MET = "met"
