@@ -103,7 +103,7 @@ def _kernel_cached(sx: float, sy: float, sz: float, oversample: int) -> FloatArr
                 lo = [c + (i - h) * n - n // 2
                       for c, i, h in zip(centre, (ix, iy, iz), half, strict=True)]
                 out[ix, iy, iz] = deposited[lo[0]:lo[0] + n, lo[1]:lo[1] + n, lo[2]:lo[2] + n].sum()
-    out = np.maximum(out, 0.0)
+    out = np.where(out > 1e-12 * out.max(), out, 0.0)
     out /= out.sum()
     mass_kg = float(np.prod(spacing)) * 1e-3 * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
     energy_j = lu177().electrons_mev * MEV_TO_J * DECAYS_PER_MBQ_H

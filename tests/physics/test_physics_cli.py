@@ -1,0 +1,141 @@
+"""CLI: ``lutetia dose tac|stp|voxel`` and ``lutetia prescribe`` via Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lutetia.cli.main import app
+
+runner = CliRunner()
+
+
+def _worked_example_csv(tmp_path: Path) -> Path:
+    # A(t) = 151.572·2^(−t/40) MBq: the dosimetry.md worked example (A(24 h) = 100 MBq)
+    lam = math.log(2) / 40
+    rows = ["region,time_h,activity_MBq"]
+    rows += [f"kidneys,{t},{151.572 * math.exp(-lam * t):.6f}" for t in (2, 24, 48, 96, 168)]
+    p = tmp_path / "tac.csv"
+    p.write_text("\n".join(rows) + "\n")
+    return p
+
+
+def test_dose_tac_worked_example(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["dose", "tac", str(_worked_example_csv(tmp_path)),
+                              "--administered-gbq", "7.4", "--model", "mono", "--json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["tia_MBq_h"] == pytest.approx(8746.9, rel=2e-4)
+    assert row["dose_Gy"] == pytest.approx(2.444, abs=1e-3)
+    assert row["dose_Gy_per_GBq"] == pytest.approx(0.330, abs=1e-3)
+    assert row["bed_Gy"] == pytest.approx(2.594, abs=1e-3)  # kidney α/β 2.6, T_rep 2.8 cited
+    assert row["t_eff_h"] == pytest.approx(40.0, rel=1e-3)
+    assert row["tiac_h"] == pytest.approx(8746.9 / 7400, rel=2e-4)
+
+
+def test_dose_tac_auto_and_trapezoid_table(tmp_path: Path) -> None:
+    p = _worked_example_csv(tmp_path)
+    assert runner.invoke(app, ["dose", "tac", str(p), "--model", "auto"]).exit_code == 0
+    res = runner.invoke(app, ["dose", "tac", str(p), "--model", "trapezoid", "--json"])
+    assert json.loads(res.stdout)[0]["model"] == "trapezoid+physical"
+
+
+def test_dose_tac_bad_value_names_file_row_column(tmp_path: Path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("region,time_h,activity_MBq\nkidneys,24,100\nkidneys,48,-3\n")
+    res = runner.invoke(app, ["dose", "tac", str(p)])
+    assert res.exit_code == 2
+    assert "bad.csv" in res.output and "row 3" in res.output and "activity_MBq" in res.output
+    res = runner.invoke(app, ["dose", "tac", str(p), "--model", "quad"])
+    assert res.exit_code == 2 and "accepted" in res.output
+
+
+def test_dose_stp_madsen_worked_example(tmp_path: Path) -> None:
+    p = tmp_path / "stp.csv"
+    p.write_text("region,time_h,activity_MBq\nkidneys,24,100\n")
+    res = runner.invoke(app, ["dose", "stp", str(p), "--method", "madsen", "--t-eff-h", "40",
+                              "--administered-gbq", "7.4", "--json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["tia_MBq_h"] == pytest.approx(8746.9, abs=0.1)
+    assert row["bed_Gy"] == pytest.approx(2.594, abs=5e-4)
+    res = runner.invoke(app, ["dose", "stp", str(p), "--method", "madsen"])
+    assert res.exit_code == 2 and "t-eff-h" in res.output
+
+
+def test_dose_voxel_npy_with_mask(tmp_path: Path) -> None:
+    tia = np.full((10, 10, 10), 10.0)
+    np.save(tmp_path / "tia.npy", tia)
+    mask = np.zeros((10, 10, 10))
+    mask[3:7, 3:7, 3:7] = 1
+    np.save(tmp_path / "kid.npy", mask)
+    out = tmp_path / "dose.npy"
+    res = runner.invoke(app, ["dose", "voxel", "--tia", str(tmp_path / "tia.npy"),
+                              "--spacing-mm", "4,4,4", "--mask", f"kidney={tmp_path / 'kid.npy'}",
+                              "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    # uniform 10 MBq·h per 4 mm voxel: 10 × 1.28182 Gy/(MBq·h) (see test_physics_voxel)
+    assert row["mean_Gy"] == pytest.approx(12.8182, rel=1e-3)
+    assert np.load(out).shape == (10, 10, 10)
+    res = runner.invoke(app, ["dose", "voxel", "--tia", str(tmp_path / "tia.npy")])
+    assert res.exit_code == 2 and "spacing" in res.output
+
+
+def test_dose_voxel_nifti_activity_maps(tmp_path: Path) -> None:
+    import nibabel as nib
+
+    lam = math.log(2) / 40
+    paths = []
+    for t in (24, 48, 168):
+        p = tmp_path / f"a{t}.nii.gz"
+        nib.save(nib.Nifti1Image(np.full((6, 6, 6), 5.0 * math.exp(-lam * t), dtype=np.float32),
+                                 np.diag([4.0, 4.0, 4.0, 1.0])), str(p))
+        paths.append(p)
+    args = ["dose", "voxel", "--method", "led", "--out", str(tmp_path / "d.nii.gz")]
+    for p, t in zip(paths, (24, 48, 168), strict=True):
+        args += ["--activity", str(p), "--time-h", str(t)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    d = np.asarray(nib.load(str(tmp_path / "d.nii.gz")).dataobj)
+    # 5·40/ln2 = 288.54 MBq·h × 1.28182 Gy/(MBq·h) = 369.86 Gy
+    assert float(d[3, 3, 3]) == pytest.approx(369.86, rel=1e-3)
+
+
+def _ledger(tmp_path: Path) -> Path:
+    p = tmp_path / "ledger.csv"
+    p.write_text("patient_id,organ,cycle,activity_gbq,dose_gy,status,method,relative_sigma,t_eff_h\n"
+                 "P1,kidneys,1,7.4,3.7,measured,tac:mono,0.2,40\n"
+                 "P1,kidneys,2,4.6,2.3,measured,stp:madsen,0.2,\n")
+    return p
+
+
+def test_prescribe_dose_limit_json(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["prescribe", str(_ledger(tmp_path)), "--limit", "23",
+                              "--quantity", "dose", "--cycles-remaining", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    # (23 − 6)/4 = 4.25 Gy at 0.5 Gy/GBq -> 8.5 GBq
+    assert out["decision"] == "give" and out["activity_gbq"] == pytest.approx(8.5)
+    assert len(out["reasons"]) >= 4
+
+
+def test_prescribe_bed_needs_t_eff_and_curtails(tmp_path: Path) -> None:
+    p = _ledger(tmp_path)
+    res = runner.invoke(app, ["prescribe", str(p), "--limit", "39", "--cycles-remaining", "4"])
+    assert res.exit_code == 2 and "effective half-life" in res.output
+    res = runner.invoke(app, ["prescribe", str(p), "--limit", "8", "--cycles-remaining", "4",
+                              "--t-eff-h", "40", "--quantity", "bed"])
+    assert res.exit_code == 0 and "CURTAIL" in res.output
+
+
+def test_prescribe_bad_row(tmp_path: Path) -> None:
+    p = tmp_path / "l.csv"
+    p.write_text("patient_id,organ,cycle,activity_gbq,dose_gy\nP1,kidneys,one,7.4,3\n")
+    res = runner.invoke(app, ["prescribe", str(p), "--limit", "23", "--cycles-remaining", "2"])
+    assert res.exit_code == 2 and "row 2" in res.output and "'cycle'" in res.output
