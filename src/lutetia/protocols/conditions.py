@@ -212,3 +212,42 @@ def _convert(fact: Fact, value: Scalar, unit: str) -> float | int:
 
 Alternative.model_rebuild()
 Condition.model_rebuild()
+
+
+def describe(condition: Condition) -> str:
+    """A one-line human reading of ``condition`` (``ecog <= 2 [treatment_start -7 d]``)."""
+    if condition.fact is None:
+        joiner = " OR " if condition.any_of is not None else " AND "
+        children = condition.any_of or condition.all_of or []
+        return "(" + joiner.join(describe(c) for c in children) + ")"
+    name = condition.fact.value
+    if condition.terms or condition.soc:
+        name += "[" + (", ".join(condition.terms) or f"SOC {condition.soc}") + "]"
+    if condition.op in ("is_true", "is_false"):
+        text = f"{name} is {'true' if condition.op == 'is_true' else 'false'}"
+    else:
+        hidden = ("category", "score", "count", "grade")
+        unit = f" {condition.unit}" if condition.unit and condition.unit not in hidden else ""
+        text = f"{name} {condition.op} {_fmt(condition.value)}{unit}"
+    extras = []
+    if condition.window is not None:
+        w = condition.window
+        if w.before == 0 and w.after == 0:
+            extras.append(f"on the {w.anchor.value} date")
+        else:
+            extras.append(f"within {w.anchor.value} -{_fmt(w.before)} d/+{_fmt(w.after)} d")
+    if condition.interval_days_min is not None:
+        extras.append(f"rises >= {_fmt(condition.interval_days_min)} d apart")
+    if condition.confirm_days_min is not None:
+        extras.append(f"confirmed >= {_fmt(condition.confirm_days_min)} d later")
+    for alt in condition.alternatives:
+        extras.append(f"threshold {_fmt(alt.value)} when {describe(alt.when)}")
+    return text + (" [" + "; ".join(extras) + "]" if extras else "")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)

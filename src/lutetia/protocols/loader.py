@@ -157,9 +157,9 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], filename: str) -> dict
             continue
         treatment = arm.setdefault("treatment", {})
         for part in TREATMENT_PARTS:
-            inherited: dict[str, Any] | None = base.get(part)
-            if part not in treatment and inherited is not None and inherited.get("id") not in drop:
-                treatment[part] = copy.deepcopy(inherited)
+            parent_part: dict[str, Any] | None = base.get(part)
+            if part not in treatment and parent_part is not None and parent_part.get("id") not in drop:
+                treatment[part] = copy.deepcopy(parent_part)
     return out
 
 
