@@ -46,6 +46,7 @@ class Condition(Strict):
     factor: float | None = None
     of: Literal["lln", "uln", "baseline"] | None = None
     when_baseline: Literal["normal", "abnormal"] | None = None
+    if_available: bool = False
 
 
 class GradeRule(Strict):
@@ -195,7 +196,7 @@ def _holds(c: Condition, vals: dict[str, float | None], ind: BaselineIndicator |
     assert c.of is not None and c.factor is not None
     ref = vals[c.of]
     if ref is None:
-        return None
+        return False if c.if_available else None
     return compare(value, c.comparator, c.factor * ref)
 
 
