@@ -170,8 +170,9 @@ def to_canonical(value: float, unit: str, kind: str, *, analyte: str | None = No
     return to_unit(value, unit, target, analyte=analyte)
 
 
+@lru_cache(maxsize=4096)
 def is_compatible(unit: str, target: str, *, analyte: str | None = None) -> bool:
-    """True when ``unit`` converts to ``target`` (possibly through a molar mass)."""
+    """True when ``unit`` converts to ``target`` (possibly through a molar mass); cached."""
     try:
         to_unit(1.0, unit, target, analyte=analyte)
     except UnitError:

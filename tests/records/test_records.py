@@ -33,7 +33,7 @@ def _err(exc: pytest.ExceptionInfo[BaseException]) -> str:
     ("factory", "field", "fragment"),
     [
         (lambda: Administration(patient_id="R-1", cycle=1, administered_at=AT, activity_gbq=-7.4),
-         "activity_gbq", "must be a finite number > 0"),
+         "activity_gbq", "greater than 0"),
         (lambda: Administration(patient_id="R-1", cycle=1, administered_at=datetime(2025, 1, 6, 9), activity_gbq=7.4),
          "administered_at", "timezone"),
         (lambda: Administration(patient_id="R-1", cycle=1, administered_at=AT, activity_gbq=7.4, residual_gbq=8),

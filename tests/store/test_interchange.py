@@ -72,7 +72,7 @@ def test_every_problem_is_listed_with_file_row_field_value(sample_path: Path, tm
     problems = read_source(folder).problems
     text = "\n".join(problems)
     assert len(problems) == 5, text
-    assert "administrations.csv: row 2: field activity: value -7.4: must be a finite number > 0" in text
+    assert "administrations.csv: row 2: field activity: value -7.4: Input should be greater than 0" in text
     assert "administrations.csv: row 4: field activity_unit: value 'Gy'" in text
     assert "labs.csv: row 6: field unit" in text
     assert "labs.csv: row 7: field sampled_on: value '2025-02-30'" in text

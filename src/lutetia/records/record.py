@@ -74,25 +74,17 @@ class PatientRecord(RecordModel):
         return sorted(self.administrations, key=lambda a: a.administered_at)
 
 
-def _dates_of(kind: str, rec: RecordModel) -> list[tuple[str, date]]:
-    names = {
-        "enrolments": ("consent_date", "enrolled_on", "randomised_on"),
-        "ecog": ("assessed_on",),
-        "prior_therapies": ("start_date", "end_date", "progression_date"),
-        "labs": ("sampled_on",),
-        "imaging": ("study_date",),
-        "administrations": ("administered_at",),
-        "adverse_events": ("onset_date", "resolution_date"),
-        "pro_answers": ("answered_on",),
-        "events": ("event_date",),
-    }.get(kind, ())
-    out = []
-    for name in names:
-        v = getattr(rec, name)
-        if v is not None:
-            out.append((name, day_of(v)))
-    return out
-
+_DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "enrolments": ("consent_date", "enrolled_on", "randomised_on"),
+    "ecog": ("assessed_on",),
+    "prior_therapies": ("start_date", "end_date", "progression_date"),
+    "labs": ("sampled_on",),
+    "imaging": ("study_date",),
+    "administrations": ("administered_at",),
+    "adverse_events": ("onset_date", "resolution_date"),
+    "pro_answers": ("answered_on",),
+    "events": ("event_date",),
+}
 
 # Records that may legitimately carry a date after death (e.g. an AE resolved by death,
 # an off-study date): only these fields are exempt.
@@ -108,26 +100,44 @@ def record_problems(rec: PatientRecord) -> list[str]:
     if len(deaths) > 1:
         problems.append(f"events: patient {pid} has {len(deaths)} death events")
     died = min((d.event_date for d in deaths), default=None)
-    seen: dict[tuple[object, ...], str] = {}
-    for kind, child in rec.children():
+    for kind in KINDS:
+        if kind == "patients":
+            continue
+        children: tuple[RecordModel, ...] = getattr(rec, kind)
+        if not children:
+            continue
         spec = KINDS[kind]
-        key = spec.key_of(child)
-        label = f"{kind} {dict(zip(spec.key, key, strict=True))}"
-        if getattr(child, "patient_id", pid) != pid:
-            problems.append(f"{label}: patient_id {getattr(child, 'patient_id')!r} is not {pid!r}")
-        if (kind, *key) in seen:
-            problems.append(f"{label}: duplicate record")
-        seen[(kind, *key)] = label
-        for name, when in _dates_of(kind, child):
-            if when < born:
-                problems.append(f"{label}: field {name} = {when} is before birth ({born})")
-            if (
-                died is not None
-                and when > died
-                and (kind, name) not in _AFTER_DEATH_ALLOWED
-                and not (kind == "events" and getattr(child, "kind", None) is EventKind.death)
-            ):
-                problems.append(f"{label}: field {name} = {when} is after death ({died})")
+        key_fields = spec.key
+
+        def label(child: RecordModel, kind: str = kind, key_fields: tuple[str, ...] = key_fields) -> str:
+            return f"{kind} {dict((k, getattr(child, k)) for k in key_fields)}"
+
+        keys = [tuple(c.__dict__[k] for k in key_fields) for c in children]
+        if len(set(keys)) != len(keys):
+            seen: set[tuple[object, ...]] = set()
+            for child, key in zip(children, keys, strict=True):
+                if key in seen:
+                    problems.append(f"{label(child)}: duplicate record")
+                seen.add(key)
+        for child in children:
+            if child.__dict__["patient_id"] != pid:
+                problems.append(f"{label(child)}: patient_id {child.__dict__['patient_id']!r} is not {pid!r}")
+        for name in _DATE_FIELDS.get(kind, ()):
+            exempt = (kind, name) in _AFTER_DEATH_ALLOWED
+            for child in children:
+                value = child.__dict__[name]
+                if value is None:
+                    continue
+                when = day_of(value)
+                if when < born:
+                    problems.append(f"{label(child)}: field {name} = {when} is before birth ({born})")
+                if (
+                    died is not None
+                    and when > died
+                    and not exempt
+                    and not (kind == "events" and child.__dict__["kind"] is EventKind.death)
+                ):
+                    problems.append(f"{label(child)}: field {name} = {when} is after death ({died})")
     study_ids = {s.study_id for s in rec.imaging}
     for lesion in rec.lesions:
         if lesion.study_id not in study_ids:

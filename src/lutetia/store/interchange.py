@@ -74,62 +74,83 @@ def _accepted(err: Mapping[str, Any]) -> str:
     return f"; accepted: {hints[kind]}" if kind in hints else ""
 
 
-def parse_rows(spec: KindSpec, rows: Iterable[Mapping[str, Any]], source: str, first_row: int = 2) -> Parsed:
+def parse_rows(
+    spec: KindSpec,
+    rows: Iterable[Mapping[str, Any]],
+    source: str,
+    first_row: int = 2,
+    *,
+    header_checked: bool = False,
+) -> Parsed:
     """Validate raw rows of one kind (CSV strings or JSON values)."""
     out = Parsed()
     known = set(columns(spec))
-    model = spec.model
+    validate = spec.model.model_validate
     qty_cols = {spec.column_base(f): (f, u) for f, u in spec.quantities.items()}
-    n = 0
+    skip = {f"{c}_unit" for c in qty_cols}
+    records, problems = out.records, out.problems
+    n = first_row - 1
     for n, raw in enumerate(rows, start=first_row):
-        where = f"{source}: row {n}"
-        unknown = [c for c in raw if c not in known and c]
-        if unknown:
-            out.problems.append(f"{where}: unknown column(s) {unknown}; accepted: {sorted(known)}")
-            continue
-        data: dict[str, Any] = {}
-        bad = False
-        for col, value in raw.items():
-            if value is None or value == "" or col.endswith("_unit") and col[:-5] in qty_cols:
+        if not header_checked:
+            unknown = [c for c in raw if c not in known and c]
+            if unknown:
+                problems.append(f"{source}: row {n}: unknown column(s) {unknown}; accepted: {sorted(known)}")
                 continue
-            if col in qty_cols:
-                fname, canonical = qty_cols[col]
-                unit = raw.get(f"{col}_unit")
-                if unit in (None, ""):
-                    out.problems.append(f"{where}: field {col}_unit: missing unit for value {value!r}; "
-                                        f"accepted: a unit convertible to {canonical}")
-                    bad = True
-                    continue
-                try:
-                    number = float(value)
-                    if not math.isfinite(number):
-                        raise ValueError
-                except (TypeError, ValueError):
-                    out.problems.append(f"{where}: field {col}: value {value!r} is not a number")
-                    bad = True
-                    continue
-                try:
-                    data[fname] = to_unit(number, str(unit), canonical)
-                except UnitError as exc:
-                    out.problems.append(f"{where}: field {col}_unit: value {unit!r}: {exc}; accepted: a unit "
-                                        f"convertible to {canonical}")
-                    bad = True
-                continue
-            data[col] = value
-        if bad:
+        data = {c: v for c, v in raw.items() if v is not None and v != "" and c not in skip}
+        if qty_cols and not _convert_quantities(data, raw, qty_cols, f"{source}: row {n}", problems):
             continue
         try:
-            out.records.append(model.model_validate(data))
+            records.append(validate(data))
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"]) or "(row)"
-                col = spec.column_base(loc) if loc in spec.quantities else loc
-                value = data.get(loc, err.get("input")) if loc != "(row)" else None
-                msg = str(err["msg"]).removeprefix("Value error, ")
-                shown = f" value {value!r}:" if loc != "(row)" and not isinstance(value, dict) else ""
-                out.problems.append(f"{where}: field {col}:{shown} {msg}{_accepted(err)}")
+            _report(spec, exc, data, f"{source}: row {n}", problems)
     out.counts[spec.name] = max(0, n - first_row + 1)
     return out
+
+
+def _convert_quantities(
+    data: dict[str, Any],
+    raw: Mapping[str, Any],
+    qty_cols: Mapping[str, tuple[str, str]],
+    where: str,
+    problems: list[str],
+) -> bool:
+    """Replace ``<base>``/``<base>_unit`` pairs by the canonical field; False on a problem."""
+    ok = True
+    for col, (fname, canonical) in qty_cols.items():
+        if col not in data:
+            continue
+        value = data.pop(col)
+        unit = raw.get(f"{col}_unit")
+        if unit in (None, ""):
+            problems.append(f"{where}: field {col}_unit: missing unit for value {value!r}; "
+                            f"accepted: a unit convertible to {canonical}")
+            ok = False
+            continue
+        try:
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"{where}: field {col}: value {value!r} is not a number")
+            ok = False
+            continue
+        try:
+            data[fname] = number if unit == canonical else to_unit(number, str(unit), canonical)
+        except UnitError as exc:
+            problems.append(f"{where}: field {col}_unit: value {unit!r}: {exc}; accepted: a unit "
+                            f"convertible to {canonical}")
+            ok = False
+    return ok
+
+
+def _report(spec: KindSpec, exc: ValidationError, data: Mapping[str, Any], where: str, problems: list[str]) -> None:
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(row)"
+        col = spec.column_base(loc) if loc in spec.quantities else loc
+        value = data.get(loc, err.get("input")) if loc != "(row)" else None
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        shown = f" value {value!r}:" if loc != "(row)" and not isinstance(value, dict) else ""
+        problems.append(f"{where}: field {col}:{shown} {msg}{_accepted(err)}")
 
 
 def read_source(path: Path) -> Parsed:
@@ -173,13 +194,14 @@ def read_source(path: Path) -> Parsed:
 
 def _read_csv(spec: KindSpec, file: Path) -> Parsed:
     with file.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
         known = set(columns(spec))
         unknown = [h for h in header if h not in known]
         if unknown:
             return Parsed(problems=[f"{file}: unknown column(s) {unknown}; accepted: {columns(spec)}"])
-        return parse_rows(spec, reader, str(file))
+        rows = (dict(zip(header, row, strict=False)) for row in reader)
+        return parse_rows(spec, rows, str(file), header_checked=True)
 
 
 def _merge(total: Parsed, part: Parsed) -> None:

@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 from lutetia.errors import ConflictError, NotFoundError, RecordError
 from lutetia.records import KINDS, KindSpec, Patient, PatientRecord, RecordModel, record_problems
 from lutetia.store.database import make_engine, migrate
-from lutetia.store.schema import TABLES, audit_log, key_text, natural_key, row_values
+from lutetia.store.schema import TABLES, audit_log, db_value, key_text, natural_key, row_values
 
 _MODEL_TO_KIND: dict[type[RecordModel], KindSpec] = {spec.model: spec for spec in KINDS.values()}
 
@@ -110,7 +111,7 @@ class Store:
         return cls(engine, clock=clock)
 
     # ------------------------------------------------------------------ reading
-    def _from_row(self, spec: KindSpec, row: Mapping[str, Any]) -> RecordModel:
+    def _from_row(self, spec: KindSpec, row: Mapping[str, Any] | sa.RowMapping) -> RecordModel:
         data = {k: row[k] for k in spec.model.model_fields if row.get(k) is not None}
         return spec.model.model_validate(data)
 
@@ -150,13 +151,13 @@ class Store:
         for kind in KINDS:
             grouped: dict[str, list[RecordModel]] = defaultdict(list)
             for stored in self.rows(kind, patient_ids):
-                grouped[stored.record.patient_id].append(stored.record)
+                grouped[_pid(stored.record)].append(stored.record)
             by_kind[kind] = grouped
         for pid in sorted(by_kind["patients"]):
             patient = by_kind["patients"][pid][0]
             assert isinstance(patient, Patient)
             children = {k: tuple(v.get(pid, ())) for k, v in by_kind.items() if k != "patients"}
-            yield PatientRecord.model_construct(patient=patient, **children)
+            yield _assemble(patient, children)
 
     def audit(self, patient_id: str | None = None, kind: str | None = None) -> list[AuditEntry]:
         stmt = sa.select(audit_log).order_by(audit_log.c.id)
@@ -215,23 +216,28 @@ class Store:
         for rec in records:
             by_kind[spec_of(rec).name].append(rec)
         summary = WriteSummary()
-        touched = sorted({r.patient_id for rs in by_kind.values() for r in rs})
+        touched = sorted({_pid(r) for rs in by_kind.values() for r in rs})
         with self.engine.begin() as conn:
             existing = self._existing_keys(conn, by_kind)
             fresh: dict[str, list[RecordModel]] = {}
+            keys: dict[str, list[str]] = {}
             conflicts: list[str] = []
             for kind, recs in by_kind.items():
                 spec = KINDS[kind]
-                keep, seen = [], set()
+                keep: list[RecordModel] = []
+                keep_keys: list[str] = []
+                seen: set[str] = set()
+                stored_of_kind = existing.get(kind, {})
                 for rec in recs:
                     key = natural_key(spec, rec)
                     if key in seen:
                         conflicts.append(f"{kind} {key}: appears twice in the input")
                         continue
                     seen.add(key)
-                    stored = existing.get(kind, {}).get(key)
+                    stored = stored_of_kind.get(key)
                     if stored is None:
                         keep.append(rec)
+                        keep_keys.append(key)
                     elif stored == rec:
                         summary.unchanged[kind] = summary.unchanged.get(kind, 0) + 1
                     else:
@@ -240,6 +246,7 @@ class Store:
                             "(lutetia never overwrites silently)"
                         )
                 fresh[kind] = keep
+                keys[kind] = keep_keys
             if conflicts:
                 raise ConflictError("\n".join(conflicts))
             self._check_patients(conn, touched, fresh)
@@ -258,12 +265,7 @@ class Store:
                 recs = fresh.get(kind, [])
                 if not recs:
                     continue
-                spec = KINDS[kind]
-                payload = [
-                    {**row_values(r), "natural_key": natural_key(spec, r), "version": 1, "audit_id": audit_id}
-                    for r in recs
-                ]
-                conn.execute(TABLES[kind].insert(), payload)
+                _bulk_insert(conn, kind, recs, keys[kind], audit_id)
                 summary.inserted[kind] = len(recs)
             summary.audit_id = audit_id
         return summary
@@ -276,7 +278,7 @@ class Store:
             table, spec = TABLES[kind], KINDS[kind]
             if conn.execute(sa.select(table.c.id).limit(1)).first() is None:
                 continue
-            pids = sorted({r.patient_id for r in recs})
+            pids = sorted({_pid(r) for r in recs})
             found: dict[str, RecordModel] = {}
             for i in range(0, len(pids), 500):
                 stmt = sa.select(table).where(table.c.patient_id.in_(pids[i : i + 500]))
@@ -292,7 +294,7 @@ class Store:
         new_by_pid: dict[str, dict[str, list[RecordModel]]] = defaultdict(lambda: defaultdict(list))
         for kind, recs in fresh.items():
             for r in recs:
-                new_by_pid[r.patient_id][kind].append(r)
+                new_by_pid[_pid(r)][kind].append(r)
         stored_pids = self._stored_patient_ids(conn, patient_ids)
         problems: list[str] = []
         for pid in patient_ids:
@@ -309,7 +311,7 @@ class Store:
                 continue
             patient = patients[0]
             assert isinstance(patient, Patient)
-            rec = PatientRecord.model_construct(patient=patient, **{k: tuple(v) for k, v in merged.items()})
+            rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
             problems.extend(f"patient {pid}: {p}" for p in record_problems(rec))
         if problems:
             raise RecordError("\n".join(problems))
@@ -350,7 +352,7 @@ class Store:
             diff_new = {k: new[k] for k in new if old[k] != new[k]}
             if not diff_new:
                 return current
-            pid = new_rec.patient_id
+            pid = _pid(new_rec)
             self._check_replaced(conn, kind, current.row_id, new_rec, pid)
             audit_id = self._audit(
                 conn, user_name=user, action="update", kind=kind, patient_id=pid,
@@ -373,7 +375,7 @@ class Store:
         spec, table = KINDS[kind], TABLES[kind]
         with self.engine.begin() as conn:
             current = self._get_for_write(conn, kind, key, expected_version)
-            pid = current.record.patient_id
+            pid = _pid(current.record)
             if kind == "patients":
                 children = [k for k in KINDS if k != "patients" and conn.execute(
                     sa.select(TABLES[k].c.id).where(TABLES[k].c.patient_id == pid).limit(1)).first()]
@@ -411,10 +413,54 @@ class Store:
         merged[kind].append(new_rec)
         patient = merged.pop("patients")[0]
         assert isinstance(patient, Patient)
-        rec = PatientRecord.model_construct(patient=patient, **{k: tuple(v) for k, v in merged.items()})
+        rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
         problems = record_problems(rec)
         if problems:
             raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
+
+
+def _bulk_insert(conn: sa.Connection, kind: str, recs: Sequence[RecordModel], keys: Sequence[str],
+                 audit_id: int) -> None:
+    """Insert many rows through the driver's ``executemany`` (one statement, no per-row
+    SQLAlchemy parameter processing: values are converted by :func:`db_value`)."""
+    fields = list(KINDS[kind].model.model_fields)
+    cols = ["natural_key", "version", "audit_id", *fields]
+    dialect = conn.dialect.name
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {kind} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    getter = operator.itemgetter(*fields)
+    # only columns whose Python type is not a driver type need converting
+    special = [i for i, f in enumerate(fields) if _needs_conversion(KINDS[kind].model.model_fields[f].annotation)]
+    rows: list[tuple[Any, ...]] = []
+    for rec, key in zip(recs, keys, strict=True):
+        values = getter(rec.__dict__)
+        if special:
+            values = list(values)
+            for i in special:
+                values[i] = db_value(values[i], dialect)
+        rows.append((key, 1, audit_id, *values))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _pid(record: RecordModel) -> str:
+    return str(record.__dict__["patient_id"])
+
+
+def _assemble(patient: Patient, children: Mapping[str, tuple[RecordModel, ...]]) -> PatientRecord:
+    """A record from already validated parts (cross-record checks are run separately)."""
+    return PatientRecord.model_construct(patient=patient, **cast(dict[str, Any], children))
+
+
+def _needs_conversion(annotation: Any) -> bool:
+    """Enum, date and datetime fields are converted for the driver; the rest pass as is."""
+    from lutetia.store.schema import IsoDateTime, _column_type
+
+    sql_type, _ = _column_type(annotation)
+    return isinstance(sql_type, sa.Date | IsoDateTime) or type(sql_type) is sa.String
 
 
 def _single(fresh: Mapping[str, list[RecordModel]]) -> tuple[KindSpec, RecordModel]:
@@ -441,9 +487,9 @@ def _coerce_key(spec: KindSpec, key: Sequence[Any]) -> list[Any]:
             from pydantic import TypeAdapter
 
             try:
-                value = TypeAdapter(info.annotation).validate_python(value if value != "" else None)
+                value = TypeAdapter(cast(Any, info.annotation)).validate_python(value if value != "" else None)
             except ValidationError:
-                value = TypeAdapter(info.annotation).validate_json(json.dumps(value))
+                value = TypeAdapter(cast(Any, info.annotation)).validate_json(json.dumps(value))
         out.append(value)
     return out
 

@@ -124,24 +124,39 @@ TABLES: dict[str, sa.Table] = {name: _table_for(spec) for name, spec in KINDS.it
 
 def natural_key(spec: KindSpec, record: RecordModel) -> str:
     """Canonical JSON text of a record's natural key."""
-    return key_text(spec.key_of(record))
+    fields = record.__dict__
+    return _encode_key([v if type(v) in _PLAIN else _norm(v) for v in (fields[k] for k in spec.key)])
+
+
+_PLAIN = frozenset({str, int, float, type(None), bool})
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, Enum):
+        return v.value
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return v
+
+
+_encode_key = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def key_text(values: tuple[Any, ...]) -> str:
-    def norm(v: Any) -> Any:
-        if isinstance(v, Enum):
-            return v.value
-        if isinstance(v, datetime | date):
-            return v.isoformat()
-        return v
-
-    return json.dumps([norm(v) for v in values], separators=(",", ":"), ensure_ascii=False)
+    return _encode_key([_norm(v) for v in values])
 
 
 def row_values(record: RecordModel) -> dict[str, Any]:
     """Column values of a record (enums as their text)."""
-    out: dict[str, Any] = {}
-    for name in type(record).model_fields:
-        v = getattr(record, name)
-        out[name] = v.value if isinstance(v, Enum) else v
-    return out
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in record.__dict__.items()}
+
+
+def db_value(value: Any, dialect: str) -> Any:
+    """A field value as the DB-API driver takes it (what SQLAlchemy's types would bind)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()  # IsoDateTime: text with offset on every engine
+    if isinstance(value, date) and dialect == "sqlite":
+        return value.isoformat()  # SQLAlchemy's SQLite Date storage format
+    return value
