@@ -113,7 +113,9 @@ def _resolve(
             rule.setdefault("defined_in", pid)
     for arm in data.get("arms", []) if isinstance(data.get("arms"), list) else []:
         treatment = arm.get("treatment", {}) if isinstance(arm, dict) else {}
-        for part in treatment.values() if isinstance(treatment, dict) else []:
+        visits = arm.get("schedule", []) if isinstance(arm, dict) else []
+        parts = list(treatment.values()) if isinstance(treatment, dict) else []
+        for part in parts + (visits if isinstance(visits, list) else []):
             if isinstance(part, dict):
                 part.setdefault("defined_in", pid)
     parent_id = data.get("inherits")
