@@ -1,0 +1,1 @@
+"""Figures and documents: renders analysis results, never computes clinical values."""

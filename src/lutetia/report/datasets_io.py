@@ -1,0 +1,78 @@
+"""Write analysis datasets (:mod:`lutetia.analysis.datasets`) as CSV and SAS transport v5.
+
+XPT is written with ``pyreadstat.write_xport(file_format_version=5)`` [1]_ with variable
+labels, the dataset label, and ``DATE9.`` formats on date variables; CSV dates are ISO 8601.
+
+References
+----------
+.. [1] pyreadstat documentation, ``write_xport``. https://github.com/Roche/pyreadstat
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lutetia.analysis.datasets import Dataset
+
+
+def to_dataframe(ds: Dataset) -> Any:
+    """A pandas DataFrame with one column per variable (Char → str, Num → float, dates kept)."""
+    import pandas as pd
+
+    data: dict[str, list[Any]] = {}
+    for v in ds.variables:
+        col = [row[v.name] for row in ds.rows]
+        if v.type == "Char":
+            data[v.name] = ["" if x is None else str(x) for x in col]
+        elif v.is_date:
+            data[v.name] = [x if isinstance(x, date) else None for x in col]
+        else:
+            data[v.name] = [float("nan") if x is None else float(x) for x in col]  # type: ignore[arg-type]
+    return pd.DataFrame(data, columns=ds.columns)
+
+
+def write_csv(ds: Dataset, path: Path) -> Path:
+    """CSV with a header of variable names; dates ISO 8601; missing values empty."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(ds.columns)
+        for row in ds.rows:
+            writer.writerow(["" if row[c] is None else (row[c].isoformat() if isinstance(row[c], date) else row[c])  # type: ignore[union-attr]
+                             for c in ds.columns])
+    return path
+
+
+def write_xpt(ds: Dataset, path: Path) -> Path:
+    """SAS transport v5 file with variable labels and the dataset label."""
+    import pyreadstat
+
+    df = to_dataframe(ds)
+    labels = {v.name: v.label for v in ds.variables}
+    formats = {v.name: "DATE9." for v in ds.variables if v.is_date}
+    pyreadstat.write_xport(df, str(path), file_label=ds.label, column_labels=labels,
+                           table_name=ds.name, file_format_version=5, variable_format=formats or None)
+    return path
+
+
+def write_metadata_csv(ds: Dataset, path: Path) -> Path:
+    """Variable-level metadata (define-like): dataset, name, label, type, length."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["DATASET", "VARIABLE", "LABEL", "TYPE", "LENGTH", "FORMAT"])
+        for v in ds.variables:
+            writer.writerow([ds.name, v.name, v.label, v.type, v.length, "DATE9." if v.is_date else ""])
+    return path
+
+
+def write_dataset(ds: Dataset, out_dir: Path) -> dict[str, Path]:
+    """Write ``<name>.csv``, ``<name>.xpt`` and ``<name>_metadata.csv`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = ds.name.lower()
+    return {
+        "csv": write_csv(ds, out_dir / f"{stem}.csv"),
+        "xpt": write_xpt(ds, out_dir / f"{stem}.xpt"),
+        "metadata": write_metadata_csv(ds, out_dir / f"{stem}_metadata.csv"),
+    }
