@@ -209,3 +209,16 @@ def test_re_lupsma_and_registry() -> None:
 
 def test_list_protocols_is_sorted_and_complete() -> None:
     assert [p.id for p in list_protocols()] == EXPECTED_IDS
+
+
+def test_docs_list_every_fact() -> None:
+    from pathlib import Path
+
+    from lutetia.protocols.facts import FACT_SPECS
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
+    if not doc.exists():
+        pytest.skip("docs not present in this installation")
+    text = doc.read_text(encoding="utf-8")
+    missing = [f.value for f in FACT_SPECS if f"`{f.value}`" not in text]
+    assert missing == []
