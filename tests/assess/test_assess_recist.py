@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lutetia.assess.bone import BoneScan, pcwg3_bone_progression
-from lutetia.assess.bor import Assessment, best_overall_response, bor_params, radiographic_progression
+from lutetia.assess.bor import (
+    Assessment,
+    best_overall_response,
+    bor_params,
+    radiographic_progression,
+)
 from lutetia.assess.outcome import Outcome
 from lutetia.assess.recist import (
     FollowUp,
