@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lutetia.errors import ProtocolError
 from lutetia.protocols import load_protocol, parse_text, validate_raw
@@ -188,3 +190,28 @@ def test_describe_is_readable() -> None:
         "fact": "bilirubin_x_uln", "op": "<=", "value": 2, "unit": "x_ULN",
         "alternatives": [{"value": 3, "when": {"fact": "gilbert_syndrome", "op": "is_true"}}]})
     assert describe(c) == "bilirubin_x_uln <= 2 x_ULN [threshold 3 when gilbert_syndrome is true]"
+
+
+def test_integer_facts_take_whole_numbers() -> None:
+    with pytest.raises(ValueError, match="whole numbers"):
+        Condition.model_validate({"fact": "ecog", "op": "<=", "value": 2.5})
+
+
+def test_loaded_protocols_are_independent_copies() -> None:
+    first = load_protocol("realup")
+    first.criteria.clear()
+    assert load_protocol("realup").criteria
+
+
+@given(st.floats(min_value=0.1, max_value=25, allow_nan=False))
+def test_haemoglobin_threshold_g_dl_to_g_l(g_dl: float) -> None:
+    # 1 g/dL = 10 g/L by the definition of the decilitre.
+    c = Condition.model_validate({"fact": "haemoglobin_g_l", "op": ">=", "value": g_dl, "unit": "g/dL"})
+    assert c.value == pytest.approx(10 * g_dl, rel=1e-9)
+
+
+@given(st.floats(min_value=1, max_value=1000, allow_nan=False))
+def test_window_weeks_to_days(weeks: float) -> None:
+    c = Condition.model_validate({"fact": "psma_pet_vision_positive", "op": "is_true",
+                                  "window": {"anchor": "treatment_start", "before": weeks, "unit": "week"}})
+    assert c.window is not None and c.window.before == pytest.approx(7 * weeks)

@@ -199,6 +199,8 @@ def _convert(fact: Fact, value: Scalar, unit: str) -> float | int:
     spec = fact_spec(fact)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"fact {fact.value!r} needs a number, got {value!r}")
+    if spec.type == "integer" and float(value) != int(value):
+        raise ValueError(f"fact {fact.value!r} takes whole numbers, got {value!r}")
     if spec.unit in DIMENSIONLESS_UNITS:
         if unit not in (spec.unit, "percent" if spec.unit == "%" else spec.unit):
             raise ValueError(f"fact {fact.value!r} is in {spec.unit!r}; got unit {unit!r}")

@@ -68,12 +68,14 @@ def list_protocols() -> list[Protocol]:
 def load_protocol(protocol_id: str) -> Protocol:
     """Load protocol ``protocol_id`` with its inheritance resolved.
 
+    Returns a fresh copy: callers may not alter the cached protocol.
+
     Raises
     ------
     ProtocolError
         Unknown id (the message lists the known ids) or an invalid file.
     """
-    return _load_cached(protocol_id)
+    return _load_cached(protocol_id).model_copy(deep=True)
 
 
 @lru_cache(maxsize=32)
