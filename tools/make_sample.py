@@ -33,8 +33,8 @@ from lutetia.store.interchange import write_folder
 OUT = Path(__file__).resolve().parents[1] / "src" / "lutetia" / "data" / "sample"
 rng = np.random.default_rng(20261123)
 
-PROTOCOLS = ["prodigy2", "prodigy2", "realup", "re_lupsma", "flex_mrt", "ecog3_registry"]
-ARMS = ["personalised", "fixed", None, None, "flexible", None]
+PROTOCOLS = ["prodigy-2", "prodigy-2", "realup", "re-lupsma", "flex-mrt", "ecog3-registry"]
+ARMS = ["personalised", "fixed", "retreatment", "rechallenge", "flexible", "individualised"]
 
 
 def main() -> None:
@@ -53,7 +53,7 @@ def main() -> None:
                                              consent_date=start - timedelta(days=20),
                                              enrolled_on=start - timedelta(days=14)))
         kinds["ecog"].append(EcogAssessment(patient_id=pid, assessed_on=start - timedelta(days=5),
-                                            ecog=3 if protocol == "ecog3_registry" else int(rng.integers(0, 2))))
+                                            ecog=3 if protocol == "ecog3-registry" else int(rng.integers(0, 2))))
         kinds["prior_therapies"] += [
             PriorTherapy(patient_id=pid, line_id="L1", therapy_class="adt", agent="leuprorelin",
                          start_date=date(2017 + i % 3, 1, 15)),
@@ -63,13 +63,13 @@ def main() -> None:
             PriorTherapy(patient_id=pid, line_id="L3", therapy_class="taxane", agent="docetaxel",
                          start_date=date(2022, 7, 1), end_date=date(2022, 12, 1), cycles=6),
         ]
-        if protocol in ("realup", "re_lupsma"):
+        if protocol in ("realup", "re-lupsma"):
             kinds["prior_therapies"].append(PriorTherapy(
                 patient_id=pid, line_id="L4", therapy_class="lu_psma", agent="177Lu-PSMA-617",
                 start_date=date(2023, 3, 1), end_date=date(2023, 10, 1), last_injection_date=date(2023, 9, 13),
                 cycles=5, cumulative_activity_gbq=36.8, best_psa_change_pct=-72.0, progression_during=False,
                 progression_date=date(2024, 6, 1), progression_type="psa", discontinued_for_toxicity=False))
-        n_cycles = {"ecog3_registry": 2}.get(protocol, 4)
+        n_cycles = {"ecog3-registry": 2}.get(protocol, 4)
         psa = float(rng.lognormal(4.0, 0.8))
         for c in range(n_cycles + 1):
             day = start + timedelta(weeks=6 * c) - timedelta(days=3)
@@ -80,13 +80,13 @@ def main() -> None:
         for c in range(1, n_cycles + 1):
             at = datetime.combine(start + timedelta(weeks=6 * (c - 1)), datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
             act = 7.4 if arm != "personalised" or c == 1 else round(7.4 + 0.6 * c, 1)
-            if protocol == "ecog3_registry":
+            if protocol == "ecog3-registry":
                 act = 6.0
             kinds["administrations"].append(Administration(
-                patient_id=pid, course=2 if protocol in ("realup", "re_lupsma") else 1, cycle=c, administered_at=at,
+                patient_id=pid, course=2 if protocol in ("realup", "re-lupsma") else 1, cycle=c, administered_at=at,
                 activity_gbq=act, residual_gbq=round(float(rng.uniform(0.02, 0.12)), 3), arm=arm, protocol_id=protocol,
-                reason="individualised: blood counts and tumour burden" if protocol == "ecog3_registry" else None))
-            course = 2 if protocol in ("realup", "re_lupsma") else 1
+                reason="individualised: blood counts and tumour burden" if protocol == "ecog3-registry" else None))
+            course = 2 if protocol in ("realup", "re-lupsma") else 1
             times = (4, 24, 48, 168) if c == 1 else (24,)
             kidney_teff = float(rng.uniform(32, 48))
             for t in times:
