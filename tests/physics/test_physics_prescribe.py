@@ -7,7 +7,12 @@ import pytest
 
 from lutetia.errors import RecordError
 from lutetia.physics.ledger import Ledger, LedgerEntry
-from lutetia.physics.prescribe import Limit, next_activity, probability_exceed, probability_exceed_mc
+from lutetia.physics.prescribe import (
+    Limit,
+    next_activity,
+    probability_exceed,
+    probability_exceed_mc,
+)
 
 
 def _ledger(doses: list[float], act: float = 7.4, u: float = 0.2) -> Ledger:
