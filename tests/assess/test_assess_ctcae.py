@@ -33,6 +33,8 @@ LOW_TABLE = [
     # Anemia: no grade 4 from the value ("life-threatening consequences" is clinical).
     ("anemia", "g/L", 130, [(79, 3), (80, 2), (99, 2), (100, 1), (129, 1), (130, 0), (5, 3)]),
     ("anemia", "g/dL", 13.0, [(7.9, 3), (8.0, 2), (9.9, 2), (10.0, 1), (12.9, 1), (13.0, 0)]),
+    # CTCAE's own mmol/L cut-offs ("<6.2 - 4.9 mmol/L"), not the converted g/L ones: 6.2 mmol/L is 99.9 g/L.
+    ("anemia", "mmol/L", 8.0, [(4.89, 3), (4.9, 2), (6.19, 2), (6.2, 1), (7.99, 1), (8.0, 0)]),
     ("ckd", "mL/min/1.73m2", 90, [(14.9, 4), (15, 3), (29.9, 3), (30, 2), (59.9, 2), (60, 1), (89, 1), (90, 0)]),
     ("crcl", "mL/min", 90, [(14.9, 4), (15, 3), (30, 2), (60, 1), (90, 0)]),
 ]

@@ -32,7 +32,7 @@ from lutetia.assess.criteria import (
 )
 from lutetia.assess.outcome import RuleRef
 from lutetia.errors import ProtocolError, UnitError
-from lutetia.units import to_unit
+from lutetia.units import parse_unit, to_unit
 
 BaselineIndicator = Literal["LOW", "NORMAL", "HIGH"]
 Direction = Literal["low", "high"]
@@ -47,6 +47,7 @@ class Condition(Strict):
     of: Literal["lln", "uln", "baseline"] | None = None
     when_baseline: Literal["normal", "abnormal"] | None = None
     if_available: bool = False
+    thresholds_by_unit: dict[str, float] = {}
 
 
 class GradeRule(Strict):
@@ -181,7 +182,19 @@ def _convert(lab: LabValue, term: Term) -> tuple[str, dict[str, float | None]] |
     return f"unit {lab.unit!r} does not convert to {' or '.join(term.units)}"
 
 
-def _holds(c: Condition, vals: dict[str, float | None], ind: BaselineIndicator | None) -> bool | None:
+def _own_unit_threshold(c: Condition, unit: str) -> float | None:
+    """CTCAE's cut-off written in the reporting unit itself, if the term gives one."""
+    for name, value in c.thresholds_by_unit.items():
+        try:
+            if parse_unit(name) == parse_unit(unit):
+                return value
+        except UnitError:
+            continue
+    return None
+
+
+def _holds(c: Condition, vals: dict[str, float | None], ind: BaselineIndicator | None,
+           raw: tuple[float, str] | None = None) -> bool | None:
     """True/False, or None when an input the condition needs is missing."""
     if c.when_baseline is not None:
         if ind is None:
@@ -192,6 +205,9 @@ def _holds(c: Condition, vals: dict[str, float | None], ind: BaselineIndicator |
     value = vals["value"]
     assert value is not None
     if c.threshold is not None:
+        own = _own_unit_threshold(c, raw[1]) if raw is not None else None
+        if own is not None and raw is not None:
+            return compare(raw[0], c.comparator, own)
         return compare(value, c.comparator, c.threshold)
     assert c.of is not None and c.factor is not None
     ref = vals[c.of]
@@ -241,7 +257,8 @@ def ctcae_grade(lab: LabValue, ctcae_version: str = "5.0") -> Grade:
         return _not_gradable(lab, "baseline value missing while baseline indicator is HIGH", term)
     unknown: list[str] = []
     for rule in sorted(term.grades, key=lambda g: -g.grade):
-        results = [_holds(c, vals, lab.baseline_indicator) for c in rule.any]
+        raw = (lab.value, lab.unit)
+        results = [_holds(c, vals, lab.baseline_indicator, raw) for c in rule.any]
         if any(r is True for r in results):
             note = f"; not assessable: {', '.join(unknown)}" if unknown else ""
             return Grade(term.term, rule.grade, term.direction, f"grade {rule.grade}{note}",
