@@ -18,7 +18,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -71,8 +71,8 @@ def _d(name: str, label: str) -> Variable:
     return Variable(name, label, "Num", 8, is_date=True)
 
 
-def _make(name: str, label: str, variables: Sequence[Variable], rows: Iterable[dict[str, Value]]) -> Dataset:
-    out = []
+def _make(name: str, label: str, variables: Sequence[Variable], rows: Iterable[Mapping[str, Value]]) -> Dataset:
+    out: list[dict[str, Value]] = []
     for row in rows:
         for v in variables:
             val = row.get(v.name)
@@ -119,7 +119,7 @@ def _yn(flag: bool) -> str:
 def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
     """ADSL: one row per subject (duplicate USUBJID is an error)."""
     seen: set[str] = set()
-    rows = []
+    rows: list[dict[str, Value]] = []
     for s in subjects:
         if s.usubjid in seen:
             raise ValueError(f"ADSL: duplicate USUBJID {s.usubjid!r} (one row per subject)")
@@ -160,7 +160,7 @@ ADTTE_VARIABLES: tuple[Variable, ...] = (
 def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) -> Dataset:
     """ADTTE: one row per subject and parameter; CNSR = 0 for an event (1 − event flag)."""
     seen: set[tuple[str, str]] = set()
-    out = []
+    out: list[dict[str, Value]] = []
     for r in rows:
         key = (r.usubjid, r.paramcd)
         if key in seen:
@@ -212,7 +212,7 @@ _ADRS_PARAM = {"OVR": "Overall Response by Visit", "BOR": "Best Overall Response
 def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
     """ADRS: visit responses (OVR) and best responses (BOR, CBOR; one per subject each)."""
     seen: set[tuple[str, str]] = set()
-    out = []
+    out: list[dict[str, Value]] = []
     for r in rows:
         if r.paramcd not in _ADRS_PARAM:
             raise ValueError(f"ADRS {r.usubjid}: PARAMCD {r.paramcd!r} not in OVR/BOR/CBOR")
@@ -253,7 +253,7 @@ ADLB_VARIABLES: tuple[Variable, ...] = (
 
 def build_adlb(rows: Sequence[LabRow]) -> Dataset:
     """ADLB with CHG = AVAL − BASE and CTCAE grades ATOXGR/BTOXGR (0–5)."""
-    out = []
+    out: list[dict[str, Value]] = []
     for r in rows:
         for name, g in (("ATOXGR", r.atoxgr), ("BTOXGR", r.btoxgr)):
             if g is not None and not 0 <= g <= 5:
@@ -291,7 +291,7 @@ ADAE_VARIABLES: tuple[Variable, ...] = (
 
 def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
     """ADAE: one row per adverse event."""
-    out = []
+    out: list[dict[str, Value]] = []
     for r in rows:
         if not 1 <= r.atoxgr <= 5:
             raise ValueError(f"ADAE {r.usubjid} {r.aedecod}: grade {r.atoxgr} not in 1–5")

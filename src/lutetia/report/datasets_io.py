@@ -50,7 +50,7 @@ def write_xpt(ds: Dataset, path: Path) -> Path:
     import pyreadstat
 
     df = to_dataframe(ds)
-    labels = {v.name: v.label for v in ds.variables}
+    labels: dict[str, str | None] = {v.name: v.label for v in ds.variables}
     formats = {v.name: "DATE9." for v in ds.variables if v.is_date}
     pyreadstat.write_xport(df, str(path), file_label=ds.label, column_labels=labels,
                            table_name=ds.name, file_format_version=5, variable_format=formats or None)

@@ -16,6 +16,7 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from lutetia.analysis.survival import KMResult, numbers_at_risk
 
@@ -233,7 +234,7 @@ def kidney_bed_figure(cumulative_bed_gy: Mapping[str, Sequence[float]], *, limit
     ax.set_ylim(0, max(top, limit_gy) * 1.15)
     ax.set_xlabel("Cycle")
     ax.set_ylabel("Cumulative kidney BED (Gy)")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)

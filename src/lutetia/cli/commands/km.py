@@ -1,0 +1,102 @@
+"""``lutetia km``: Kaplan–Meier summary (n, events, median with CI) and log-rank test from a CSV."""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lutetia.cli.common import emit_json, fail, print_table, read_csv
+
+
+class ConfTypeOption(str, Enum):
+    log_log = "log-log"
+    log = "log"
+    plain = "plain"
+
+
+def _number(path: Path, row: int, column: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise fail(f"{path}: row {row}, column {column!r}: value {raw!r} is not a finite number", 2)
+    return value
+
+
+def _event(path: Path, row: int, column: str, raw: str) -> int:
+    value = _number(path, row, column, raw)
+    if value not in (0.0, 1.0):
+        raise fail(f"{path}: row {row}, column {column!r}: value {raw!r} must be 1 (event) or 0 (censored)", 2)
+    return int(value)
+
+
+def _fmt(x: float) -> float | None:
+    return None if math.isinf(x) else x
+
+
+def km(
+    file: Annotated[Path, typer.Argument(help="CSV file with one row per subject.")],
+    time: Annotated[str, typer.Option("--time", help="Column with time to event or censoring.")],
+    event: Annotated[str, typer.Option("--event", help="Column with 1 = event, 0 = censored.")],
+    group: Annotated[str | None, typer.Option("--group", help="Column defining the groups to compare.")] = None,
+    conf_type: Annotated[ConfTypeOption, typer.Option("--conf-type", help="Transform of the CI band.")] = ConfTypeOption.log_log,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write the KM figure to this PNG/SVG file.")] = None,
+) -> None:
+    """Kaplan–Meier per group: n, events, median with CI; log-rank test when grouped."""
+    required = [time, event] + ([group] if group else [])
+    rows = read_csv(file, required)
+    if not rows:
+        raise fail(f"{file}: no data rows", 2)
+    durations, events, groups = [], [], []
+    for i, row in enumerate(rows, start=2):  # row 1 is the header
+        t = _number(file, i, time, row[time])
+        if t < 0:
+            raise fail(f"{file}: row {i}, column {time!r}: value {row[time]!r} is negative", 2)
+        durations.append(t)
+        events.append(_event(file, i, event, row[event]))
+        groups.append(row[group] if group else "all")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise fail(f"--plot {plot}: the figure must be a .png or .svg file", 2)
+
+    from lutetia.analysis.survival import kaplan_meier, logrank
+
+    labels = sorted(set(groups))
+    fits = []
+    for label in labels:
+        idx = [k for k, g in enumerate(groups) if g == label]
+        fits.append(kaplan_meier([durations[k] for k in idx], [events[k] for k in idx],
+                                 conf_type=conf_type.value, label=label))
+    summary: list[dict[str, Any]] = [
+        {"group": f.label, "n": f.n, "events": f.events, "median": _fmt(f.median),
+         "ci_lower": _fmt(f.median_lower), "ci_upper": _fmt(f.median_upper)} for f in fits
+    ]
+    test = logrank(durations, events, groups) if len(labels) > 1 else None
+    if plot is not None:
+        from lutetia.report.figures import km_figure, save
+
+        horizon = max(durations)
+        step = horizon / 5 if horizon > 0 else 1.0
+        note = f"log-rank p = {test.p_value:.4g}" if test else ""
+        save(km_figure(fits, at_risk_times=[round(step * k, 6) for k in range(6)], xlabel=time,
+                       annotation=note), plot)
+    if as_json:
+        emit_json({"conf_type": conf_type.value, "confidence_level": 0.95, "groups": summary,
+                   "logrank": None if test is None else
+                   {"statistic": test.statistic, "df": test.df, "p_value": test.p_value}})
+        return
+    print_table(summary, ["group", "n", "events", "median", "ci_lower", "ci_upper"],
+                title=f"Kaplan–Meier ({conf_type.value} 95% CI; empty = not reached)")
+    if test is not None:
+        typer.echo(f"log-rank: chi2 = {test.statistic:.4f} on {test.df} df, p = {test.p_value:.4g}")
+    if plot is not None:
+        typer.echo(f"figure written to {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("km")(km)
