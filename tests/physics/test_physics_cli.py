@@ -139,3 +139,18 @@ def test_prescribe_bad_row(tmp_path: Path) -> None:
     p.write_text("patient_id,organ,cycle,activity_gbq,dose_gy\nP1,kidneys,one,7.4,3\n")
     res = runner.invoke(app, ["prescribe", str(p), "--limit", "23", "--cycles-remaining", "2"])
     assert res.exit_code == 2 and "row 2" in res.output and "'cycle'" in res.output
+
+
+def test_dose_stp_sphere_method_for_lesion(tmp_path: Path) -> None:
+    p = tmp_path / "stp.csv"
+    p.write_text("region,time_h,activity_MBq,mass_g\nlesion1,24,10,4.356\n")
+    res = runner.invoke(app, ["dose", "stp", str(p), "--method", "madsen", "--t-eff-h", "40",
+                              "--dose-method", "sphere", "--json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["dose_method"] == "sphere"
+    # 4.356 g / 1.04 = 4.18846 mL (R ≈ 10 mm); LED would be 874.69·8.53178e-5/4.356e-3
+    # = 17.132 Gy; the sphere model loses a few % of the electron energy at the surface
+    assert 0.95 * 17.132 < row["dose_Gy"] < 17.132
+    res = runner.invoke(app, ["dose", "stp", str(p), "--dose-method", "bogus"])
+    assert res.exit_code == 2 and "accepted" in res.output

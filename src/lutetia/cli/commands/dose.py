@@ -120,17 +120,26 @@ def _lq(region: str, alpha_beta: float | None, t_rep: float | None) -> tuple[flo
 
 
 def _dose_row(region: str, tia: float, tia_sd: float, mass: float | None, adm_gbq: float | None,
-              g: float | None, lq: tuple[float, float] | None) -> dict[str, Any]:
+              g: float | None, lq: tuple[float, float] | None,
+              method: str = "auto") -> dict[str, Any]:
     from lutetia.errors import RecordError
-    from lutetia.physics.mird import organ_dose
+    from lutetia.physics.mird import SOFT_TISSUE_DENSITY_G_CM3, organ_dose
     from lutetia.physics.radiobiology import bed
+    from lutetia.physics.sphere import sphere_dose
 
     out: dict[str, Any] = {"tia_MBq_h": tia, "tia_sd_MBq_h": tia_sd}
     if adm_gbq:
         out["tiac_h"] = tia / (adm_gbq * 1000.0)
     try:
-        od = organ_dose(tia, region, mass, tia_sd)
+        if method == "sphere":
+            if mass is None:
+                return out
+            od = sphere_dose(tia, mass / SOFT_TISSUE_DENSITY_G_CM3, region, tia_sd)
+        else:
+            od = organ_dose(tia, region, mass, tia_sd, method)
     except RecordError:
+        if method != "auto":
+            raise
         return out
     out.update(dose_method=od.method, dose_Gy=od.dose_gy, dose_sd_Gy=od.dose_sd_gy)
     if adm_gbq:
@@ -165,6 +174,7 @@ def tac(
     administered_gbq: Annotated[float | None, typer.Option(help="Administered activity, GBq.")] = None,
     model: Annotated[str, typer.Option(help="auto|mono|mono_uptake|bi|bi_uptake|tri|trapezoid")] = "auto",
     tail: Annotated[str, typer.Option(help="Trapezoid tail: physical|fitted.")] = "physical",
+    dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
     alpha_beta: Annotated[float | None, typer.Option("--alpha-beta", help="α/β, Gy.")] = None,
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
@@ -177,6 +187,7 @@ def tac(
     accepted = ["auto", "trapezoid", *MODELS]
     if model not in accepted:
         raise fail(f"--model {model!r}; accepted: {', '.join(accepted)}", 2)
+    _check_dose_method(dose_method)
     groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path)
     results = []
     for region, g in groups.items():
@@ -188,17 +199,24 @@ def tac(
                 row = {"region": region, "model": f"trapezoid+{tail}", "n_points": len(g["t"]),
                        "t_eff_h": math.log(2) / tr.tail_rate_per_h, "warnings": ""}
                 gf = _trapezoid_g(g["t"], g["a"], tr.tail_rate_per_h, lq[1]) if lq else None
-                row.update(_dose_row(region, tr.tia, tr.tia_sd, mass, administered_gbq, gf, lq))
+                row.update(_dose_row(region, tr.tia, tr.tia_sd, mass, administered_gbq, gf, lq,
+                                      dose_method))
             else:
                 fit = select_model(g["t"], g["a"])[0] if model == "auto" else fit_tac(g["t"], g["a"], model)
                 row = {"region": region, "model": fit.model, "n_points": fit.n_points,
                        "t_eff_h": fit.terminal_half_life_h, "warnings": "; ".join(fit.warnings)}
                 gf = g_factor_sum_exp(fit.coeffs, fit.rates, lq[1]) if lq else None
-                row.update(_dose_row(region, fit.tia, fit.tia_sd, mass, administered_gbq, gf, lq))
+                row.update(_dose_row(region, fit.tia, fit.tia_sd, mass, administered_gbq, gf, lq,
+                                      dose_method))
         except LutetiaError as exc:
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
     _render(results, TAC_COLUMNS, as_json, f"TAC dosimetry: {path}")
+
+
+def _check_dose_method(method: str) -> None:
+    if method not in ("auto", "s_value", "led", "sphere"):
+        raise fail(f"--dose-method {method!r}; accepted: auto, s_value, led, sphere", 2)
 
 
 def _render(rows: list[dict[str, Any]], columns: list[str], as_json: bool, title: str) -> None:
@@ -217,6 +235,7 @@ def stp(
     alpha_beta: Annotated[float | None, typer.Option("--alpha-beta", help="α/β, Gy.")] = None,
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
     relative_sigma: Annotated[float, typer.Option(help="Relative uncertainty of A(t).")] = 0.1,
+    dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Single-time-point TIA (Hänscheid or Madsen), dose and BED per region."""
@@ -226,6 +245,7 @@ def stp(
 
     if method not in ("haenscheid", "madsen"):
         raise fail(f"--method {method!r}; accepted: haenscheid, madsen", 2)
+    _check_dose_method(dose_method)
     groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path, ("t_eff_h",))
     results = []
     for region, g in groups.items():
@@ -244,7 +264,7 @@ def stp(
             gf = g_factor_mono(teff, lq[1]) if (lq and teff) else None
             row = {"region": region, "method": method, "time_h": g["t"][0], "t_eff_h": teff}
             row.update(_dose_row(region, s.tia, s.tia_sd, g["mass"][0] if g["mass"] else None,
-                                 administered_gbq, gf, lq))
+                                 administered_gbq, gf, lq, dose_method))
         except LutetiaError as exc:
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
