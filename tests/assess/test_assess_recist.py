@@ -201,3 +201,45 @@ def test_radiographic_progression_earliest_of_soft_tissue_and_bone() -> None:
     assert (r2.event_date, r2.source) == (day(112), "soft tissue")
     assert radiographic_progression([A(56, "SD")], D0, Outcome.NOT_EVALUABLE, None).outcome is Outcome.NOT_EVALUABLE
     assert radiographic_progression([A(56, "SD")], D0, Outcome.NOT_MET, None).outcome is Outcome.NOT_MET
+
+
+# Worked example: pharmaverse admiralonco tests/testthat/test-derive_param_confirmed_bor.R
+# (commit 14bfe08), tests 1 and 2 — input time-point responses and the expected confirmed BOR
+# with its date are copied from that file (subjects 7 "ND" and 8 "missing_as_ne" of test 2 are
+# outside our vocabulary and omitted).
+ADMIRALONCO_START = {"1": "2020-01-01", "2": "2019-12-12", "3": "2019-11-11", "4": "2019-12-30",
+                     "5": "2020-01-01", "6": "2020-02-02", "7": "2020-02-02", "8": "2020-04-01", "9": "2020-02-01"}
+ADMIRALONCO_ADRS = """\
+1 2020-01-01 PR|1 2020-02-01 CR|1 2020-02-16 NE|1 2020-03-01 CR|1 2020-04-01 SD|2 2020-01-01 SD|2 2020-02-01 PR|
+2 2020-03-01 SD|2 2020-03-13 CR|3 2019-11-12 CR|3 2019-12-02 CR|3 2020-01-01 SD|4 2020-01-01 PR|4 2020-03-01 SD|
+4 2020-04-01 SD|4 2020-05-01 PR|4 2020-05-15 NON-CR/NON-PD|5 2020-01-01 PR|5 2020-01-10 SD|5 2020-01-20 PR|
+5 2020-05-15 NON-CR/NON-PD|6 2020-02-06 PR|6 2020-02-16 CR|6 2020-03-30 PR|7 2020-02-06 PR|7 2020-02-16 CR|
+7 2020-04-01 NE|9 2020-02-16 PD|9 2020-03-06 SD"""
+
+
+def _admiralonco_bor(**params: int | bool) -> dict[str, tuple[str, str | None]]:
+    by: dict[str, list[Assessment]] = {s: [] for s in ADMIRALONCO_START}
+    for item in ADMIRALONCO_ADRS.replace("\n", "").split("|"):
+        subj, d, resp = item.split()
+        by[subj].append(Assessment(date.fromisoformat(d), resp))  # type: ignore[arg-type]
+    out = {}
+    for subj, seq in by.items():
+        r = best_overall_response(seq, date.fromisoformat(ADMIRALONCO_START[subj]), confirm=True,
+                                  params=bor_params(**params))
+        out[subj] = (r.response, r.date.isoformat() if r.date else None)
+    return out
+
+
+def test_admiralonco_confirmed_bor_test1() -> None:
+    got = _admiralonco_bor(min_sd_days=28, confirmation_days=28)
+    assert got == {"1": ("CR", "2020-02-01"), "2": ("SD", "2020-02-01"), "3": ("SD", "2020-01-01"),
+                   "4": ("SD", "2020-03-01"), "5": ("NON-CR/NON-PD", "2020-05-15"), "6": ("SD", "2020-03-30"),
+                   "7": ("NE", "2020-02-06"), "8": ("MISSING", None), "9": ("PD", "2020-02-16")}
+
+
+def test_admiralonco_confirmed_bor_test2_accept_sd() -> None:
+    got = _admiralonco_bor(min_sd_days=28, confirmation_days=14, max_ne=0, accept_sd=True)
+    expected = {"1": ("PR", "2020-01-01"), "2": ("PR", "2020-02-01"), "3": ("CR", "2019-11-12"),
+                "4": ("SD", "2020-03-01"), "5": ("PR", "2020-01-01"), "6": ("SD", "2020-03-30"),
+                "9": ("PD", "2020-02-16")}
+    assert {k: got[k] for k in expected} == expected

@@ -27,12 +27,13 @@ _RANK = {"CR": 0, "PR": 1, "SD": 2, "NON-CR/NON-PD": 3, "PD": 4, "NE": 5}
 
 
 class BorParams(Strict):
-    """Confirmation interval (days), minimum SD time from start (days), NE allowed."""
+    """Confirmation interval (days), minimum SD time from start (days), NE allowed, and
+    whether one SD is accepted between a PR and its confirmation."""
 
     confirmation_days: int
     min_sd_days: int
     max_ne: int
-    accept_sd_between: bool
+    accept_sd: bool
 
 
 def bor_params(**overrides: int | bool) -> BorParams:
@@ -60,7 +61,7 @@ class BestResponse:
 
 
 def _until_pd(assessments: Iterable[Assessment], start: date) -> list[Assessment]:
-    seq = sorted((a for a in assessments if a.date > start), key=lambda a: (a.date, _RANK[a.response]))
+    seq = sorted((a for a in assessments if a.date >= start), key=lambda a: (a.date, _RANK[a.response]))
     out: list[Assessment] = []
     for a in seq:
         out.append(a)
@@ -74,21 +75,33 @@ def _sd_ok(a: Assessment, start: date, p: BorParams) -> bool:
 
 
 def _confirmed(seq: Sequence[Assessment], i: int, p: BorParams) -> bool:
-    """Is the CR/PR at ``seq[i]`` confirmed by a later CR (for CR) or CR/PR (for PR)?"""
+    """Is the CR/PR at ``seq[i]`` confirmed?
+
+    CR: a later CR at least ``confirmation_days`` after, only CR or NE in between (at most
+    ``max_ne`` NE).  PR: a later CR or PR at least ``confirmation_days`` after, only CR, PR,
+    SD or NE in the confirmation period, at most ``max_ne`` NE, at most one SD when
+    ``accept_sd`` (else none), and no PR after a CR in the period (admiralonco's documented
+    rules).
+    """
     first = seq[i]
-    ok_confirm = {"CR"} if first.response == "CR" else {"CR", "PR"}
-    between_ok = {"CR"} if first.response == "CR" else {"CR", "PR"}
-    if p.accept_sd_between and first.response == "PR":
-        between_ok = between_ok | {"SD"}
-    ne = 0
+    is_cr = first.response == "CR"
+    ne = sd = 0
+    seen_cr = False
     for a in seq[i + 1:]:
-        if a.response in ok_confirm and (a.date - first.date).days >= p.confirmation_days:
-            return True
-        if a.response == "NE":
+        r = a.response
+        if not is_cr and r == "PR" and seen_cr:
+            return False
+        if r in (("CR",) if is_cr else ("CR", "PR")) and (a.date - first.date).days >= p.confirmation_days:
+            return ne <= p.max_ne
+        if r == "NE":
             ne += 1
-            if ne > p.max_ne:
-                return False
-        elif a.response not in between_ok:
+        elif r == "SD" and not is_cr:
+            sd += 1
+        elif r == "CR":
+            seen_cr = True
+        elif r != "PR" or is_cr:
+            return False
+        if ne > p.max_ne or sd > (1 if p.accept_sd else 0):
             return False
     return False
 
@@ -100,7 +113,8 @@ def best_overall_response(assessments: Iterable[Assessment], start: date, *, con
     Parameters
     ----------
     assessments
-        Overall responses (any order); only those after ``start`` up to the first PD count.
+        Post-baseline overall responses (any order); those on or after ``start`` up to
+        and including the first PD count.
     start
         Reference start (first administration).
     confirm

@@ -169,6 +169,7 @@ def response_recist(
     confirmation_days: Annotated[int | None, typer.Option(help="Days between a CR/PR and its confirmation.")] = None,
     min_sd_days: Annotated[int | None, typer.Option(help="Minimum days from first dose for SD.")] = None,
     max_ne: Annotated[int | None, typer.Option(help="NE assessments allowed before confirmation.")] = None,
+    accept_sd: Annotated[bool, typer.Option("--accept-sd", help="Accept one SD between a PR and its confirmation.")] = False,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -179,7 +180,7 @@ def response_recist(
                                    ("max_ne", max_ne)) if v is not None}
     if any(v < 0 for v in overrides.values()):
         raise fail(f"options must be ≥ 0, got {overrides}", 2)
-    params = bor_params(**overrides)
+    params = bor_params(**overrides, accept_sd=accept_sd)
     rows = read_csv(timepoints, ["subject", "date", "response", "first_dose_date"])
     result = []
     for subj, (first, items) in sorted(_by_subject(timepoints, rows).items()):
