@@ -18,7 +18,7 @@ from lutetia.records.clinical import Analyte, ClinicalEvent, EventKind, LabResul
 from lutetia.records.imaging import ImagingStudy, Lesion
 from lutetia.records.patient import EcogAssessment, Patient, PriorTherapy
 from lutetia.records.registry import KINDS
-from lutetia.records.safety import AdverseEvent, ProAnswer
+from lutetia.records.safety import AdverseEvent, CriterionAnswer, ProAnswer
 from lutetia.records.treatment import Administration, DosimetryMeasurement, Enrolment
 
 
@@ -37,6 +37,7 @@ class PatientRecord(RecordModel):
     adverse_events: tuple[AdverseEvent, ...] = ()
     pro_answers: tuple[ProAnswer, ...] = ()
     events: tuple[ClinicalEvent, ...] = Field(default=())
+    criterion_answers: tuple[CriterionAnswer, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> PatientRecord:
@@ -84,6 +85,7 @@ _DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "adverse_events": ("onset_date", "resolution_date"),
     "pro_answers": ("answered_on",),
     "events": ("event_date",),
+    "criterion_answers": ("answered_on",),
 }
 
 # Records that may legitimately carry a date after death (e.g. an AE resolved by death,
@@ -159,7 +161,7 @@ def build_record(patient: Patient, children: dict[str, list[RecordModel]]) -> Pa
 
 
 __all__ = [
-    "AdverseEvent", "ClinicalEvent", "DosimetryMeasurement", "EcogAssessment", "Enrolment",
+    "AdverseEvent", "ClinicalEvent", "CriterionAnswer", "DosimetryMeasurement", "EcogAssessment", "Enrolment",
     "ImagingStudy", "LabResult", "Lesion", "Patient", "PatientRecord", "PriorTherapy",
     "ProAnswer", "build_record", "record_problems",
 ]

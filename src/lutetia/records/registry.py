@@ -15,7 +15,7 @@ from lutetia.records.base import RecordModel
 from lutetia.records.clinical import ClinicalEvent, LabResult
 from lutetia.records.imaging import ImagingStudy, Lesion
 from lutetia.records.patient import EcogAssessment, Patient, PriorTherapy
-from lutetia.records.safety import AdverseEvent, ProAnswer
+from lutetia.records.safety import AdverseEvent, CriterionAnswer, ProAnswer
 from lutetia.records.treatment import Administration, DosimetryMeasurement, Enrolment
 
 
@@ -68,5 +68,7 @@ KINDS: Final[dict[str, KindSpec]] = {
                  "questionnaire item answers"),
         KindSpec("events", ClinicalEvent, ("patient_id", "event_id"), {},
                  "death, progression, skeletal events, new therapy, last contact"),
+        KindSpec("criterion_answers", CriterionAnswer, ("patient_id", "protocol_id", "criterion_id", "answered_on"),
+                 {}, "recorded answers to judgement criteria (consent, investigator opinion, reasons to proceed)"),
     )
 }

@@ -63,3 +63,16 @@ class ProAnswer(RecordModel):
     value: ShortText
     answered_on: date
     timepoint: ShortText | None = None
+
+
+class CriterionAnswer(RecordModel):
+    """A recorded answer to a rule that needs judgement (consent, investigator opinion, a
+    physician's reason to proceed despite a flag), keyed by the protocol rule id."""
+
+    patient_id: PatientId
+    protocol_id: ShortText
+    criterion_id: ShortText
+    answer: bool
+    answered_on: date
+    answered_by: ShortText
+    note: LongText | None = None

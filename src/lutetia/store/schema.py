@@ -160,3 +160,38 @@ def db_value(value: Any, dialect: str) -> Any:
     if isinstance(value, date) and dialect == "sqlite":
         return value.isoformat()  # SQLAlchemy's SQLite Date storage format
     return value
+
+
+# Derived, append-only tables (not interchange record kinds): the decisions the engine made,
+# with their inputs so they can be reproduced, and randomisation allocations.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(64), nullable=False, index=True),
+    sa.Column("protocol_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("made_at", IsoDateTime(), nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("engine_version", sa.String(40), nullable=False),
+)
+
+allocations = sa.Table(
+    "allocations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("protocol_id", sa.String(64), nullable=False),
+    sa.Column("stratum", sa.String(200), nullable=False),
+    sa.Column("sequence_no", sa.Integer, nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("arm", sa.String(64), nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("block_size", sa.Integer, nullable=False),
+    sa.Column("made_at", IsoDateTime(), nullable=False),
+    sa.Column("user_name", sa.String(200), nullable=False),
+    sa.UniqueConstraint("protocol_id", "patient_id", name="uq_allocations_protocol_patient"),
+    sa.UniqueConstraint("protocol_id", "stratum", "sequence_no", name="uq_allocations_protocol_stratum_seq"),
+)
