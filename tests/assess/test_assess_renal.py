@@ -49,3 +49,34 @@ def test_ckd_epi_decreases_with_creatinine() -> None:
 def test_bad_inputs_raise(kwargs: dict[str, object], exc: type[Exception]) -> None:
     with pytest.raises(exc):
         ckd_epi_2021(**kwargs)  # type: ignore[arg-type]
+
+
+# pharmaverse admiral tests/testthat/test-compute_kidney.R (commit 5d32956): expected values
+# from the National Kidney Foundation's CKD-EPI 2021 and Cockcroft-Gault calculators.
+@pytest.mark.parametrize(
+    ("creat", "unit", "age", "sex", "expected"),
+    [(1.09, "mg/dL", 55, "male", 80), (85, "umol/L", 65, "female", 66)],
+)
+def test_ckd_epi_nkf_calculator(creat: float, unit: str, age: int, sex: str, expected: int) -> None:
+    assert round(ckd_epi_2021(creat, unit, age_years=age, sex=sex)) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("creat", "unit", "age", "sex", "weight", "expected"),
+    [(1.09, "mg/dL", 55, "male", 90, 97), (85, "umol/L", 65, "female", 60, 55)],
+)
+def test_cockcroft_gault_nkf_calculator(creat: float, unit: str, age: int, sex: str, weight: float,
+                                        expected: int) -> None:
+    assert round(cockcroft_gault(creat, unit, age_years=age, weight_kg=weight, sex=sex)) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("age", "sex", "creat_umol", "expected"),
+    [(55, "male", 96.3, 80.2293), (52, "female", 70, 89.7175), (67, "male", 77, 94.5453), (76, "female", 65, 84.4646)],
+)
+def test_ckd_epi_admiral_table(age: int, sex: str, creat_umol: float, expected: float) -> None:
+    # admiral converts µmol/L with 88.42 per mg/dL; Lutetia's registry uses the molar mass
+    # 113.12 g/mol (88.40).  Same equation: exact to 1e-4 with admiral's factor, within
+    # 0.03 mL/min/1.73 m² through the registry.
+    assert ckd_epi_2021(creat_umol / 88.42, "mg/dL", age_years=age, sex=sex) == pytest.approx(expected, abs=1e-4)  # type: ignore[arg-type]
+    assert ckd_epi_2021(creat_umol, "umol/L", age_years=age, sex=sex) == pytest.approx(expected, abs=0.03)  # type: ignore[arg-type]
