@@ -1,0 +1,143 @@
+"""Kaplan–Meier, landmark, at-risk, log-rank and Cox against R survival and lifelines.
+
+Reference data: R survival's ``lung`` as shipped inside lifelines (``lifelines.datasets.load_lung``,
+status already recoded 1 = death, 0 = censored; no download).  Expected numbers are R output:
+
+* ``survfit(Surv(time, status) ~ 1, data = lung)`` (conf.type "log", R's default):
+  n 228, events 165, median 310, 0.95LCL 285, 0.95UCL 363 — R survival documentation/vignette
+  output (widely reproduced; our search tool did not return a page quoting it verbatim).
+* ``survfit(Surv(time, status) ~ sex, data = lung)``: sex=1 median 270 (212, 310); sex=2 426
+  (348, 550) — same provenance as above.
+* ``survdiff(Surv(time, status) ~ sex, data = lung)``: Chisq = 10.3267 on 1 df, p = 0.00131116
+  (Packt "Machine Learning with R Cookbook", log-rank recipe, printed R output).
+* ``summary(coxph(Surv(time, status) ~ sex, data = lung))``: coef −0.5310, exp(coef) 0.5880,
+  se 0.1672, p 0.00149 (printed R output quoted on imathworks.com / Cross Validated q. 609091).
+  R's CI 0.4237–0.816 follows from the printed coef and se.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+from lifelines.datasets import load_lung, load_waltons
+
+from lutetia.analysis.survival import (
+    cox_hazard_ratio,
+    kaplan_meier,
+    logrank,
+    numbers_at_risk,
+    survival_at,
+)
+
+
+@pytest.fixture(scope="module")
+def lung():  # type: ignore[no-untyped-def]
+    return load_lung()
+
+
+def test_lung_overall_median_matches_r_log_ci(lung) -> None:  # type: ignore[no-untyped-def]
+    km = kaplan_meier(lung["time"], lung["status"], conf_type="log")
+    assert (km.n, km.events) == (228, 165)
+    assert (km.median, km.median_lower, km.median_upper) == (310.0, 285.0, 363.0)
+
+
+def test_lung_by_sex_medians_match_r(lung) -> None:  # type: ignore[no-untyped-def]
+    expected = {1: (270.0, 212.0, 310.0), 2: (426.0, 348.0, 550.0)}
+    for sex, (med, lo, hi) in expected.items():
+        sub = lung[lung["sex"] == sex]
+        km = kaplan_meier(sub["time"], sub["status"], conf_type="log")
+        assert (km.median, km.median_lower, km.median_upper) == (med, lo, hi)
+
+
+def test_log_log_band_is_lifelines_band(lung) -> None:  # type: ignore[no-untyped-def]
+    km = kaplan_meier(lung["time"], lung["status"])
+    ref = KaplanMeierFitter().fit(lung["time"], lung["status"]).confidence_interval_
+    assert km.conf_type == "log-log"
+    assert km.lower[10] == pytest.approx(ref.iloc[10, 0], abs=1e-12)
+    assert km.upper[10] == pytest.approx(ref.iloc[10, 1], abs=1e-12)
+    # lifelines' own median CI (utils.median_survival_times on its band): 284–361 days
+    assert (km.median_lower, km.median_upper) == (284.0, 361.0)
+
+
+def test_transforms_differ_and_plain_is_symmetric(lung) -> None:  # type: ignore[no-untyped-def]
+    plain = kaplan_meier(lung["time"], lung["status"], conf_type="plain")
+    i = 50
+    s = plain.survival[i]
+    assert s - plain.lower[i] == pytest.approx(plain.upper[i] - s, abs=1e-12)
+    log = kaplan_meier(lung["time"], lung["status"], conf_type="log")
+    assert log.lower[i] != pytest.approx(plain.lower[i], abs=1e-6)
+
+
+def test_median_convention_first_time_at_or_below_half() -> None:
+    # S = 0.75, 0.5, 0.25, 0 at t = 1..4: S == 0.5 on [2, 3).  R survfit reports the
+    # midpoint 2.5; lifelines (and Lutetia) report the first t with S <= 0.5, i.e. 2.
+    km = kaplan_meier([1, 2, 3, 4], [1, 1, 1, 1])
+    assert km.median == 2.0
+
+
+def test_median_not_reached_is_inf() -> None:
+    km = kaplan_meier([5, 6, 7, 8, 9], [1, 0, 0, 0, 0])
+    assert math.isinf(km.median) and math.isinf(km.median_upper)
+
+
+def test_landmark_and_numbers_at_risk(lung) -> None:  # type: ignore[no-untyped-def]
+    km = kaplan_meier(lung["time"], lung["status"], conf_type="log")
+    ref = KaplanMeierFitter().fit(lung["time"], lung["status"])
+    est = survival_at(km, 365)
+    assert est.survival == pytest.approx(float(ref.survival_function_at_times(365).iloc[0]), abs=1e-12)
+    assert est.lower is not None and est.upper is not None and est.lower < est.survival < est.upper
+    # counted by hand from the data: time >= t
+    assert numbers_at_risk(km, [0, 365]) == [228, int((lung["time"] >= 365).sum())]
+    assert est.at_risk == int((lung["time"] >= 365).sum())
+    assert survival_at(km, 5000).survival is None
+
+
+def test_waltons_groups_logrank_matches_lifelines() -> None:
+    from lifelines.statistics import logrank_test
+
+    w = load_waltons()
+    res = logrank(w["T"], w["E"], w["group"])
+    a, b = w[w["group"] == "control"], w[w["group"] == "miR-137"]
+    ref = logrank_test(a["T"], b["T"], a["E"], b["E"])
+    assert res.statistic == pytest.approx(ref.test_statistic, rel=1e-12)
+    assert res.df == 1
+
+
+def test_lung_logrank_matches_r_survdiff(lung) -> None:  # type: ignore[no-untyped-def]
+    res = logrank(lung["time"], lung["status"], lung["sex"].astype(str))
+    assert res.statistic == pytest.approx(10.3267, abs=5e-5)
+    assert res.p_value == pytest.approx(0.00131116, rel=1e-4)
+
+
+def test_lung_cox_matches_r_coxph(lung) -> None:  # type: ignore[no-untyped-def]
+    res = cox_hazard_ratio(lung["time"], lung["status"], lung["sex"].astype(str), reference="1")
+    assert res.coef == pytest.approx(-0.5310, abs=5e-5)
+    assert res.hazard_ratio == pytest.approx(0.5880, abs=5e-5)
+    assert res.se == pytest.approx(0.1672, abs=5e-5)
+    assert res.p_value == pytest.approx(0.00149, abs=5e-6)
+    assert (res.lower, res.upper) == (pytest.approx(0.4237, abs=5e-4), pytest.approx(0.816, abs=5e-4))
+
+
+@pytest.mark.parametrize(
+    ("durations", "events", "message"),
+    [([], [], "empty"), ([1, -2], [1, 1], "≥ 0"), ([1, 2], [1, 2], "0/1"), ([1], [1, 0], "equal length")],
+)
+def test_bad_input_rejected(durations: list[float], events: list[int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        kaplan_meier(durations, events)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.booleans()), min_size=1, max_size=40),
+       st.sampled_from(["log-log", "log", "plain"]))
+def test_km_properties(data: list[tuple[int, bool]], conf_type: str) -> None:
+    km = kaplan_meier([d for d, _ in data], [int(e) for _, e in data], conf_type=conf_type)  # type: ignore[arg-type]
+    s = km.survival
+    assert all(0.0 <= x <= 1.0 for x in s)
+    assert all(b <= a + 1e-12 for a, b in zip(s, s[1:], strict=False))
+    assert all(lo <= x + 1e-9 and x <= hi + 1e-9 for lo, x, hi in zip(km.lower, s, km.upper, strict=True))
+    assert km.events == sum(e for _, e in data)
