@@ -154,3 +154,37 @@ def test_dose_stp_sphere_method_for_lesion(tmp_path: Path) -> None:
     assert 0.95 * 17.132 < row["dose_Gy"] < 17.132
     res = runner.invoke(app, ["dose", "stp", str(p), "--dose-method", "bogus"])
     assert res.exit_code == 2 and "accepted" in res.output
+
+
+def test_dose_tac_csv_output(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["dose", "tac", str(_worked_example_csv(tmp_path)), "--model", "mono",
+                              "--csv"])
+    assert res.exit_code == 0, res.output
+    header, row = res.stdout.strip().splitlines()
+    assert header.startswith("region,model,n_points,tia_MBq_h")
+    assert row.startswith("kidneys,mono,5,")
+    res = runner.invoke(app, ["dose", "tac", str(_worked_example_csv(tmp_path)),
+                              "--relative-sigma", "2"])
+    assert res.exit_code == 2
+
+
+def test_dose_voxel_region_scaled_and_dvh(tmp_path: Path) -> None:
+    lam = math.log(2) / 40
+    mask = np.zeros((8, 8, 8))
+    mask[2:6, 2:6, 2:6] = 1
+    np.save(tmp_path / "m.npy", mask)
+    args = ["dose", "voxel", "--spacing-mm", "4,4,4", "--mask", f"kid={tmp_path / 'm.npy'}",
+            "--scale-mask", "kid", "--method", "led", "--dvh", str(tmp_path / "dvh.csv"), "--json"]
+    for t in (2, 24, 48, 96, 168):
+        np.save(tmp_path / f"a{t}.npy", mask * 2.0 * math.exp(-lam * t))
+        args += ["--activity", str(tmp_path / f"a{t}.npy"), "--time-h", str(t)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    # 64 voxels × 2 MBq·40 h/ln2 = 64 × 115.416 = 7386.6 MBq·h; dose 115.416 × 1.28182 = 147.94 Gy
+    assert row["tia_MBq_h"] == pytest.approx(7386.6, rel=2e-3)
+    assert row["mean_Gy"] == pytest.approx(147.94, rel=2e-3)
+    lines = (tmp_path / "dvh.csv").read_text().splitlines()
+    assert lines[0] == "mask,dose_Gy,volume_fraction" and len(lines) > 100
+    bad = runner.invoke(app, [*args[:-1], "--scale-mask", "nope"])
+    assert bad.exit_code == 2

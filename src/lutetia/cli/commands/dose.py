@@ -174,10 +174,12 @@ def tac(
     administered_gbq: Annotated[float | None, typer.Option(help="Administered activity, GBq.")] = None,
     model: Annotated[str, typer.Option(help="auto|mono|mono_uptake|bi|bi_uptake|tri|trapezoid")] = "auto",
     tail: Annotated[str, typer.Option(help="Trapezoid tail: physical|fitted.")] = "physical",
+    relative_sigma: Annotated[float, typer.Option(help="Relative standard uncertainty of each activity (fit weights and TIA uncertainty).")] = 0.1,
     dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
     alpha_beta: Annotated[float | None, typer.Option("--alpha-beta", help="α/β, Gy.")] = None,
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
 ) -> None:
     """Fit each region's time-activity curve; TIA, TIAC, dose, BED and EQD2 per region."""
     from lutetia.errors import LutetiaError
@@ -188,21 +190,25 @@ def tac(
     if model not in accepted:
         raise fail(f"--model {model!r}; accepted: {', '.join(accepted)}", 2)
     _check_dose_method(dose_method)
+    if not 0 < relative_sigma < 1:
+        raise fail(f"--relative-sigma {relative_sigma}; accepted: 0 < value < 1", 2)
     groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path)
     results = []
     for region, g in groups.items():
         lq = _lq(region, alpha_beta, repair_half_time_h)
         mass = g["mass"][0] if g["mass"] else None
+        sig = [relative_sigma * max(a, 1e-3 * max(g["a"])) for a in g["a"]]
         try:
             if model == "trapezoid":
-                tr = trapezoid_tia(g["t"], g["a"], tail)
+                tr = trapezoid_tia(g["t"], g["a"], tail, sig)
                 row = {"region": region, "model": f"trapezoid+{tail}", "n_points": len(g["t"]),
                        "t_eff_h": math.log(2) / tr.tail_rate_per_h, "warnings": ""}
                 gf = _trapezoid_g(g["t"], g["a"], tr.tail_rate_per_h, lq[1]) if lq else None
                 row.update(_dose_row(region, tr.tia, tr.tia_sd, mass, administered_gbq, gf, lq,
                                       dose_method))
             else:
-                fit = select_model(g["t"], g["a"])[0] if model == "auto" else fit_tac(g["t"], g["a"], model)
+                fit = (select_model(g["t"], g["a"], sigma_mbq=sig)[0] if model == "auto"
+                       else fit_tac(g["t"], g["a"], model, sig))
                 row = {"region": region, "model": fit.model, "n_points": fit.n_points,
                        "t_eff_h": fit.terminal_half_life_h, "warnings": "; ".join(fit.warnings)}
                 gf = g_factor_sum_exp(fit.coeffs, fit.rates, lq[1]) if lq else None
@@ -211,7 +217,7 @@ def tac(
         except LutetiaError as exc:
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
-    _render(results, TAC_COLUMNS, as_json, f"TAC dosimetry: {path}")
+    _render(results, TAC_COLUMNS, as_json, f"TAC dosimetry: {path}", as_csv)
 
 
 def _check_dose_method(method: str) -> None:
@@ -219,9 +225,18 @@ def _check_dose_method(method: str) -> None:
         raise fail(f"--dose-method {method!r}; accepted: auto, s_value, led, sphere", 2)
 
 
-def _render(rows: list[dict[str, Any]], columns: list[str], as_json: bool, title: str) -> None:
+def _render(rows: list[dict[str, Any]], columns: list[str], as_json: bool, title: str,
+            as_csv: bool = False, key: str = "region") -> None:
+    """JSON, CSV on stdout, or a table (one column per region when there are many fields)."""
     if as_json:
         emit_json(rows)
+    elif as_csv:
+        write_csv(None, rows, columns)
+    elif len(columns) > 10 and rows:
+        names = [str(r.get(key, i)) for i, r in enumerate(rows)]
+        flipped = [{"field": c, **{n: r.get(c) for n, r in zip(names, rows, strict=True)}}
+                   for c in columns if c != key]
+        print_table(flipped, ["field", *names], title=title)
     else:
         print_table(rows, columns, title=title)
 
@@ -237,6 +252,7 @@ def stp(
     relative_sigma: Annotated[float, typer.Option(help="Relative uncertainty of A(t).")] = 0.1,
     dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
 ) -> None:
     """Single-time-point TIA (Hänscheid or Madsen), dose and BED per region."""
     from lutetia.errors import LutetiaError
@@ -269,7 +285,7 @@ def stp(
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
     cols = ["region", "method", "time_h", "t_eff_h", *TAC_COLUMNS[3:-1]]
-    _render(results, cols, as_json, f"STP dosimetry: {path}")
+    _render(results, cols, as_json, f"STP dosimetry: {path}", as_csv)
 
 
 def _spacing(text: str | None) -> tuple[float, float, float] | None:
@@ -290,22 +306,33 @@ def voxel(
     activity: Annotated[list[Path] | None, typer.Option(help="Activity map (MBq per voxel), one per --time-h.")] = None,
     time_h: Annotated[list[float] | None, typer.Option(help="Scan time of each --activity map, h.")] = None,
     mask: Annotated[list[str] | None, typer.Option(help="NAME=FILE mask (non-zero = inside); repeatable.")] = None,
+    scale_mask: Annotated[str | None, typer.Option(help="Region-scaled TIA: NAME of a --mask whose fitted TAC scales the last map (instead of voxel-wise fits).")] = None,
     spacing_mm: Annotated[str | None, typer.Option(help="Voxel size X,Y,Z in mm (needed for .npy).")] = None,
     method: Annotated[str, typer.Option(help="kernel|led")] = "kernel",
     out: Annotated[Path | None, typer.Option(help="Write the dose map (Gy) here (.nii.gz or .npy).")] = None,
+    dvh: Annotated[Path | None, typer.Option(help="Write the cumulative DVH of every mask here (CSV).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
 ) -> None:
-    """Voxel dose map from a TIA map (or activity maps → voxel-wise TIA) and per-mask doses."""
+    """Voxel dose map from a TIA map (or activity maps → TIA map) and per-mask doses and DVHs."""
     import numpy as np
 
     from lutetia.errors import LutetiaError
-    from lutetia.physics.voxel import dose_map, mask_dose, tia_map_voxelwise
+    from lutetia.physics.voxel import dose_map, mask_dose, tia_map_region_scaled, tia_map_voxelwise
 
     sp = _spacing(spacing_mm)
     if method not in ("kernel", "led"):
         raise fail(f"--method {method!r}; accepted: kernel, led", 2)
     if (tia is None) == (not activity):
         raise fail("give either --tia FILE or --activity FILE --time-h H (repeated)", 2)
+    masks: dict[str, Any] = {}
+    for item in mask or []:
+        name, _, file = item.partition("=")
+        if not name or not file:
+            raise fail(f"--mask {item!r}; accepted: NAME=FILE", 2)
+        masks[name] = np.asarray(load_volume(Path(file), sp, "mask").array) != 0
+    if scale_mask is not None and (scale_mask not in masks or tia is not None):
+        raise fail(f"--scale-mask {scale_mask!r}; accepted: the NAME of a --mask, with --activity maps", 2)
     try:
         if tia is not None:
             tia_vol = load_volume(tia, sp, "tia_MBq_h")
@@ -315,30 +342,32 @@ def voxel(
                 raise fail(f"{len(activity)} --activity map(s) but {len(time_h or [])} --time-h; "
                            "accepted: one time per map", 2)
             maps = [load_volume(p, sp, "activity_MBq") for p in activity]
-            tia_vol = tia_map_voxelwise(maps, time_h)
+            tia_vol = (tia_map_region_scaled(maps, time_h, masks[scale_mask]) if scale_mask
+                       else tia_map_voxelwise(maps, time_h))
+        for name, m in masks.items():
+            if m.shape != tia_vol.array.shape:
+                raise fail(f"mask {name!r}: shape {m.shape} differs from the map "
+                           f"{tia_vol.array.shape}", 2)
         dose = dose_map(tia_vol, method)
-        rows = []
-        for item in mask or []:
-            name, _, file = item.partition("=")
-            if not file:
-                raise fail(f"--mask {item!r}; accepted: NAME=FILE", 2)
-            m = load_volume(Path(file), sp, "mask")
-            if m.array.shape != dose.array.shape:
-                raise fail(f"{file}: mask shape {m.array.shape} differs from the map "
-                           f"{dose.array.shape}", 2)
-            md = mask_dose(dose, np.asarray(m.array) != 0, name)
-            tia_sum = float(np.asarray(tia_vol.array)[np.asarray(m.array) != 0].sum())
+        rows, curves = [], []
+        for name, m in masks.items():
+            md = mask_dose(dose, m, name)
             rows.append({"mask": name, "voxels": md.voxels, "volume_mL": md.volume_ml,
-                         "tia_MBq_h": tia_sum, "mean_Gy": md.mean_gy, "min_Gy": md.min_gy,
-                         "max_Gy": md.max_gy, "D98_Gy": md.d98_gy, "D50_Gy": md.d50_gy,
-                         "D2_Gy": md.d2_gy})
+                         "tia_MBq_h": float(np.asarray(tia_vol.array)[m].sum()),
+                         "mean_Gy": md.mean_gy, "min_Gy": md.min_gy, "max_Gy": md.max_gy,
+                         "D98_Gy": md.d98_gy, "D50_Gy": md.d50_gy, "D2_Gy": md.d2_gy})
+            curves += [{"mask": name, "dose_Gy": float(d), "volume_fraction": float(v)}
+                       for d, v in zip(md.dvh_dose_gy, md.dvh_volume_fraction, strict=True)]
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
     if out is not None:
         save_volume(out, dose, tia or (activity[0] if activity else None))
+    if dvh is not None:
+        write_csv(dvh, curves, ["mask", "dose_Gy", "volume_fraction"])
     cols = ["mask", "voxels", "volume_mL", "tia_MBq_h", "mean_Gy", "min_Gy", "max_Gy",
             "D98_Gy", "D50_Gy", "D2_Gy"]
-    _render(rows, cols, as_json, f"Voxel dose ({method}), spacing {tia_vol.spacing_mm} mm")
+    _render(rows, cols, as_json, f"Voxel dose ({method}), spacing {tia_vol.spacing_mm} mm",
+            as_csv, "mask")
 
 
 def register(app: typer.Typer) -> None:
