@@ -172,3 +172,25 @@ def test_creatinine_unit_systems_give_same_grade(value: int, uln: int, base: int
 @given(value=st.integers(30, 200), lln=st.integers(110, 140))
 def test_haemoglobin_g_per_dl_and_g_per_l_same_grade(value: int, lln: int) -> None:
     assert g("hb", value, "g/L", lln=lln) == g("hb", value / 10, "g/dL", lln=lln / 10)
+
+
+def _admiral_rows() -> list[dict[str, str]]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "assess" / "admiral_ctcae_v5_expected.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _opt(text: str) -> float | None:
+    return float(text) if text else None
+
+
+@pytest.mark.parametrize("row", _admiral_rows(), ids=lambda r: f"{r['source'][:32]}#{r['testnum']}")
+def test_admiral_reference_grades(row: dict[str, str]) -> None:
+    """Expected grades from admiral's own test tables (reference data, see the data README)."""
+    lab = LabValue(row["term"], _opt(row["value"]), row["unit"] or None, _opt(row["lln"]), _opt(row["uln"]),
+                   _opt(row["baseline"]), row["baseline_indicator"] or None)  # type: ignore[arg-type]
+    expected = int(row["expected_grade"]) if row["expected_grade"] else None
+    assert ctcae_grade(lab).grade == expected
