@@ -243,3 +243,14 @@ def test_admiralonco_confirmed_bor_test2_accept_sd() -> None:
                 "4": ("SD", "2020-03-01"), "5": ("PR", "2020-01-01"), "6": ("SD", "2020-03-30"),
                 "9": ("PD", "2020-02-16")}
     assert {k: got[k] for k in expected} == expected
+
+
+def test_reader_chosen_targets() -> None:
+    from lutetia.errors import RecordError
+
+    base = [Lesion("T1", "liver", "non_nodal", 50), Lesion("T2", "lung", "non_nodal", 30)]
+    fu = [FollowUp(day(56), {"T2": 20}, {"T1": "present"}, False)]
+    tp = time_point_responses(base, fu, target_ids={"T2"})
+    assert (tp[0].baseline_sum_mm, tp[0].sum_mm, tp[0].target, tp[0].non_target) == (30, 20, "SD", "NON-CR/NON-PD")
+    with pytest.raises(RecordError):
+        time_point_responses(base, fu, target_ids={"T9"})

@@ -11,7 +11,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from lutetia.assess.criteria import Strict, compare, load_criteria, validate_section
 from lutetia.assess.outcome import Evidence, RuleRef
-from lutetia.errors import ProtocolError
+from lutetia.errors import ProtocolError, RecordError
 
 LesionKind = Literal["non_nodal", "node", "bone_blastic", "bone_lytic", "bone_mixed"]
 NonTargetStatus = Literal["absent", "present", "progression", "not_evaluated"]
@@ -227,13 +227,22 @@ class FollowUp:
     new_lesions: bool
 
 
-def time_point_responses(baseline: Sequence[Lesion], follow_ups: Iterable[FollowUp]) -> list[TimePointResponse]:
+def time_point_responses(baseline: Sequence[Lesion], follow_ups: Iterable[FollowUp],
+                         target_ids: Collection[str] | None = None) -> list[TimePointResponse]:
     """Responses at every follow-up (sorted by date), with the nadir carried forward.
 
-    Targets and non-targets are chosen by :func:`select_targets`; a target absent from a
-    follow-up's ``target_mm`` counts as not measured.
+    Targets are ``target_ids`` when the reader chose them, else :func:`select_targets`
+    chooses; a target absent from a follow-up's ``target_mm`` counts as not measured.
     """
-    targets, non_targets = select_targets(baseline)
+    if target_ids is None:
+        targets, non_targets = select_targets(baseline)
+    else:
+        unknown = set(target_ids) - {b.lesion_id for b in baseline}
+        if unknown:
+            raise RecordError("target lesion(s) not in the baseline", field="target_ids",
+                              value=sorted(unknown), accepted="ids of baseline lesions")
+        targets = [b for b in baseline if b.lesion_id in target_ids]
+        non_targets = [b for b in baseline if b.lesion_id not in target_ids]
     rules = tuple(_rule(r) for r in ("recist11.targets", "recist11.target_response",
                                      "recist11.nontarget_response", "recist11.overall"))
     base_sum = sum_of_diameters(t.diameter_mm for t in targets) if targets else None
