@@ -251,6 +251,6 @@ def test_reader_chosen_targets() -> None:
     base = [Lesion("T1", "liver", "non_nodal", 50), Lesion("T2", "lung", "non_nodal", 30)]
     fu = [FollowUp(day(56), {"T2": 20}, {"T1": "present"}, False)]
     tp = time_point_responses(base, fu, target_ids={"T2"})
-    assert (tp[0].baseline_sum_mm, tp[0].sum_mm, tp[0].target, tp[0].non_target) == (30, 20, "SD", "NON-CR/NON-PD")
+    assert (tp[0].baseline_sum_mm, tp[0].sum_mm, tp[0].target, tp[0].non_target) == (30, 20, "PR", "NON-CR/NON-PD")  # -33 %
     with pytest.raises(RecordError):
         time_point_responses(base, fu, target_ids={"T9"})
