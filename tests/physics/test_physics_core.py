@@ -163,3 +163,17 @@ def test_lq_parameters_cited() -> None:
     assert (p.alpha_beta_gy, p.repair_half_time_h) == (2.6, 2.8)
     with pytest.raises(RecordError):
         radiobiology.lq_parameters("spleen")
+
+
+def test_lu177_file_is_generated_with_icrp107_sums() -> None:
+    # ICRP-107 Lu-177: β⁻ 0.13327 + IC 0.01352 + Auger 0.00113 = 0.14792 MeV (dosimetry.md);
+    # photons 0.03156 + 0.00354 = 0.03510 MeV; b-spectra endpoint 497.8 keV
+    t = load_table("lu177")
+    e = t["energy_per_decay_mev"]
+    assert t["meta"]["generated_from"].startswith("icrp107-database 0.0.3")
+    assert (e["beta_minus"], e["internal_conversion_electrons"], e["auger_electrons"]) == (
+        0.13327, 0.01352, 0.00113)
+    assert e["photons_total"] == 0.03510
+    assert [(p["energy_kev"], p["yield"]) for p in t["photon_lines"]] == [(112.95, 0.064),
+                                                                        (208.366, 0.11)]
+    assert lu177().beta_endpoint_mev == pytest.approx(0.4978)

@@ -2,7 +2,8 @@
 
 Provenance: generated here (no tabulated kernel is shipped). The electron energy of 177Lu
 (0.14792 MeV/decay, ICRP-107) is spread around a point source with Loevinger's empirical
-beta point-source function [1] (E₀ = 0.4968 MeV ⇒ ν = 18.6/(E₀ − 0.036)^1.37 cm²/g, c = 2
+beta point-source function [1] (E₀ = 0.4978 MeV, ICRP-107 b-spectra endpoint ⇒
+ν = 18.6/(E₀ − 0.036)^1.37 cm²/g, c = 2
 for 0.17 < E₀ < 0.5 MeV [verify: recalled from [1, 2], primary text not read]), in water
 of density 1 g/cm³, normalised numerically so that the point kernel integrates to 1. The
 point kernel is averaged over a uniform source in the central voxel and integrated over
@@ -40,8 +41,8 @@ from lutetia.physics.decay import MEV_TO_J, lu177
 from lutetia.physics.mird import DECAYS_PER_MBQ_H, SOFT_TISSUE_DENSITY_G_CM3
 
 FloatArray = NDArray[np.float64]
-#: β⁻ endpoint energy of 177Lu, MeV (497 keV; secondary source, see lu177.toml).
-BETA_ENDPOINT_MEV: Final[float] = 0.4968
+#: β⁻ endpoint energy of 177Lu, MeV (ICRP-107 b-spectra maximum, lu177.toml).
+BETA_ENDPOINT_MEV: Final[float] = lu177().beta_endpoint_mev
 #: Largest radius considered for the electron kernel, mm (CSDA range of a 0.5 MeV electron
 #: in water is about 1.8 mm; ESTAR [verify]); beyond, the Loevinger function is < 1e-4.
 KERNEL_RADIUS_MM: Final[float] = 3.0
