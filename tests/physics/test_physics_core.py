@@ -177,3 +177,39 @@ def test_lu177_file_is_generated_with_icrp107_sums() -> None:
     assert [(p["energy_kev"], p["yield"]) for p in t["photon_lines"]] == [(112.95, 0.064),
                                                                         (208.366, 0.11)]
     assert lu177().beta_endpoint_mev == pytest.approx(0.4978)
+
+
+T12 = np.array([0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 72, 96, 168.0])
+
+
+def test_tri_exponential_tia() -> None:
+    # 60·2^(−t/1) + 40·2^(−t/10) + 30·2^(−t/80): Ã = (60 + 400 + 2400)/ln2 = 4126.11 MBq·h
+    a = 60 * 2 ** (-T12 / 1) + 40 * 2 ** (-T12 / 10) + 30 * 2 ** (-T12 / 80)
+    assert fit_tac(T12, a, "tri").tia == pytest.approx(4126.11, rel=1e-4)
+
+
+def test_bi_exponential_with_uptake_chosen_by_aicc() -> None:
+    # 50·2^(−t/4) + 50·2^(−t/60) − 100·2^(−t/0.5): Ã = (200 + 3000 − 50)/ln2 = 4544.49 MBq·h
+    a = 50 * 2 ** (-T12 / 4) + 50 * 2 ** (-T12 / 60) - 100 * 2 ** (-T12 / 0.5)
+    best, _ = select_model(T12, a)
+    assert best.model == "bi_uptake"
+    assert best.tia == pytest.approx(4544.49, rel=1e-4)
+
+
+def test_uncertainty_grows_with_measurement_uncertainty() -> None:
+    t = np.array([2.0, 24.0, 48.0, 168.0])
+    a = 151.572 * np.exp(-np.log(2) / 40 * t)
+    small = fit_tac(t, a, "mono", 0.05 * a)
+    large = fit_tac(t, a, "mono", 0.10 * a)
+    # σ scales linearly with the assumed measurement σ for a noise-free curve (cov ∝ σ²)
+    assert large.tia_sd == pytest.approx(2 * small.tia_sd, rel=1e-3)
+
+
+def test_dose_uncertainty_adds_calibration_and_mass_in_quadrature() -> None:
+    # Ã 1000 ± 30 MBq·h (3 %), calibration 4 %, mass 0 %: u = √(9 + 16) % = 5 %
+    d = mird.organ_dose(1000.0, "parotid", 25.0, 30.0, calibration_relative_sigma=0.04)
+    assert d.dose_sd_gy / d.dose_gy == pytest.approx(0.05)
+    # + mass 12 %: √(9 + 16 + 144) % = 13 %
+    d = mird.organ_dose(1000.0, "parotid", 25.0, 30.0, calibration_relative_sigma=0.04,
+                        mass_relative_sigma=0.12)
+    assert d.dose_sd_gy / d.dose_gy == pytest.approx(0.13)

@@ -33,6 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+
 from lutetia.errors import RecordError
 from lutetia.physics._data import load_table
 from lutetia.physics.decay import MEV_TO_J, SECONDS_PER_HOUR, lu177
@@ -91,9 +93,22 @@ def kidney_s_value(mass_g: float | None = None) -> float:
     return float(s_np * ratio + s_p * ratio ** (2.0 / 3.0))
 
 
+def dose_sd(dose_gy: float, tia_mbq_h: float, tia_sd_mbq_h: float,
+            calibration_relative_sigma: float = 0.0, mass_relative_sigma: float = 0.0) -> float:
+    """Standard uncertainty of a dose D ∝ Ã·C/m (Gy), first order, independent terms.
+
+    u(D)/D = √((σ_Ã/Ã)² + u_cal² + u_m²): the calibration factor C scales every time point
+    (systematic, so it is not in the fit covariance) and ∂lnD/∂ln m = −1 [Gear et al. 2018].
+    """
+    rel_tia = tia_sd_mbq_h / tia_mbq_h if tia_mbq_h > 0 else 0.0
+    return dose_gy * float(np.sqrt(rel_tia**2 + calibration_relative_sigma**2
+                                   + mass_relative_sigma**2))
+
+
 def organ_dose(tia_mbq_h: float, organ: str, mass_g: float | None = None,
                tia_sd_mbq_h: float = 0.0, method: str = "auto",
-               photon_absorbed_fraction: float = 0.0) -> OrganDose:
+               photon_absorbed_fraction: float = 0.0, calibration_relative_sigma: float = 0.0,
+               mass_relative_sigma: float = 0.0) -> OrganDose:
     """Self-dose of an organ or lesion from its TIA.
 
     Parameters
@@ -108,6 +123,9 @@ def organ_dose(tia_mbq_h: float, organ: str, mass_g: float | None = None,
         ``auto``: S-value for kidneys, LED otherwise (salivary glands, lesions).
     photon_absorbed_fraction : float
         Fraction of photon energy absorbed locally in LED (0 to 1).
+    calibration_relative_sigma, mass_relative_sigma : float
+        Relative standard uncertainties of the camera calibration and of the mass (see
+        :func:`dose_sd`); the S-value scaling is treated as D ∝ 1/m.
     """
     if not tia_mbq_h >= 0:
         raise RecordError("TIA must be >= 0", field="tia_MBq_h", value=tia_mbq_h)
@@ -126,7 +144,10 @@ def organ_dose(tia_mbq_h: float, organ: str, mass_g: float | None = None,
     else:
         raise RecordError("unknown dose method", field="method", value=method,
                           accepted="auto, s_value, led")
-    return OrganDose(organ, tia_mbq_h * factor, tia_sd_mbq_h * factor, chosen, factor)
+    d = tia_mbq_h * factor
+    sd = dose_sd(d, tia_mbq_h, tia_sd_mbq_h, calibration_relative_sigma,
+                 mass_relative_sigma if mass_g is not None else 0.0)
+    return OrganDose(organ, d, sd, chosen, factor)
 
 
 def sphere_mass_g(volume_ml: float) -> float:

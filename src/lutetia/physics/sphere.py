@@ -33,7 +33,12 @@ import numpy as np
 from lutetia.errors import RecordError
 from lutetia.physics.decay import MEV_TO_J, lu177
 from lutetia.physics.kernel import KERNEL_RADIUS_MM, point_kernel
-from lutetia.physics.mird import DECAYS_PER_MBQ_H, SOFT_TISSUE_DENSITY_G_CM3, OrganDose
+from lutetia.physics.mird import (
+    DECAYS_PER_MBQ_H,
+    SOFT_TISSUE_DENSITY_G_CM3,
+    OrganDose,
+    dose_sd,
+)
 
 
 def geometric_reduction_factor(x: float) -> float:
@@ -65,7 +70,9 @@ def sphere_radius_mm(volume_ml: float) -> float:
 
 
 def sphere_dose(tia_mbq_h: float, volume_ml: float, region: str = "lesion",
-                tia_sd_mbq_h: float = 0.0, photon_absorbed_fraction: float = 0.0) -> OrganDose:
+                tia_sd_mbq_h: float = 0.0, photon_absorbed_fraction: float = 0.0,
+                calibration_relative_sigma: float = 0.0,
+                volume_relative_sigma: float = 0.0) -> OrganDose:
     """Self-dose (Gy) of a uniformly loaded soft-tissue sphere of ``volume_ml`` from Ã (MBq·h)."""
     if not tia_mbq_h >= 0:
         raise RecordError("TIA must be >= 0", field="tia_MBq_h", value=tia_mbq_h)
@@ -77,4 +84,6 @@ def sphere_dose(tia_mbq_h: float, volume_ml: float, region: str = "lesion",
     energy = d.electrons_mev * phi_e + d.photons_mev * photon_absorbed_fraction
     mass_kg = volume_ml * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
     factor = DECAYS_PER_MBQ_H * energy * MEV_TO_J / mass_kg
-    return OrganDose(region, tia_mbq_h * factor, tia_sd_mbq_h * factor, "sphere", factor)
+    dose = tia_mbq_h * factor
+    sd = dose_sd(dose, tia_mbq_h, tia_sd_mbq_h, calibration_relative_sigma, volume_relative_sigma)
+    return OrganDose(region, dose, sd, "sphere", factor)

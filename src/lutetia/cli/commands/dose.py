@@ -121,7 +121,7 @@ def _lq(region: str, alpha_beta: float | None, t_rep: float | None) -> tuple[flo
 
 def _dose_row(region: str, tia: float, tia_sd: float, mass: float | None, adm_gbq: float | None,
               g: float | None, lq: tuple[float, float] | None,
-              method: str = "auto") -> dict[str, Any]:
+              method: str = "auto", sigmas: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
     from lutetia.errors import RecordError
     from lutetia.physics.mird import SOFT_TISSUE_DENSITY_G_CM3, organ_dose
     from lutetia.physics.radiobiology import bed
@@ -134,9 +134,9 @@ def _dose_row(region: str, tia: float, tia_sd: float, mass: float | None, adm_gb
         if method == "sphere":
             if mass is None:
                 return out
-            od = sphere_dose(tia, mass / SOFT_TISSUE_DENSITY_G_CM3, region, tia_sd)
+            od = sphere_dose(tia, mass / SOFT_TISSUE_DENSITY_G_CM3, region, tia_sd, 0.0, *sigmas)
         else:
-            od = organ_dose(tia, region, mass, tia_sd, method)
+            od = organ_dose(tia, region, mass, tia_sd, method, 0.0, *sigmas)
     except RecordError:
         if method != "auto":
             raise
@@ -176,6 +176,8 @@ def tac(
     tail: Annotated[str, typer.Option(help="Trapezoid tail: physical|fitted.")] = "physical",
     relative_sigma: Annotated[float, typer.Option(help="Relative standard uncertainty of each activity (fit weights and TIA uncertainty).")] = 0.1,
     dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
+    calibration_sigma: Annotated[float, typer.Option(help="Relative uncertainty of the camera calibration (added to the dose uncertainty).")] = 0.0,
+    mass_sigma: Annotated[float, typer.Option(help="Relative uncertainty of the organ mass (added to the dose uncertainty).")] = 0.0,
     alpha_beta: Annotated[float | None, typer.Option("--alpha-beta", help="α/β, Gy.")] = None,
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
@@ -205,7 +207,7 @@ def tac(
                        "t_eff_h": math.log(2) / tr.tail_rate_per_h, "warnings": ""}
                 gf = _trapezoid_g(g["t"], g["a"], tr.tail_rate_per_h, lq[1]) if lq else None
                 row.update(_dose_row(region, tr.tia, tr.tia_sd, mass, administered_gbq, gf, lq,
-                                      dose_method))
+                                      dose_method, (calibration_sigma, mass_sigma)))
             else:
                 fit = (select_model(g["t"], g["a"], sigma_mbq=sig)[0] if model == "auto"
                        else fit_tac(g["t"], g["a"], model, sig))
@@ -213,7 +215,7 @@ def tac(
                        "t_eff_h": fit.terminal_half_life_h, "warnings": "; ".join(fit.warnings)}
                 gf = g_factor_sum_exp(fit.coeffs, fit.rates, lq[1]) if lq else None
                 row.update(_dose_row(region, fit.tia, fit.tia_sd, mass, administered_gbq, gf, lq,
-                                      dose_method))
+                                      dose_method, (calibration_sigma, mass_sigma)))
         except LutetiaError as exc:
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
@@ -251,6 +253,8 @@ def stp(
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
     relative_sigma: Annotated[float, typer.Option(help="Relative uncertainty of A(t).")] = 0.1,
     dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
+    calibration_sigma: Annotated[float, typer.Option(help="Relative uncertainty of the camera calibration (added to the dose uncertainty).")] = 0.0,
+    mass_sigma: Annotated[float, typer.Option(help="Relative uncertainty of the organ mass (added to the dose uncertainty).")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
 ) -> None:
@@ -280,7 +284,8 @@ def stp(
             gf = g_factor_mono(teff, lq[1]) if (lq and teff) else None
             row = {"region": region, "method": method, "time_h": g["t"][0], "t_eff_h": teff}
             row.update(_dose_row(region, s.tia, s.tia_sd, g["mass"][0] if g["mass"] else None,
-                                 administered_gbq, gf, lq, dose_method))
+                                 administered_gbq, gf, lq, dose_method,
+                                 (calibration_sigma, mass_sigma)))
         except LutetiaError as exc:
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
