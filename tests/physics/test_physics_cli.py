@@ -188,3 +188,15 @@ def test_dose_voxel_region_scaled_and_dvh(tmp_path: Path) -> None:
     assert lines[0] == "mask,dose_Gy,volume_fraction" and len(lines) > 100
     bad = runner.invoke(app, [*args[:-1], "--scale-mask", "nope"])
     assert bad.exit_code == 2
+
+
+def test_dose_stp_madsen_with_own_earlier_cycle(tmp_path: Path) -> None:
+    # cycle 1: full TAC with T_eff 40 h; cycle 2: one scan A(24 h) = 100 MBq -> Ã 8746.9 MBq·h
+    p = tmp_path / "c2.csv"
+    p.write_text("region,time_h,activity_MBq\nkidneys,24,100\n")
+    res = runner.invoke(app, ["dose", "stp", str(p), "--method", "madsen", "--t-eff-from",
+                              str(_worked_example_csv(tmp_path)), "--json"])
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert row["t_eff_h"] == pytest.approx(40.0, rel=1e-3)
+    assert row["tia_MBq_h"] == pytest.approx(8746.9, rel=1e-3)

@@ -248,6 +248,7 @@ def stp(
     path: Annotated[Path, typer.Argument(help="CSV: region,time_h,activity_MBq[,mass_g,t_eff_h].")],
     method: Annotated[str, typer.Option(help="haenscheid|madsen")] = "haenscheid",
     t_eff_h: Annotated[float | None, typer.Option(help="Effective half-life for Madsen (population or own earlier cycle), h.")] = None,
+    t_eff_from: Annotated[Path | None, typer.Option(help="Earlier cycle's multi-time-point TAC CSV: each region's fitted (AICc) terminal T_eff is used (FLEX-MRT pattern).")] = None,
     administered_gbq: Annotated[float | None, typer.Option(help="Administered activity, GBq.")] = None,
     alpha_beta: Annotated[float | None, typer.Option("--alpha-beta", help="α/β, Gy.")] = None,
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
@@ -267,12 +268,22 @@ def stp(
         raise fail(f"--method {method!r}; accepted: haenscheid, madsen", 2)
     _check_dose_method(dose_method)
     groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path, ("t_eff_h",))
+    own: dict[str, float] = {}
+    if t_eff_from is not None:
+        from lutetia.physics.tac import select_model
+
+        earlier = _group(read_csv(t_eff_from, ["region", "time_h", "activity_MBq"]), t_eff_from)
+        for region, g in earlier.items():
+            try:
+                own[region] = select_model(g["t"], g["a"])[0].terminal_half_life_h
+            except LutetiaError as exc:
+                raise fail(f"{t_eff_from}: region {region!r}: {exc}", 2) from exc
     results = []
     for region, g in groups.items():
         if len(g["t"]) != 1:
             raise fail(f"{path}: region {region!r} has {len(g['t'])} rows; accepted: one time "
                        "point per region (use 'dose tac' for several)", 2)
-        teff = g["t_eff_h"][0] if g["t_eff_h"] else t_eff_h
+        teff = g["t_eff_h"][0] if g["t_eff_h"] else own.get(region, t_eff_h)
         try:
             if method == "madsen":
                 if teff is None:
