@@ -1,7 +1,8 @@
 """Write analysis datasets (:mod:`lutetia.analysis.datasets`) as CSV and SAS transport v5.
 
 XPT is written with ``pyreadstat.write_xport(file_format_version=5)`` [1]_ with variable
-labels, the dataset label, and ``DATE9.`` formats on date variables; CSV dates are ISO 8601.
+labels, the dataset label, and dates as SAS date numbers (days since 1960-01-01) with
+the ``DATE9.`` format; CSV dates are ISO 8601.
 
 References
 ----------
@@ -18,8 +19,15 @@ from typing import Any
 from lutetia.analysis.datasets import Dataset
 
 
-def to_dataframe(ds: Dataset) -> Any:
-    """A pandas DataFrame with one column per variable (Char → str, Num → float, dates kept)."""
+SAS_EPOCH = date(1960, 1, 1)
+
+
+def to_dataframe(ds: Dataset, *, sas_dates: bool = False) -> Any:
+    """A pandas DataFrame with one column per variable (Char → str, Num → float).
+
+    Dates stay ``datetime.date`` objects, or with ``sas_dates`` become SAS date numbers
+    (days since 1960-01-01, displayed by the ``DATE9.`` format) as written to XPT.
+    """
     import pandas as pd
 
     data: dict[str, list[Any]] = {}
@@ -27,6 +35,8 @@ def to_dataframe(ds: Dataset) -> Any:
         col = [row[v.name] for row in ds.rows]
         if v.type == "Char":
             data[v.name] = ["" if x is None else str(x) for x in col]
+        elif v.is_date and sas_dates:
+            data[v.name] = [float((x - SAS_EPOCH).days) if isinstance(x, date) else float("nan") for x in col]
         elif v.is_date:
             data[v.name] = [x if isinstance(x, date) else None for x in col]
         else:
@@ -49,7 +59,7 @@ def write_xpt(ds: Dataset, path: Path) -> Path:
     """SAS transport v5 file with variable labels and the dataset label."""
     import pyreadstat
 
-    df = to_dataframe(ds)
+    df = to_dataframe(ds, sas_dates=True)
     labels: dict[str, str | None] = {v.name: v.label for v in ds.variables}
     formats = {v.name: "DATE9." for v in ds.variables if v.is_date}
     pyreadstat.write_xport(df, str(path), file_label=ds.label, column_labels=labels,
