@@ -10,8 +10,8 @@ from lifelines.datasets import load_waltons
 from lutetia.analysis.survival import kaplan_meier
 from lutetia.report.figures import (
     SwimmerLane,
-    km_figure,
     kidney_bed_figure,
+    km_figure,
     psa_waterfall,
     save,
     swimmer_plot,

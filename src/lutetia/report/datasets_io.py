@@ -18,7 +18,6 @@ from typing import Any
 
 from lutetia.analysis.datasets import Dataset
 
-
 SAS_EPOCH = date(1960, 1, 1)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +12,7 @@ import typer
 from lutetia.cli.common import emit_json, fail, print_table, read_csv
 
 
-class ConfTypeOption(str, Enum):
+class ConfTypeOption(StrEnum):
     log_log = "log-log"
     log = "log"
     plain = "plain"
