@@ -82,3 +82,11 @@ def test_dvh_of_uniform_and_two_level_dose() -> None:
     assert (m.d98_gy, m.d2_gy) == (pytest.approx(1.0), pytest.approx(3.0))
     assert m.volume_ml == pytest.approx(8.0)  # 1000 voxels × 0.008 mL
     assert m.dvh_volume_fraction[0] == 1.0
+
+
+def test_voxel_slower_than_physical_uses_trapezoid_fallback() -> None:
+    # activity rising 10 -> 12 MBq: no clearance; trapezoid (0,0)-(24,10)-(48,12):
+    # 120 + 264 = 384; physical tail 12·159.528/ln2 = 2761.8; total 3145.8 MBq·h
+    maps = [ImageVolume(np.full((2, 2, 2), v), (4.0,) * 3) for v in (10.0, 12.0)]
+    tia = tia_map_voxelwise(maps, [24.0, 48.0])
+    assert float(tia.array[0, 0, 0]) == pytest.approx(3145.8, abs=0.2)

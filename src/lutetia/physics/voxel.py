@@ -5,8 +5,8 @@ Notes
 Dose map D = Ã ⊛ K (MIRD Pamphlet 17 [1]) with K from :mod:`lutetia.physics.kernel`,
 computed as a real FFT product on a grid padded to ``next_fast_len`` (float32). Local
 deposition: D = Ã·Ē/m_voxel. Voxel-wise TIA: mono-exponential WLS on ln A per voxel
-(:func:`lutetia.physics.batch.fit_mono_batch`); voxels that cannot be fitted fall back to
-trapezoid + physical tail. Region-scaled TIA: the reference-time map times the ratio of the
+(:func:`lutetia.physics.batch.fit_mono_batch`); voxels that cannot be fitted, or whose fitted
+clearance is slower than physical decay, fall back to trapezoid + physical tail. Region-scaled TIA: the reference-time map times the ratio of the
 region's fitted TIA to its activity at that time [2].
 
 References
@@ -45,7 +45,11 @@ def _check_grid(volumes: Sequence[ImageVolume]) -> None:
 
 
 def tia_map_voxelwise(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]) -> ImageVolume:
-    """Voxel-wise mono-exponential TIA map (MBq·h) from registered activity maps (MBq)."""
+    """Voxel-wise mono-exponential TIA map (MBq·h) from registered activity maps (MBq).
+
+    Fallback per voxel (non-positive activity, or clearance slower than physical decay):
+    trapezoid from (0, 0) plus the physical tail A_last/λ_phys.
+    """
     if len(activity_maps) != len(times_h) or len(times_h) < 2:
         raise RecordError("need one activity map per time point, at least two",
                           field="times_h", value=list(times_h))
@@ -64,7 +68,9 @@ def tia_map_voxelwise(activity_maps: Sequence[ImageVolume], times_h: Sequence[fl
     w[1:] += np.diff(tt) / 2
     w[-1] += 1.0 / lu177().decay_constant_per_h
     fallback = np.maximum(stack, 0.0) @ w[1:]
-    tia = np.where(fit.ok, fit.tia, fallback).reshape(ref.array.shape)
+    # a voxel cannot clear slower than physical decay: such fits (noise) use the fallback too
+    good = fit.ok & (fit.rate_per_h >= lu177().decay_constant_per_h)
+    tia = np.where(good, fit.tia, fallback).reshape(ref.array.shape)
     return ImageVolume(tia, ref.spacing_mm, ref.origin_mm, ref.frame, "tia_MBq_h")
 
 
