@@ -95,15 +95,10 @@ def _kernel_cached(sx: float, sy: float, sz: float, oversample: int) -> FloatArr
 
     box = np.ones((n, n, n)) / n**3
     deposited = fftconvolve(frac, box, mode="same")
-    shape = [2 * h + 1 for h in half]
-    centre = [len(e) // 2 for e in ext]
-    out = np.zeros(shape)
-    for ix in range(shape[0]):
-        for iy in range(shape[1]):
-            for iz in range(shape[2]):
-                lo = [c + (i - h) * n - n // 2
-                      for c, i, h in zip(centre, (ix, iy, iz), half, strict=True)]
-                out[ix, iy, iz] = deposited[lo[0]:lo[0] + n, lo[1]:lo[1] + n, lo[2]:lo[2] + n].sum()
+    # voxel k covers fine indices centre + (k − h)·n − n//2 ... + n; the first starts at n
+    sx_, sy_, sz_ = (2 * h + 1 for h in half)
+    block = deposited[n:n + sx_ * n, n:n + sy_ * n, n:n + sz_ * n]
+    out = block.reshape(sx_, n, sy_, n, sz_, n).sum(axis=(1, 3, 5))
     out = np.where(out > 1e-12 * out.max(), out, 0.0)
     out /= out.sum()
     mass_kg = float(np.prod(spacing)) * 1e-3 * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
