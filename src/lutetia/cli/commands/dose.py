@@ -82,7 +82,7 @@ def save_volume(path: Path, volume: Any, like: Path | None) -> None:
 dose_app = typer.Typer(help="Dosimetry: time-activity curves, single time point, voxel maps.",
                        no_args_is_help=True)
 
-TAC_COLUMNS = ["region", "model", "n_points", "tia_MBq_h", "tia_sd_MBq_h", "tiac_h",
+TAC_COLUMNS = ["region", "model", "n_points", "tia_MBq_h", "tia_sd_MBq_h", "tiac_h", "tiac_sd_h",
                "t_eff_h", "dose_method", "dose_Gy", "dose_sd_Gy", "dose_Gy_per_GBq", "g_factor",
                "bed_Gy", "bed_sd_Gy", "eqd2_Gy", "warnings"]
 
@@ -130,6 +130,7 @@ def _dose_row(region: str, tia: float, tia_sd: float, mass: float | None, adm_gb
     out: dict[str, Any] = {"tia_MBq_h": tia, "tia_sd_MBq_h": tia_sd}
     if adm_gbq:
         out["tiac_h"] = tia / (adm_gbq * 1000.0)
+        out["tiac_sd_h"] = tia_sd / (adm_gbq * 1000.0)
     try:
         if method == "sphere":
             if mass is None:
@@ -178,6 +179,8 @@ def tac(
     dose_method: Annotated[str, typer.Option(help="auto (kidney S-value, else local deposition)|s_value|led|sphere")] = "auto",
     calibration_sigma: Annotated[float, typer.Option(help="Relative uncertainty of the camera calibration (added to the dose uncertainty).")] = 0.0,
     mass_sigma: Annotated[float, typer.Option(help="Relative uncertainty of the organ mass (added to the dose uncertainty).")] = 0.0,
+    blood_region: Annotated[str | None, typer.Option(help="Region whose activity_MBq column is a blood concentration in MBq/mL: adds a red-marrow dose by the EANM 2010 blood method.")] = None,
+    marrow_mass_g: Annotated[float | None, typer.Option(help="Patient red-marrow mass for --blood-region, g (default ICRP-89 adult male 1170 g).")] = None,
     alpha_beta: Annotated[float | None, typer.Option("--alpha-beta", help="α/β, Gy.")] = None,
     repair_half_time_h: Annotated[float | None, typer.Option(help="Repair half-time, h.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
@@ -219,7 +222,31 @@ def tac(
         except LutetiaError as exc:
             raise fail(f"{path}: region {region!r}: {exc}", 2) from exc
         results.append(row)
+    if blood_region is not None:
+        results.append(_marrow_row(results, blood_region, marrow_mass_g, administered_gbq, path))
     _render(results, TAC_COLUMNS, as_json, f"TAC dosimetry: {path}", as_csv)
+
+
+def _marrow_row(results: list[dict[str, Any]], blood_region: str, marrow_mass_g: float | None,
+                adm_gbq: float | None, path: Path) -> dict[str, Any]:
+    """Red-marrow self-dose from the blood region's TIA concentration (MBq·h/mL)."""
+    from lutetia.physics.mird import red_marrow_dose_blood
+
+    blood = next((r for r in results if r["region"] == blood_region), None)
+    if blood is None:
+        raise fail(f"{path}: --blood-region {blood_region!r} not in the file; accepted: "
+                   f"{', '.join(str(r['region']) for r in results)}", 2)
+    blood.update(dose_method="", dose_Gy=None, dose_sd_Gy=None, dose_Gy_per_GBq=None,
+                 bed_Gy=None, bed_sd_Gy=None, eqd2_Gy=None, g_factor=None)
+    od = red_marrow_dose_blood(blood["tia_MBq_h"], marrow_mass_g)
+    rel = blood["tia_sd_MBq_h"] / blood["tia_MBq_h"] if blood["tia_MBq_h"] > 0 else 0.0
+    row: dict[str, Any] = {"region": "red_marrow", "model": f"blood:{blood['model']}",
+                           "n_points": blood["n_points"], "tia_MBq_h": od.dose_gy / od.gy_per_mbq_h,
+                           "dose_method": od.method, "dose_Gy": od.dose_gy,
+                           "dose_sd_Gy": od.dose_gy * rel, "warnings": "cross-dose neglected"}
+    if adm_gbq:
+        row["dose_Gy_per_GBq"] = od.dose_gy / adm_gbq
+    return row
 
 
 def _check_dose_method(method: str) -> None:
