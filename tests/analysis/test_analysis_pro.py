@@ -1,4 +1,8 @@
-"""PRO scoring: EQ-5D-5L (published worst-state values), FACT-P (hand-computed), BPI-SF, MSGS."""
+"""PRO scoring: EQ-5D-5L (published worst-state values), FACT-P (hand-computed), BPI-SF, MSGS.
+
+FACT-P rules follow FACTscorer (raybaser/FACTscorer, MIT) R/ca-scoreFACT_P.R: subscale valid
+when > 50 % answered; FACT-P total when > 80 % of 39 items answered; TOI without an item-rate rule.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +70,15 @@ def test_fact_validity_rules() -> None:
         r[item] = None
     s = score_fact_p(r)
     assert s.pwb is None and s.fact_g is None and s.toi is None and s.swb == 14
+    # Subscales all just valid (> 50 %) but 23/39 items answered: totals invalid, TOI valid.
+    r = _all(2)
+    for item in ("GP1", "GP2", "GP3", "GS1", "GS2", "GS3", "GE1", "GE2", "GF1", "GF2", "GF3",
+                 "C2", "C6", "P1", "P2", "P3"):
+        r[item] = None
+    s = score_fact_p(r)
+    assert s.items_answered == 23
+    assert s.fact_g is None and s.fact_p is None
+    assert s.toi == 52  # 14 + 14 + 24: prorated means of 2 × items
     r = _all(2)
     for item in ("GP1", "GP2", "GP3", "GS1", "GS2", "GS3"):  # subscales valid, 21/27 = 77.8 % ≤ 80 %
         r[item] = None

@@ -3,6 +3,8 @@
 R outputs (printed, quoted on a public page on ``binom.test``):
 * ``binom.test(9, 24, 1/6)``: 95 percent CI 0.1879929 0.5940636
 * ``binom.test(1, 1497, 0.0033, conf.level = 0.9)``: 90 percent CI 3.426347e-05 3.164954e-03
+* ``binom.test(5, 18)``: 95 percent CI 0.09694921 0.53480197 (printed R output in two public
+  R exercise files).  5/18 is also the ECOG 3 paper's PSA responder rate (27.8 %).
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ def test_clopper_pearson_matches_r_binom_test() -> None:
     r = clopper_pearson(1, 1497, confidence_level=0.90)
     assert r.lower == pytest.approx(3.426347e-05, rel=1e-6)
     assert r.upper == pytest.approx(3.164954e-03, rel=1e-6)
+
+
+def test_ecog3_psa_response_rate_in_the_paper_s_form() -> None:
+    # Bastian et al. 2025: 5 of 18 patients responders (27.8 %); CI from R binom.test(5, 18).
+    r = clopper_pearson(5, 18)
+    assert round(100 * r.proportion, 1) == 27.8
+    assert (r.lower, r.upper) == (pytest.approx(0.09694921, abs=5e-9), pytest.approx(0.53480197, abs=5e-9))
 
 
 def test_clopper_pearson_edges() -> None:

@@ -4,10 +4,13 @@ Reference data: R survival's ``lung`` as shipped inside lifelines (``lifelines.d
 status already recoded 1 = death, 0 = censored; no download).  Expected numbers are R output:
 
 * ``survfit(Surv(time, status) ~ 1, data = lung)`` (conf.type "log", R's default):
-  n 228, events 165, median 310, 0.95LCL 285, 0.95UCL 363 — R survival documentation/vignette
-  output (widely reproduced; our search tool did not return a page quoting it verbatim).
-* ``survfit(Surv(time, status) ~ sex, data = lung)``: sex=1 median 270 (212, 310); sex=2 426
-  (348, 550) — same provenance as above.
+  n 228, events 165, median 310, 0.95LCL 285, 0.95UCL 363 — printed R output found in several
+  public R tutorials/notebooks (e.g. a Japanese R textbook chapter 34, survival exercises).
+* ``survfit(Surv(time, status) ~ sex, data = lung)``: sex=1 138/112 median 270 (212, 310);
+  sex=2 90/53 median 426 (348, 550) — printed R output in the same public sources.
+* ``summary(survfit(Surv(time, status) ~ factor(sex), data = lung), times = c(365, 730))$surv``:
+  0.33608783 0.07812409 0.52646303 0.18723250 (male 1 y, male 2 y, female 1 y, female 2 y) —
+  printed R output in a public R Markdown course notebook.
 * ``survdiff(Surv(time, status) ~ sex, data = lung)``: Chisq = 10.3267 on 1 df, p = 0.00131116
   (Packt "Machine Learning with R Cookbook", log-rank recipe, printed R output).
 * ``summary(coxph(Surv(time, status) ~ sex, data = lung))``: coef −0.5310, exp(coef) 0.5880,
@@ -94,6 +97,15 @@ def test_landmark_and_numbers_at_risk(lung) -> None:  # type: ignore[no-untyped-
     assert numbers_at_risk(km, [0, 365]) == [228, int((lung["time"] >= 365).sum())]
     assert est.at_risk == int((lung["time"] >= 365).sum())
     assert survival_at(km, 5000).survival is None
+
+
+def test_lung_landmark_12_months_and_2_years_match_r(lung) -> None:  # type: ignore[no-untyped-def]
+    expected = {1: (0.33608783, 0.07812409), 2: (0.52646303, 0.18723250)}
+    for sex, (one_year, two_years) in expected.items():
+        sub = lung[lung["sex"] == sex]
+        km = kaplan_meier(sub["time"], sub["status"], conf_type="log")
+        assert survival_at(km, 365).survival == pytest.approx(one_year, abs=5e-9)
+        assert survival_at(km, 730).survival == pytest.approx(two_years, abs=5e-9)
 
 
 def test_waltons_groups_logrank_matches_lifelines() -> None:

@@ -3,9 +3,11 @@
 Rules (FACIT scoring guidelines as implemented in FACTscorer, raybaser/FACTscorer, MIT [1]_ [2]_):
 items are 0–4; 8 or 9 (and ``None``) mean missing; reversed items score ``4 − response``;
 a subscale = mean(answered items) × number of items, valid when > 50 % of its items are
-answered; FACT-G (PWB+SWB+EWB+FWB, 0–108), FACT-P total (FACT-G + PCS, 0–156) and
-TOI (PWB+FWB+PCS, 0–104) are sums of the prorated subscales, valid when every component
-subscale is valid and > 80 % of the total's items are answered.
+answered; FACT-G (PWB+SWB+EWB+FWB, 0–108) and FACT-P total (FACT-G + PCS, 0–156) are sums
+of the prorated subscales, valid when every component subscale is valid and > 80 % of the
+total's items are answered; TOI (PWB+FWB+PCS, 0–104) only needs its three subscales valid
+(as FACTscorer's ``scoreFACT_P``, which applies no 80 % rule to the TOI).  Scores are not
+rounded (FACTscorer rounds subscales to 3 decimals).
 
 FACT-RNT is not scored: no public item key could be verified.  FACIT instruments need a
 licence from FACIT.org.
@@ -34,6 +36,7 @@ REVERSED: frozenset[str] = frozenset(
     {"GP1", "GP2", "GP3", "GP4", "GP5", "GP6", "GP7", "GE1", "GE3", "GE4", "GE5", "GE6",
      "C2", "P1", "P2", "P3", "P6", "P7", "BL2", "P8"}
 )
+ITEM_RATE_RULE: frozenset[str] = frozenset({"FACT_G", "FACT_P"})  # > 80 % of items answered
 TOTALS: dict[str, tuple[str, ...]] = {
     "FACT_G": ("PWB", "SWB", "EWB", "FWB"),
     "FACT_P": ("PWB", "SWB", "EWB", "FWB", "PCS"),
@@ -90,7 +93,9 @@ def score_fact_p(responses: Mapping[str, int | None]) -> FactPScores:
         n_items = sum(len(SUBSCALE_ITEMS[p]) for p in parts)
         n_answered = sum(answered[p] for p in parts)
         values = [sub[p] for p in parts]
-        ok = all(v is not None for v in values) and n_answered * 5 > n_items * 4
+        ok = all(v is not None for v in values)
+        if name in ITEM_RATE_RULE:
+            ok = ok and n_answered * 5 > n_items * 4
         totals[name] = sum(v for v in values if v is not None) if ok else None
     return FactPScores(
         pwb=sub["PWB"], swb=sub["SWB"], ewb=sub["EWB"], fwb=sub["FWB"], pcs=sub["PCS"],
