@@ -58,3 +58,25 @@ def test_dose_linear_in_activity(scale: float, spacing: float) -> None:
     d1 = dose_map(ImageVolume(tia, (spacing,) * 3)).array
     d2 = dose_map(ImageVolume(tia * scale, (spacing,) * 3)).array
     np.testing.assert_allclose(d2, np.asarray(d1) * scale, rtol=2e-4, atol=1e-5 * scale * float(np.max(d1)))
+
+
+@given(st.floats(0.75, 2.5), st.floats(5.0, 300.0), st.floats(1.0, 1e4))
+def test_haenscheid_within_its_band_for_mono_exponential(x: float, t_eff: float, a0: float) -> None:
+    # exact Ã = A0·T_eff/ln2; dosimetry.md: r(x) = 2x·2^(−x) in [0.884, 1.061] for x in [0.75, 2.5]
+    from lutetia.physics.stp import haenscheid_tia
+
+    t = x * t_eff
+    exact = a0 * t_eff / math.log(2)
+    ratio = haenscheid_tia(a0 * 2 ** (-x), t).tia / exact
+    assert 0.8839 <= ratio <= 1.0615
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.permutations(list(range(5))))
+def test_fit_invariant_to_input_order(order: list[int]) -> None:
+    from lutetia.physics.tac import fit_tac
+
+    t = np.array([2.0, 24.0, 48.0, 96.0, 168.0])
+    a = np.array([118.0, 101.0, 69.0, 36.0, 14.0])
+    ref = fit_tac(t, a, "mono").tia
+    assert math.isclose(fit_tac(t[order], a[order], "mono").tia, ref, rel_tol=1e-6)
