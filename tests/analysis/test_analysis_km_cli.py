@@ -64,3 +64,13 @@ def test_km_bad_values_name_file_row_column_value(tmp_path: Path, content: str, 
 def test_km_bad_conf_type(lung_csv: Path) -> None:
     res = runner.invoke(app, ["km", str(lung_csv), "--time", "time", "--event", "status", "--conf-type", "arcsin"])
     assert res.exit_code == 2
+
+
+def test_km_command_module_imports_no_heavy_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, lutetia.cli.commands.km; "
+            "print(sorted(m for m in ('lifelines', 'pandas', 'matplotlib', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

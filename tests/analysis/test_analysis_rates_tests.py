@@ -59,6 +59,10 @@ def test_paired_t_when_differences_normal() -> None:
     assert res.p_value == pytest.approx(float(ttest_rel(after, before).pvalue), rel=1e-12)
     # by hand: differences −0.4 −0.7 −0.1 −0.9 −0.2 −0.6 −0.4 −0.6 −0.2 −0.7, sum −4.8 over 10
     assert res.mean_difference == pytest.approx(-0.48, abs=1e-9)
+    # by hand: before mean 9.58; deviations² sum 9.316 → sample SD √(9.316 / 9) = 1.01740
+    assert res.mean_before == pytest.approx(9.58, abs=1e-9)
+    assert res.sd_before == pytest.approx(1.01740, abs=5e-6)
+
 
 
 def test_wilcoxon_when_differences_not_normal() -> None:

@@ -70,3 +70,10 @@ def test_kidney_bed_limit_line(tmp_path: Path) -> None:
     assert list(lines[-1].get_ydata()) == [40.0, 40.0]
     assert "(over limit)" in ax.get_legend().get_texts()[0].get_text()
     save(fig, tmp_path / "bed.png")
+
+
+def test_nice_times_for_at_risk_table() -> None:
+    from lutetia.report.figures import nice_times
+
+    assert nice_times(1022) == [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]
+    assert nice_times(0) == [0.0]

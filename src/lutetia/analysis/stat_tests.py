@@ -18,6 +18,7 @@ References
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -34,7 +35,9 @@ class PairedTestResult:
     n_pairs: int
     n_dropped: int
     mean_before: float
+    sd_before: float
     mean_after: float
+    sd_after: float
     mean_difference: float
     statistic: float
     p_value: float
@@ -63,7 +66,8 @@ def paired_comparison(
     Returns
     -------
     PairedTestResult
-        Difference is ``after − before``; two-sided p-values.
+        Difference is ``after − before``; two-sided p-values; means with sample SDs
+        (n − 1), the "mean ± SD" form of the ECOG 3 paper.
     """
     from scipy.stats import shapiro, ttest_rel, wilcoxon
 
@@ -104,6 +108,8 @@ def paired_comparison(
             stat, p = float(wres.statistic), float(wres.pvalue)
     return PairedTestResult(
         test=test, reason=reason, n_pairs=n, n_dropped=len(before) - n,
-        mean_before=sum(b) / n, mean_after=sum(a) / n, mean_difference=sum(diffs) / n,
+        mean_before=statistics.fmean(b), sd_before=statistics.stdev(b),
+        mean_after=statistics.fmean(a), sd_after=statistics.stdev(a),
+        mean_difference=statistics.fmean(diffs),
         statistic=stat, p_value=p, shapiro_statistic=sw_stat, shapiro_p_value=sw_p,
     )

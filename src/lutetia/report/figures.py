@@ -31,6 +31,14 @@ def save(fig: Figure, path: Path, *, dpi: int = 150) -> Path:
     return path
 
 
+def nice_times(horizon: float, *, max_ticks: int = 7) -> list[float]:
+    """Round tick times from 0 to ``horizon`` (for the at-risk table), e.g. 0, 200, … 1000."""
+    if horizon <= 0:
+        return [0.0]
+    ticks = MaxNLocator(nbins=max_ticks - 1, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, horizon)
+    return [float(t) for t in ticks if 0.0 <= t <= horizon]
+
+
 def km_figure(
     curves: Sequence[KMResult],
     *,
@@ -60,6 +68,7 @@ def km_figure(
         for t, c in zip(at_risk_times, counts, strict=True):
             tab.text(t, len(curves) - 1 - i, str(c), ha="center", va="center", fontsize=9, color=colour)
     ax.set_ylim(-0.02, 1.02)
+    ax.set_xticks(list(at_risk_times))
     ax.set_xlim(0, max(max(at_risk_times), max(k.times[-1] for k in curves)) * 1.02)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)

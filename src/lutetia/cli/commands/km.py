@@ -78,13 +78,10 @@ def km(
     ]
     test = logrank(durations, events, groups) if len(labels) > 1 else None
     if plot is not None:
-        from lutetia.report.figures import km_figure, save
+        from lutetia.report.figures import km_figure, nice_times, save
 
-        horizon = max(durations)
-        step = horizon / 5 if horizon > 0 else 1.0
         note = f"log-rank p = {test.p_value:.4g}" if test else ""
-        save(km_figure(fits, at_risk_times=[round(step * k, 6) for k in range(6)], xlabel=time,
-                       annotation=note), plot)
+        save(km_figure(fits, at_risk_times=nice_times(max(durations)), xlabel=time, annotation=note), plot)
     if as_json:
         emit_json({"conf_type": conf_type.value, "confidence_level": 0.95, "groups": summary,
                    "logrank": None if test is None else
