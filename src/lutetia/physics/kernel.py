@@ -35,6 +35,7 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import fftconvolve
 
 from lutetia.errors import RecordError
 from lutetia.physics.decay import MEV_TO_J, lu177
@@ -91,8 +92,6 @@ def _kernel_cached(sx: float, sy: float, sz: float, oversample: int) -> FloatArr
     frac *= (1.0 - inside) / frac.sum()
     frac[r == 0] = inside
     # uniform source over the n³ sub-points of the central voxel, then sum targets per voxel
-    from scipy.signal import fftconvolve
-
     box = np.ones((n, n, n)) / n**3
     deposited = fftconvolve(frac, box, mode="same")
     # voxel k covers fine indices centre + (k − h)·n − n//2 ... + n; the first starts at n
