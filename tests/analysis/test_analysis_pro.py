@@ -26,6 +26,13 @@ def test_eq5d_published_reference_states() -> None:
         assert load_value_set(key).reference_worst == eq5d5l_index("55555", key)
 
 
+def test_eq5d_value_set_editions_are_pinned() -> None:
+    england, us = load_value_set("England"), load_value_set("US")
+    assert (england.doi, us.doi) == ("10.1002/hec.3564", "10.1016/j.jval.2019.02.009")
+    assert "Devlin" in england.source and "2018" in england.source
+    assert "Pickard" in us.source and "2019" in us.source
+
+
 def test_eq5d_single_state_by_hand() -> None:
     # 21312 England: 1 − (MO2 0.058 + UA3 0.063 + AD2 0.078) = 0.801
     assert eq5d5l_index([2, 1, 3, 1, 2]) == pytest.approx(0.801, abs=1e-9)

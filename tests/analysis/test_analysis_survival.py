@@ -99,6 +99,15 @@ def test_landmark_and_numbers_at_risk(lung) -> None:  # type: ignore[no-untyped-
     assert survival_at(km, 5000).survival is None
 
 
+def test_landmark_beyond_follow_up() -> None:
+    all_died = kaplan_meier([30, 60, 90], [1, 1, 1])
+    est = survival_at(all_died, 365)
+    assert (est.survival, est.lower, est.upper, est.at_risk) == (0.0, 0.0, 0.0, 0)
+    censored_last = kaplan_meier([30, 60, 90], [1, 1, 0])
+    assert survival_at(censored_last, 365).survival is None
+    assert survival_at(censored_last, 10).survival == 1.0
+
+
 def test_lung_landmark_12_months_and_2_years_match_r(lung) -> None:  # type: ignore[no-untyped-def]
     expected = {1: (0.33608783, 0.07812409), 2: (0.52646303, 0.18723250)}
     for sex, (one_year, two_years) in expected.items():
@@ -153,3 +162,9 @@ def test_km_properties(data: list[tuple[int, bool]], conf_type: str) -> None:
     assert all(b <= a + 1e-12 for a, b in zip(s, s[1:], strict=False))
     assert all(lo <= x + 1e-9 and x <= hi + 1e-9 for lo, x, hi in zip(km.lower, s, km.upper, strict=True))
     assert km.events == sum(e for _, e in data)
+    risk = numbers_at_risk(km, sorted({d for d, _ in data}))
+    assert all(b <= a for a, b in zip(risk, risk[1:], strict=False))
+    if not math.isinf(km.median):
+        assert survival_at(km, km.median).survival is not None
+        assert survival_at(km, km.median).survival <= 0.5  # type: ignore[operator]
+        assert km.median_lower <= km.median <= km.median_upper

@@ -211,12 +211,13 @@ def survival_at(km: KMResult, time: float) -> LandmarkEstimate:
     """Landmark survival S(t) with its pointwise band (e.g. 12-month OS, 2-year survival).
 
     The step function is read at the last curve time ≤ ``time``.  Beyond the longest
-    follow-up the estimate is undefined and returned as ``None`` (R: NA with extend=FALSE).
+    follow-up the estimate is undefined and returned as ``None`` (R: NA with extend=FALSE),
+    unless the curve has already reached 0 (everyone had the event), when it stays 0.
     """
     if time < 0:
         raise ValueError(f"landmark time must be ≥ 0, got {time}")
     at_risk = numbers_at_risk(km, [time])[0]
-    if time > max(km.durations):
+    if time > max(km.durations) and km.survival[-1] > 0.0:
         return LandmarkEstimate(time, None, None, None, at_risk, km.conf_type)
     idx = int(np.searchsorted(np.asarray(km.times), time, side="right")) - 1
     if idx < 0:
