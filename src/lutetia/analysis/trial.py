@@ -1,0 +1,261 @@
+"""A protocol's trial analysis from patient records: endpoints per arm, statistics, datasets.
+
+:func:`analyse_trial` takes the protocol (its endpoint definitions are data) and the
+records of the patients enrolled in it, and returns every number the trial report shows,
+together with the CDISC-style datasets (ADSL, ADTTE, ADRS, ADLB, ADAE) from which a
+statistician can reproduce them.  Pure: no I/O (writing is :mod:`lutetia.report`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from lutetia.analysis.datasets import (
+    AdverseEventRow,
+    Dataset,
+    LabRow,
+    SubjectRow,
+    TimeToEventRow,
+    build_adae,
+    build_adlb,
+    build_adsl,
+    build_adtte,
+)
+from lutetia.analysis.endpoints import (
+    DAYS_PER_MONTH,
+    ActivitySummary,
+    PsaEndpoints,
+    TimeToEvent,
+    activity_summary,
+    landmark_alive,
+    psa_endpoints,
+    time_to_event,
+    treatment_start,
+)
+from lutetia.analysis.rates import RateEstimate, clopper_pearson
+from lutetia.analysis.survival import KMResult, LogRankResult, kaplan_meier, logrank
+from lutetia.assess import LabValue, ctcae_grade
+from lutetia.assess.outcome import Outcome
+from lutetia.protocols.schema import Endpoint, Protocol
+from lutetia.records import Analyte, EventKind, PatientRecord
+
+#: Laboratory analytes graded in shift tables, with their CTCAE v5.0 term.
+GRADED_ANALYTES: dict[Analyte, str] = {
+    Analyte.haemoglobin: "Anemia",
+    Analyte.platelets: "Platelet count decreased",
+    Analyte.neutrophils: "Neutrophil count decreased",
+    Analyte.wbc: "White blood cell decreased",
+    Analyte.lymphocytes: "Lymphocyte count decreased",
+    Analyte.creatinine: "Creatinine increased",
+}
+
+
+@dataclass(frozen=True)
+class EndpointSurvival:
+    """Kaplan–Meier per arm (and log-rank between arms) for one time-to-event endpoint."""
+
+    endpoint: Endpoint
+    rows: tuple[TimeToEvent, ...]
+    km_by_arm: dict[str, KMResult]
+    logrank: LogRankResult | None
+    landmark_alive: dict[str, RateEstimate] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrialAnalysis:
+    """Everything the trial report shows, per arm."""
+
+    protocol_id: str
+    title: str
+    cutoff: date | None
+    arms: tuple[str, ...]
+    n_by_arm: dict[str, int]
+    survival: tuple[EndpointSurvival, ...]
+    activity: tuple[ActivitySummary, ...]
+    psa: tuple[PsaEndpoints, ...]
+    psa50_by_arm: dict[str, RateEstimate]
+    shift_tables: dict[str, dict[tuple[int, int], int]]
+    datasets: tuple[Dataset, ...]
+
+
+def arm_of(rec: PatientRecord, protocol_id: str) -> str:
+    for e in rec.enrolments:
+        if e.protocol_id == protocol_id:
+            return e.arm or "all"
+    return "all"
+
+
+def enrolled(records: Sequence[PatientRecord], protocol_id: str) -> list[PatientRecord]:
+    """Records of patients enrolled in ``protocol_id``."""
+    return [r for r in records if any(e.protocol_id == protocol_id for e in r.enrolments)]
+
+
+def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: Endpoint,
+              cutoff: date | None) -> EndpointSurvival | None:
+    rows: list[TimeToEvent] = []
+    arms: list[str] = []
+    for rec in records:
+        tte = time_to_event(rec, endpoint, protocol_id=protocol.id, cutoff=cutoff)
+        if tte is not None:
+            rows.append(tte)
+            arms.append(arm_of(rec, protocol.id))
+    if not rows:
+        return None
+    km: dict[str, KMResult] = {}
+    alive: dict[str, RateEstimate] = {}
+    for arm in sorted(set(arms)):
+        mine = [r for r, a in zip(rows, arms, strict=True) if a == arm]
+        km[arm] = kaplan_meier([r.months for r in mine], [r.event for r in mine], label=arm)
+        if endpoint.landmark_months is not None:
+            flags = [landmark_alive(r, endpoint.landmark_months) for r in mine]
+            known = [f for f in flags if f is not None]
+            if known:
+                alive[arm] = clopper_pearson(sum(known), len(known))
+    test = None
+    if len(km) > 1:
+        test = logrank([r.months for r in rows], [r.event for r in rows], arms)
+    return EndpointSurvival(endpoint, tuple(rows), km, test, alive)
+
+
+def _shift_tables(records: Sequence[PatientRecord], protocol_id: str) -> dict[str, dict[tuple[int, int], int]]:
+    """Baseline (last on or before first administration) vs worst post-baseline CTCAE grade."""
+    out: dict[str, dict[tuple[int, int], int]] = {}
+    for analyte, term in GRADED_ANALYTES.items():
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for rec in records:
+            start = treatment_start(rec, protocol_id)
+            labs = rec.labs_of(analyte)
+            if start is None or not labs:
+                continue
+            base_labs = [x for x in labs if x.sampled_on <= start]
+            base_value = base_labs[-1].value if base_labs else None
+            grades = [_grade(term, x, base_value) for x in labs]
+            before = [g for x, g in zip(labs, grades, strict=True) if x.sampled_on <= start and g is not None]
+            after = [g for x, g in zip(labs, grades, strict=True) if x.sampled_on > start and g is not None]
+            if before and after:
+                counts[(before[-1], max(after))] += 1
+        if counts:
+            out[term] = dict(counts)
+    return out
+
+
+def _grade(term: str, lab: object, baseline: float | None) -> int | None:
+    from lutetia.records import LabResult
+
+    assert isinstance(lab, LabResult)
+    g = ctcae_grade(LabValue(term, lab.value, lab.unit, lab.lln, lab.uln, baseline, None, lab.sampled_on))
+    return g.grade
+
+
+def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Sequence[EndpointSurvival],
+              activity: Sequence[ActivitySummary]) -> tuple[Dataset, ...]:
+    act = {a.patient_id: a for a in activity}
+    subjects = []
+    for rec in records:
+        start = treatment_start(rec, protocol.id)
+        admins = [a for a in rec.administrations_sorted() if a.protocol_id in (protocol.id, None)]
+        ecog = sorted((e for e in rec.ecog if start is None or e.assessed_on <= start), key=lambda e: e.assessed_on)
+        subjects.append(SubjectRow(
+            studyid=protocol.id, usubjid=rec.patient_id, arm=arm_of(rec, protocol.id),
+            age=rec.patient.age_years(start) if start else None, trtsdt=start,
+            trtedt=admins[-1].administered_at.date() if admins else None, saffl=bool(admins), ittfl=True,
+            ecog_baseline=ecog[-1].ecog if ecog else None, cycles=len(admins),
+            cumulative_activity_gbq=act[rec.patient_id].cumulative_gbq if rec.patient_id in act else None,
+            dthfl=rec.death_date is not None, dthdt=rec.death_date, siteid=rec.patient.site or ""))
+    tte_rows = [TimeToEventRow(r.patient_id, s.endpoint.id.rsplit(".", 1)[-1].upper().replace("-", "")[:8],
+                               s.endpoint.id, r.origin, r.end, r.event,
+                               r.event_kind or f"censored: {r.censor_reason}", arm_of(_by_id(records, r.patient_id),
+                                                                                    protocol.id))
+                for s in survival for r in s.rows]
+    lab_rows = []
+    for rec in records:
+        start = treatment_start(rec, protocol.id)
+        for analyte, term in GRADED_ANALYTES.items():
+            labs = rec.labs_of(analyte)
+            base = [x for x in labs if start is not None and x.sampled_on <= start]
+            base_v = base[-1].value if base else None
+            base_g = _grade(term, base[-1], base_v) if base else None
+            for x in labs:
+                lab_rows.append(LabRow(rec.patient_id, analyte.value[:8].upper(), term, x.sampled_on,
+                                       "BASELINE" if base and x is base[-1] else "",
+                                       x.value, x.unit, base_v, _grade(term, x, base_v), base_g))
+    ae_rows = []
+    for rec in records:
+        start = treatment_start(rec, protocol.id)
+        for ae in rec.adverse_events:
+            # AEBODSYS stays empty: the record keeps the CTCAE term, not a MedDRA coding.
+            ae_rows.append(AdverseEventRow(
+                rec.patient_id, ae.term, "", ae.onset_date, ae.resolution_date, ae.grade, ae.serious,
+                bool(ae.attribution and ae.attribution.related),
+                start is not None and ae.onset_date >= start))
+    return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adae(ae_rows))
+
+
+def _by_id(records: Sequence[PatientRecord], pid: str) -> PatientRecord:
+    return next(r for r in records if r.patient_id == pid)
+
+
+def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutoff: date | None = None) -> TrialAnalysis:
+    """Analyse the patients of ``records`` enrolled in ``protocol``."""
+    mine = enrolled(records, protocol.id)
+    arms = tuple(sorted({arm_of(r, protocol.id) for r in mine})) or ("all",)
+    n_by_arm = {a: sum(1 for r in mine if arm_of(r, protocol.id) == a) for a in arms}
+    survival = tuple(s for e in protocol.endpoints if e.kind == "time_to_event"
+                     for s in [_survival(protocol, mine, e, cutoff)] if s is not None)
+    activity = tuple(activity_summary(r, protocol.id) for r in mine)
+    best = next((e for e in protocol.endpoints if e.kind == "best_change"), None)
+    horizon = best.horizon_weeks if best is not None else 52.0
+    psa = tuple(p for r in mine for p in [psa_endpoints(r, protocol_id=protocol.id, horizon_weeks=horizon)]
+                if p is not None)
+    psa50: dict[str, RateEstimate] = {}
+    for arm in arms:
+        flags = [p.psa50 for p, r in zip(psa, [_by_id(mine, p.patient_id) for p in psa], strict=True)
+                 if arm_of(r, protocol.id) == arm]
+        known = [f for f in flags if f is not Outcome.NOT_EVALUABLE]
+        if known:
+            psa50[arm] = clopper_pearson(sum(1 for f in known if f is Outcome.MET), len(known))
+    shifts = _shift_tables(mine, protocol.id)
+    datasets = _datasets(protocol, mine, survival, activity)
+    return TrialAnalysis(protocol.id, protocol.title, cutoff, arms, n_by_arm, survival, activity, psa, psa50,
+                         shifts, datasets)
+
+
+def deaths(records: Sequence[PatientRecord]) -> int:
+    return sum(1 for r in records for e in r.events if e.kind is EventKind.death)
+
+
+@dataclass(frozen=True)
+class GradedLab:
+    """One laboratory value with its CTCAE v5.0 grade (None = not gradable, with reason)."""
+
+    sampled_on: date
+    analyte: str
+    value: float
+    unit: str
+    lln: float | None
+    uln: float | None
+    term: str
+    grade: int | None
+    reason: str
+
+
+def graded_labs(rec: PatientRecord, protocol_id: str | None = None) -> list[GradedLab]:
+    """The patient's graded laboratory values, baseline = last value on or before the first
+    administration of the protocol (CTCAE creatinine ×baseline branches use it)."""
+    start = treatment_start(rec, protocol_id)
+    out: list[GradedLab] = []
+    for analyte, term in GRADED_ANALYTES.items():
+        labs = rec.labs_of(analyte)
+        base = [x for x in labs if start is not None and x.sampled_on <= start]
+        base_v = base[-1].value if base else None
+        for x in labs:
+            g = ctcae_grade(LabValue(term, x.value, x.unit, x.lln, x.uln, base_v, None, x.sampled_on))
+            out.append(GradedLab(x.sampled_on, analyte.value, x.value, x.unit, x.lln, x.uln, term, g.grade, g.reason))
+    return sorted(out, key=lambda g: (g.sampled_on, g.analyte))
+
+
+__all__ = ["DAYS_PER_MONTH", "GRADED_ANALYTES", "EndpointSurvival", "GradedLab", "TrialAnalysis", "analyse_trial", "arm_of",
+           "deaths", "enrolled", "graded_labs"]

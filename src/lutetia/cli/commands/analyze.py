@@ -1,0 +1,56 @@
+"""``lutetia analyze``: a protocol's endpoints, statistics, datasets, figures and reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lutetia.cli.common import fail, print_table, settings
+
+
+def analyze(
+    ctx: typer.Context,
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id (see `lutetia protocols list`).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the report, figures and datasets.")],
+    cutoff: Annotated[str | None, typer.Option(help="Data cut-off date YYYY-MM-DD (default: all data).")] = None,
+) -> None:
+    """Analyse every patient of a protocol in the store and write the HTML trial report,
+    per-patient cycle reports, figures, and ADSL/ADTTE/ADLB/ADAE as CSV and XPT."""
+    from lutetia.errors import ProtocolError
+    from lutetia.protocols import load_protocol
+    from lutetia.report.build import build_reports
+    from lutetia.store.repository import Store
+
+    try:
+        proto = load_protocol(protocol)
+    except (ProtocolError, KeyError) as exc:
+        raise fail(str(exc), 2) from exc
+    cut = _parse_date(cutoff)
+    store = Store.open(settings(ctx).db_url)
+    result = build_reports(store, proto, out, cutoff=cut)
+    if result.n_patients == 0:
+        raise fail(f"no patient of the store is enrolled in {protocol!r}", 1)
+    rows: list[dict[str, Any]] = []
+    for s in result.analysis.survival:
+        for arm, km in s.km_by_arm.items():
+            rows.append({"endpoint": s.endpoint.id, "arm": arm, "n": km.n, "events": km.events,
+                         "median_months": km.median, "lower": km.median_lower, "upper": km.median_upper})
+    print_table(rows, ["endpoint", "arm", "n", "events", "median_months", "lower", "upper"],
+                title=f"{proto.title}: {result.n_patients} patients")
+    typer.echo(f"report: {result.index}")
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise fail(f"--cutoff {text!r}: expected a date YYYY-MM-DD", 2) from exc
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)

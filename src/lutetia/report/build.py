@@ -1,0 +1,52 @@
+"""Build every report of a protocol from the store: the shell around analysis and rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lutetia.analysis.trial import TrialAnalysis, analyse_trial, arm_of, enrolled, graded_labs
+from lutetia.protocols.schema import Protocol
+from lutetia.report.patient_report import DecisionView, write_patient_report
+from lutetia.report.trial_report import write_trial_report
+
+
+@dataclass(frozen=True)
+class BuiltReports:
+    analysis: TrialAnalysis
+    index: Path
+    n_patients: int
+
+
+def decision_view(decided_on: date, outcome: str, payload: dict[str, Any]) -> DecisionView:
+    """Flatten a stored decision payload for display (keys the decision engine writes)."""
+    activity = payload.get("activity_gbq")
+    return DecisionView(
+        date=decided_on, outcome=outcome,
+        activity=f"{activity:.2f} GBq" if isinstance(activity, int | float) else "",
+        reasons=[str(r) for r in payload.get("reasons", [])],
+        rules=[{"id": str(r.get("id", "")), "text": str(r.get("text", "")), "citation": str(r.get("citation", ""))}
+               for r in payload.get("rules", []) if isinstance(r, dict)],
+        missing=[str(m) for m in payload.get("missing", [])],
+    )
+
+
+def build_reports(store: Any, protocol: Protocol, out: Path, *, cutoff: date | None = None,
+                  simulated: bool = False) -> BuiltReports:
+    """Analyse the protocol's patients in ``store`` and write all reports under ``out``."""
+    from lutetia.store.decisions import load_decisions
+
+    records = enrolled(list(store.records()), protocol.id)
+    analysis = analyse_trial(protocol, records, cutoff=cutoff)
+    pages: dict[str, str] = {}
+    for rec in records:
+        views = [decision_view(d.decided_on, d.outcome, d.payload)
+                 for d in load_decisions(store, rec.patient_id, protocol.id)]
+        href = f"patients/{rec.patient_id}.html"
+        write_patient_report(rec, out / href, protocol_title=protocol.title, arm=arm_of(rec, protocol.id),
+                             labs=graded_labs(rec, protocol.id), decisions=views, simulated=simulated)
+        pages[rec.patient_id] = href
+    index = write_trial_report(analysis, records, out, patient_pages=pages, simulated=simulated)
+    return BuiltReports(analysis, index, len(records))

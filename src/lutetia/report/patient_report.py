@@ -1,0 +1,66 @@
+"""The per-patient cycle report for the physician: the decision with its reasons and rule
+texts, the kidney dose and BED ledger, labs with CTCAE grades, PSA, AEs and events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from lutetia import __version__
+from lutetia.analysis.trial import GradedLab
+from lutetia.records import PatientRecord
+from lutetia.report.trial_report import _template, css
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One cycle of the kidney ledger as the physics/decision layer computed it."""
+
+    cycle: int
+    date: date
+    activity_gbq: float
+    gy_per_gbq: float | None
+    dose_gy: float | None
+    bed_gy: float | None
+    cumulative_bed_gy: float | None
+    method: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A stored decision, flattened for display."""
+
+    date: date
+    outcome: str
+    activity: str
+    reasons: Sequence[str]
+    rules: Sequence[Mapping[str, str]]
+    missing: Sequence[str]
+
+
+def write_patient_report(
+    rec: PatientRecord,
+    path: Path,
+    *,
+    protocol_title: str,
+    arm: str,
+    labs: Sequence[GradedLab],
+    ledger: Sequence[LedgerRow] = (),
+    decisions: Sequence[DecisionView] = (),
+    limit: str = "",
+    simulated: bool = False,
+) -> Path:
+    p = rec.patient
+    context: dict[str, Any] = {
+        "p": p, "born": p.birth_date.isoformat() if p.birth_date else str(p.birth_year), "arm": arm,
+        "protocol_title": protocol_title, "version": __version__, "css": css(), "simulated": simulated,
+        "decisions": list(decisions), "ledger": list(ledger), "limit": limit, "labs": list(labs),
+        "psa": rec.psa_series(), "p_aes": sorted(rec.adverse_events, key=lambda a: a.onset_date),
+        "events": sorted(rec.events, key=lambda e: e.event_date),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_template("patient.html.j2").render(**context), encoding="utf-8")
+    return path

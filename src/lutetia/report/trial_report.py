@@ -1,0 +1,150 @@
+"""The HTML trial report of one protocol (Jinja2), with its figures and datasets.
+
+Renders a :class:`lutetia.analysis.trial.TrialAnalysis`; computes no clinical value
+itself beyond formatting (means of already derived per-patient values).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lutetia import __version__
+from lutetia.analysis.survival import survival_at
+from lutetia.analysis.trial import TrialAnalysis, arm_of
+from lutetia.records import PatientRecord
+from lutetia.report.datasets_io import write_dataset
+from lutetia.report.figures import (
+    SwimmerLane,
+    kidney_bed_figure,
+    km_figure,
+    psa_waterfall,
+    save,
+    swimmer_plot,
+    toxicity_shift_bars,
+)
+
+
+def _template(name: str) -> Any:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    folder = Path(str(resources.files("lutetia.report") / "templates"))
+    env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html", "j2"]))
+    return env.get_template(name)
+
+
+def css() -> str:
+    return (resources.files("lutetia.report") / "templates" / "base.css").read_text(encoding="utf-8")
+
+
+def _fmt_median(m: float, lo: float, hi: float) -> str:
+    def f(x: float) -> str:
+        return "NR" if math.isinf(x) or math.isnan(x) else f"{x:.1f}"
+
+    return f"{f(m)} ({f(lo)}–{f(hi)})"
+
+
+@dataclass(frozen=True)
+class KidneyCourse:
+    """Cumulative kidney BED per patient after each cycle, and the protocol limit."""
+
+    cumulative_bed_gy: Mapping[str, Sequence[float]]
+    limit_gy: float
+    limit_label: str
+
+
+def write_trial_report(
+    analysis: TrialAnalysis,
+    records: Sequence[PatientRecord],
+    out: Path,
+    *,
+    kidney: KidneyCourse | None = None,
+    swimmer: Sequence[SwimmerLane] = (),
+    patient_pages: Mapping[str, str] | None = None,
+    simulated: bool = False,
+) -> Path:
+    """Write ``out/index.html`` with figures under ``out/figures`` and datasets under
+    ``out/datasets``; returns the HTML path."""
+    fig_dir, data_dir = out / "figures", out / "datasets"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    survival_ctx = []
+    for s in analysis.survival:
+        curves = list(s.km_by_arm.values())
+        horizon = max((max(k.durations) for k in curves if k.durations), default=1.0)
+        step = 3.0 if horizon <= 24 else 6.0
+        ticks = [step * i for i in range(int(horizon // step) + 1)]
+        fig = km_figure(curves, at_risk_times=ticks, title=s.endpoint.id, xlabel="Months since first administration")
+        name = f"km_{s.endpoint.id.replace('.', '_')}.png"
+        save(fig, fig_dir / name)
+        rows = []
+        for arm, km in s.km_by_arm.items():
+            landmark = ""
+            if s.endpoint.landmark_months is not None:
+                est = survival_at(km, s.endpoint.landmark_months)
+                if est.survival is not None and est.lower is not None and est.upper is not None:
+                    landmark = f"{100 * est.survival:.1f}% ({100 * est.lower:.1f}–{100 * est.upper:.1f}%)"
+                else:
+                    landmark = "not reached by follow-up"
+            rows.append({"arm": arm, "n": km.n, "events": km.events,
+                         "median": _fmt_median(km.median, km.median_lower, km.median_upper), "landmark": landmark})
+        survival_ctx.append({
+            "id": s.endpoint.id, "text": s.endpoint.text, "citation": s.endpoint.citation, "arms": rows,
+            "logrank": s.logrank, "figure": f"figures/{name}",
+            "landmark": s.endpoint.landmark_months is not None,
+            "landmark_label": f"S({s.endpoint.landmark_months or 0:g} months), KM with 95% CI",
+        })
+    changes = {p.patient_id: p.best_change_pct for p in analysis.psa if p.best_change_pct is not None}
+    save(psa_waterfall(changes), fig_dir / "psa_waterfall.png")
+    shift_figure = ""
+    if analysis.shift_tables:
+        save(toxicity_shift_bars(analysis.shift_tables), fig_dir / "toxicity_shifts.png")
+        shift_figure = "figures/toxicity_shifts.png"
+    kidney_figure = ""
+    if kidney is not None and kidney.cumulative_bed_gy:
+        save(kidney_bed_figure(kidney.cumulative_bed_gy, limit_gy=kidney.limit_gy, limit_label=kidney.limit_label),
+             fig_dir / "kidney_bed.png")
+        kidney_figure = "figures/kidney_bed.png"
+    swimmer_file = ""
+    if swimmer:
+        save(swimmer_plot(swimmer), fig_dir / "swimmer.png")
+        swimmer_file = "figures/swimmer.png"
+    datasets = []
+    for ds in analysis.datasets:
+        paths = write_dataset(ds, data_dir)
+        datasets.append({"name": ds.name, "label": ds.label, "rows": len(ds.rows),
+                         **{k: f"datasets/{v.name}" for k, v in paths.items()}})
+    html = _template("trial.html.j2").render(
+        a=analysis, css=css(), version=__version__, simulated=simulated, conf_type="log(−log)",
+        days_per_month=365.25 / 12, survival=survival_ctx, activity=_activity_by_arm(analysis, records),
+        categories=", ".join(f"{k} {v}" for k, v in sorted(Counter(p.category for p in analysis.psa).items())),
+        waterfall="figures/psa_waterfall.png", shift_figure=shift_figure,
+        shifts={t: sorted(v.items()) for t, v in analysis.shift_tables.items()},
+        kidney_figure=kidney_figure, swimmer=swimmer_file, datasets=datasets,
+        patients=[{"id": k, "href": v} for k, v in (patient_pages or {}).items()],
+    )
+    path = out / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _activity_by_arm(analysis: TrialAnalysis, records: Sequence[PatientRecord]) -> dict[str, dict[str, Any]]:
+    arm = {r.patient_id: arm_of(r, analysis.protocol_id) for r in records}
+    out: dict[str, dict[str, Any]] = {}
+    for a in analysis.arms:
+        mine = [s for s in analysis.activity if arm.get(s.patient_id) == a]
+        cums = [s.cumulative_gbq for s in mine]
+        cycles = sum(s.cycles for s in mine)
+        out[a] = {
+            "cycles": statistics.fmean(s.cycles for s in mine) if mine else 0.0,
+            "cum_mean": statistics.fmean(cums) if cums else 0.0,
+            "cum_sd": statistics.stdev(cums) if len(cums) > 1 else 0.0,
+            "per_cycle": sum(cums) / cycles if cycles else None,
+        }
+    return out
