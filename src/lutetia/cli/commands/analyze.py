@@ -37,10 +37,16 @@ def analyze(
     for s in result.analysis.survival:
         for arm, km in s.km_by_arm.items():
             rows.append({"endpoint": s.endpoint.id, "arm": arm, "n": km.n, "events": km.events,
-                         "median_months": km.median, "lower": km.median_lower, "upper": km.median_upper})
+                         "median_months": _nr(km.median), "lower": _nr(km.median_lower),
+                         "upper": _nr(km.median_upper)})
     print_table(rows, ["endpoint", "arm", "n", "events", "median_months", "lower", "upper"],
                 title=f"{proto.title}: {result.n_patients} patients")
     typer.echo(f"report: {result.index}")
+
+
+def _nr(x: float) -> str:
+    """Months with one decimal, or NR (not reached) for an infinite/undefined median."""
+    return "NR" if x != x or x in (float("inf"), float("-inf")) else f"{x:.1f}"
 
 
 def _parse_date(text: str | None) -> date | None:

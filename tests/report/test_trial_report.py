@@ -1,0 +1,41 @@
+"""The analyze command and the reports it writes, on the bundled synthetic sample."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyreadstat
+from typer.testing import CliRunner
+
+from lutetia.cli.main import app
+
+runner = CliRunner()
+
+
+def test_analyze_writes_report_datasets_and_patient_pages(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    assert runner.invoke(app, ["--db", str(db), "demo", "--out", str(tmp_path / "demo")]).exit_code == 0
+    out = tmp_path / "ecog3"
+    result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "ecog3.ep.os" in result.stdout
+    html = (out / "index.html").read_text()
+    assert "“" in html and "Kaplan–Meier" in html and "ADTTE" in html.upper()
+    assert (out / "patients" / "SYN-006.html").exists()
+    # ADTTE: the sample's ECOG 3 patient died (event, CNSR = 0); AVAL in days from first administration
+    with (out / "datasets" / "adtte.csv").open() as fh:
+        rows = {r["PARAMCD"]: r for r in csv.DictReader(fh)}
+    assert rows["OS"]["CNSR"] == "0"
+    df, meta = pyreadstat.read_xport(str(out / "datasets" / "adtte.xpt"))
+    assert list(df["CNSR"]) == [0.0, 0.0] or set(df["CNSR"]) <= {0.0, 1.0}
+    assert meta.column_names_to_labels["CNSR"].startswith("Censor")
+    for png in ("psa_waterfall.png", "km_ecog3_ep_os.png"):
+        assert (out / "figures" / png).stat().st_size > 5000
+
+
+def test_analyze_unknown_protocol_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--db", str(tmp_path / "x.db"), "analyze", "--protocol", "nope", "--out",
+                                 str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "nope" in result.stderr
