@@ -127,9 +127,8 @@ def dose_map(tia: ImageVolume, method: str = "kernel") -> ImageVolume:
         padded = padded_shape(a.shape, kshape)
         spacing = tuple(round(float(s), 6) for s in tia.spacing_mm)
         kf = _kernel_fft(a.shape, (spacing[0], spacing[1], spacing[2]), padded)
-        buf = np.zeros(padded, dtype=np.float32)
-        buf[: a.shape[0], : a.shape[1], : a.shape[2]] = a
-        spec = fft.rfftn(buf, workers=-1, overwrite_x=True)
+        # zero padding by the transform itself (``s=``) avoids an explicit padded copy
+        spec = fft.rfftn(a.astype(np.float32, copy=False), s=padded, workers=-1)
         spec *= kf
         full = fft.irfftn(spec, s=padded, workers=-1, overwrite_x=True)
         out = full[: a.shape[0], : a.shape[1], : a.shape[2]]
