@@ -34,6 +34,14 @@ def cell_float(row: dict[str, str], column: str, path: Path, line: int, accepted
     return value
 
 
+def cell_required(row: dict[str, str], column: str, path: Path, line: int, accepted: str,
+                  *, positive: bool = False) -> float:
+    """Like :func:`cell_float` for a required cell (never None)."""
+    value = cell_float(row, column, path, line, accepted, positive=positive)
+    assert value is not None
+    return value
+
+
 def load_volume(path: Path, spacing_mm: tuple[float, float, float] | None, quantity: str) -> Any:
     """Read a NIfTI (.nii, .nii.gz) or NumPy (.npy) volume into an ``ImageVolume``."""
     import numpy as np
@@ -70,13 +78,14 @@ def save_volume(path: Path, volume: Any, like: Path | None) -> None:
     if path.name.lower().endswith(".npy"):
         np.save(path, np.asarray(volume.array, dtype=np.float32))
         return
-    import nibabel as nib
+    import nibabel
 
+    nib: Any = nibabel
     affine = np.diag([*volume.spacing_mm, 1.0])
     affine[:3, 3] = volume.origin_mm
     if like is not None and like.name.lower().endswith((".nii", ".nii.gz")):
-        affine = nib.load(str(like)).affine  # type: ignore[attr-defined]
-    nib.save(nib.Nifti1Image(np.asarray(volume.array, dtype=np.float32), affine), str(path))  # type: ignore[attr-defined]
+        affine = nib.load(str(like)).affine
+    nib.save(nib.Nifti1Image(np.asarray(volume.array, dtype=np.float32), affine), str(path))
 
 
 dose_app = typer.Typer(help="Dosimetry: time-activity curves, single time point, voxel maps.",
@@ -94,8 +103,8 @@ def _group(rows: list[dict[str, str]], path: Path, extra: tuple[str, ...] = ()) 
         if not region:
             raise fail(f"{path}: row {i}, column 'region': empty; accepted: a region name", 2)
         g = groups.setdefault(region, {"t": [], "a": [], "mass": [], **{e: [] for e in extra}})
-        g["t"].append(cell_float(row, "time_h", path, i, "hours after administration >= 0"))
-        g["a"].append(cell_float(row, "activity_MBq", path, i, "MBq >= 0"))
+        g["t"].append(cell_required(row, "time_h", path, i, "hours after administration >= 0"))
+        g["a"].append(cell_required(row, "activity_MBq", path, i, "MBq >= 0"))
         m = cell_float(row, "mass_g", path, i, "g > 0", required=False, positive=True)
         if m is not None:
             g["mass"].append(m)
@@ -418,4 +427,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dose_app, name="dose")
 
 
-__all__ = ["cell_float", "load_volume", "register", "save_volume", "write_csv"]
+__all__ = ["cell_float", "cell_required", "load_volume", "register", "save_volume", "write_csv"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lutetia.cli.commands.dose import cell_float
+from lutetia.cli.commands.dose import cell_float, cell_required
 from lutetia.cli.common import emit_json, fail, read_csv
 
 LEDGER_COLUMNS = ["patient_id", "organ", "cycle", "activity_gbq", "dose_gy"]
@@ -55,8 +55,8 @@ def prescribe(
         try:
             entries.append(LedgerEntry(
                 row["patient_id"], organ, int(cyc),
-                cell_float(row, "activity_gbq", path, i, "GBq > 0", positive=True) or 0.0,
-                cell_float(row, "dose_gy", path, i, "Gy >= 0") or 0.0,
+                cell_required(row, "activity_gbq", path, i, "GBq > 0", positive=True),
+                cell_required(row, "dose_gy", path, i, "Gy >= 0"),
                 cell_float(row, "bed_gy", path, i, "Gy_BED >= 0", required=False), status,
                 row.get("method", ""),
                 cell_float(row, "relative_sigma", path, i, "0..1", required=False) or 0.0))
