@@ -9,7 +9,8 @@ from typing import Any
 
 from lutetia.analysis.trial import TrialAnalysis, analyse_trial, arm_of, enrolled, graded_labs
 from lutetia.protocols.schema import Protocol
-from lutetia.report.patient_report import DecisionView, write_patient_report
+from lutetia.records import PatientRecord
+from lutetia.report.patient_report import DecisionView, LedgerRow, write_patient_report
 from lutetia.report.trial_report import write_trial_report
 
 
@@ -33,6 +34,14 @@ def decision_view(decided_on: date, outcome: str, payload: dict[str, Any]) -> De
     )
 
 
+def administration_rows(rec: PatientRecord, protocol_id: str) -> list[LedgerRow]:
+    """Ledger rows of the administrations (kidney columns empty where no dosimetry exists)."""
+    admins = [a for a in rec.administrations_sorted() if a.protocol_id in (protocol_id, None)]
+    return [LedgerRow(a.cycle, a.administered_at.date(), a.net_activity_gbq, None, None, None, None,
+                      "administered (net of residual); no kidney dosimetry computed")
+            for a in admins]
+
+
 def build_reports(store: Any, protocol: Protocol, out: Path, *, cutoff: date | None = None,
                   simulated: bool = False) -> BuiltReports:
     """Analyse the protocol's patients in ``store`` and write all reports under ``out``."""
@@ -46,7 +55,8 @@ def build_reports(store: Any, protocol: Protocol, out: Path, *, cutoff: date | N
                  for d in load_decisions(store, rec.patient_id, protocol.id)]
         href = f"patients/{rec.patient_id}.html"
         write_patient_report(rec, out / href, protocol_title=protocol.title, arm=arm_of(rec, protocol.id),
-                             labs=graded_labs(rec, protocol.id), decisions=views, simulated=simulated)
+                             labs=graded_labs(rec, protocol.id), decisions=views, simulated=simulated,
+                             ledger=administration_rows(rec, protocol.id))
         pages[rec.patient_id] = href
     index = write_trial_report(analysis, records, out, patient_pages=pages, simulated=simulated)
     return BuiltReports(analysis, index, len(records))

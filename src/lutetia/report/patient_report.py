@@ -41,6 +41,13 @@ class DecisionView:
     missing: Sequence[str]
 
 
+def _grid(labs: Sequence[GradedLab]) -> list[tuple[date, dict[str, GradedLab]]]:
+    rows: dict[date, dict[str, GradedLab]] = {}
+    for g in labs:
+        rows.setdefault(g.sampled_on, {})[g.analyte] = g
+    return sorted(rows.items())
+
+
 def write_patient_report(
     rec: PatientRecord,
     path: Path,
@@ -57,7 +64,8 @@ def write_patient_report(
     context: dict[str, Any] = {
         "p": p, "born": p.birth_date.isoformat() if p.birth_date else str(p.birth_year), "arm": arm,
         "protocol_title": protocol_title, "version": __version__, "css": css(), "simulated": simulated,
-        "decisions": list(decisions), "ledger": list(ledger), "limit": limit, "labs": list(labs),
+        "decisions": list(decisions), "ledger": list(ledger), "limit": limit,
+        "lab_analytes": sorted({g.analyte for g in labs}), "lab_grid": _grid(labs),
         "psa": rec.psa_series(), "p_aes": sorted(rec.adverse_events, key=lambda a: a.onset_date),
         "events": sorted(rec.events, key=lambda e: e.event_date),
     }
