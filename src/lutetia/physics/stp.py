@@ -15,9 +15,10 @@ References
    single measurement after 4 days. J Nucl Med 2018;59:75. doi:10.2967/jnumed.117.193706
 2. Madsen MT et al. A single time-point method for estimating kidney dosimetry in
    177Lu-DOTATATE therapy. Med Phys 2018;45:2318. doi:10.1002/mp.12886
-3. Del Prete M et al. Personalized 177Lu-octreotate peptide receptor radionuclide therapy
-   of neuroendocrine tumours: initial results from the P-PRRT trial. EJNMMI Phys 2018;5:33
-   (STP with own-cycle T_eff). doi:10.1186/s40658-018-0232-9
+3. Feasibility and accuracy of single time point imaging for renal dosimetry following
+   177Lu-DOTATATE ('Lutate') therapy. EJNMMI Phys 2018;5:33 (cycle-1 patient T½ with a 24 h
+   scan in later cycles: 2 % mean deviation vs 30 % with a population T½).
+   doi:10.1186/s40658-018-0232-9
 """
 
 from __future__ import annotations
