@@ -61,6 +61,13 @@ def test_km_bad_values_name_file_row_column_value(tmp_path: Path, content: str, 
     assert str(path) in res.output and message in res.output
 
 
+def test_km_empty_group_value(tmp_path: Path) -> None:
+    path = tmp_path / "g.csv"
+    path.write_text("t,e,arm\n1,1,A\n2,0,\n", encoding="utf-8")
+    res = runner.invoke(app, ["km", str(path), "--time", "t", "--event", "e", "--group", "arm"])
+    assert res.exit_code == 2 and "row 3, column 'arm': empty group value" in res.output
+
+
 def test_km_bad_conf_type(lung_csv: Path) -> None:
     res = runner.invoke(app, ["km", str(lung_csv), "--time", "time", "--event", "status", "--conf-type", "arcsin"])
     assert res.exit_code == 2

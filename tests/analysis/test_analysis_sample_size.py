@@ -53,3 +53,11 @@ def test_invalid_design_inputs() -> None:
         exact_binomial_sample_size(0.7, 0.5)
     with pytest.raises(ValueError):
         schoenfeld_events(1.0)
+
+
+def test_two_sided_exact_design_is_larger_and_keeps_size() -> None:
+    one = exact_binomial_sample_size(0.50, 0.71)
+    two = exact_binomial_sample_size(0.50, 0.71, sidedness="two-sided")
+    assert two.n > one.n and two.actual_alpha <= 0.05 and two.lower_critical_value is not None
+    with pytest.raises(ValueError, match="sidedness"):
+        exact_binomial_power(40, 0.5, 0.71, sidedness="both")  # type: ignore[arg-type]

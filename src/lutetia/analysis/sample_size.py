@@ -33,6 +33,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 Sidedness = Literal["one-sided", "two-sided"]
 
 
@@ -66,19 +68,23 @@ def exact_binomial_power(
 
     if n < 1:
         raise ValueError(f"n must be ≥ 1, got {n}")
+    if sidedness not in ("one-sided", "two-sided"):
+        raise ValueError(f"sidedness must be 'one-sided' or 'two-sided', got {sidedness!r}")
     tail = alpha if sidedness == "one-sided" else alpha / 2.0
-    c = next(k for k in range(n + 2) if k > n or float(binom.sf(k - 1, n, p0)) <= tail)
-    size = float(binom.sf(c - 1, n, p0)) if c <= n else 0.0
+    k = np.arange(n + 1)
+    upper_tail = binom.sf(k - 1, n, p0)  # P(X ≥ k | p0), non-increasing in k
+    hits = np.nonzero(upper_tail <= tail)[0]
+    c = int(hits[0]) if hits.size else n + 1
+    size = float(upper_tail[c]) if c <= n else 0.0
     power = float(binom.sf(c - 1, n, p1)) if c <= n else 0.0
     low: int | None = None
     if sidedness == "two-sided":
-        cands = [k for k in range(n + 1) if float(binom.cdf(k, n, p0)) <= tail]
-        if cands:
-            low = max(cands)
-            size += float(binom.cdf(low, n, p0))
+        lower_tail = binom.cdf(k, n, p0)  # P(X ≤ k | p0), non-decreasing in k
+        lows = np.nonzero(lower_tail <= tail)[0]
+        if lows.size:
+            low = int(lows[-1])
+            size += float(lower_tail[low])
             power += float(binom.cdf(low, n, p1))
-    elif sidedness != "one-sided":
-        raise ValueError(f"sidedness must be 'one-sided' or 'two-sided', got {sidedness!r}")
     return BinomialDesign(n, c, low, p0, p1, alpha, sidedness, size, power)
 
 

@@ -60,6 +60,8 @@ def km(
             raise fail(f"{file}: row {i}, column {time!r}: value {row[time]!r} is negative", 2)
         durations.append(t)
         events.append(_event(file, i, event, row[event]))
+        if group and not row[group]:
+            raise fail(f"{file}: row {i}, column {group!r}: empty group value", 2)
         groups.append(row[group] if group else "all")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise fail(f"--plot {plot}: the figure must be a .png or .svg file", 2)
