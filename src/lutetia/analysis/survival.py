@@ -19,6 +19,9 @@ Conventions
   *lower* band is ≤ 0.5, upper limit = first time the *upper* band is ≤ 0.5, so it inherits
   ``conf_type``.  ``math.inf`` means "not reached".
 * Numbers at risk at t: subjects with time ≥ t (R's "at risk at t − 0").
+* SPSS (used by the ECOG 3 paper: median PFS 1.3 (0.9–1.7), OS 2.8 (1.8–3.7) months)
+  reports a symmetric median ± 1.96·SE interval; Lutetia does not, so such published
+  intervals are reproduced in form (median with 95 % CI), not digit for digit.
 
 References
 ----------
