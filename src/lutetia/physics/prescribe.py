@@ -129,6 +129,11 @@ def next_activity(ledger: Ledger, limit: Limit, cycles_remaining: int, min_gbq: 
          f"= {cum:.3f} {unit}; limit {limit.value:.3f} {unit}",
          f"last measured cycle {last.cycle}: {last.dose_gy:.3f} Gy / {last.activity_gbq:.3f} "
          f"GBq = {d:.4f} Gy/GBq ({last.method or 'method not stated'})"]
+    missing = [e.cycle for e in ledger.entries if e.bed_gy is None]
+    if limit.quantity == "bed" and missing:
+        r.insert(1, f"BED of cycle(s) {', '.join(map(str, missing))} computed as D(1 + G·D/(α/β)) "
+                    f"with G = {limit.g_factor:.5f} (or the cycle's own G), α/β = "
+                    f"{limit.alpha_beta_gy:.3g} Gy")
     if cum >= limit.value:
         r.append("limit already reached: curtail")
         return Prescription("curtail", None, None, cum, 1.0, tuple(r))

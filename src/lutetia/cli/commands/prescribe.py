@@ -89,14 +89,24 @@ def prescribe(
                                min_gbq, max_gbq, u)
     except LutetiaError as exc:
         raise fail(f"{path}: {exc}", 2) from exc
+    alpha_beta_used = ab
+    history = [{"cycle": e.cycle, "activity_gbq": e.activity_gbq, "dose_gy": e.dose_gy,
+                "dose_gy_per_gbq": e.dose_per_gbq,
+                "bed_gy": e.bed_gy if e.bed_gy is not None
+                else e.dose_gy * (1 + g * e.dose_gy / alpha_beta_used) if quantity == "bed" else None,
+                "status": e.status, "method": e.method} for e in ledger.entries]
     out = {"patient_id": ledger.patient_id, "organ": organ, "decision": result.decision,
            "activity_gbq": result.activity_gbq, "per_cycle_dose_gy": result.per_cycle_dose_gy,
            "predicted_cumulative": result.predicted_cumulative, "quantity": quantity,
            "limit": limit, "probability_exceed": result.probability_exceed,
-           "reasons": list(result.reasons)}
+           "reasons": list(result.reasons), "ledger": history}
     if as_json:
         emit_json(out)
         return
+    from lutetia.cli.common import print_table
+
+    print_table(history, ["cycle", "activity_gbq", "dose_gy", "dose_gy_per_gbq", "bed_gy",
+                          "status", "method"], title=f"Ledger {ledger.patient_id} {organ}")
     act = f"{result.activity_gbq:.2f} GBq" if result.activity_gbq is not None else "none"
     typer.echo(f"{ledger.patient_id} {organ}: {result.decision.upper()} — next activity {act}")
     for line in result.reasons:
