@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,17 +43,15 @@ def administration_rows(rec: PatientRecord, protocol_id: str) -> list[LedgerRow]
             for a in admins]
 
 
-def build_reports(store: Any, protocol: Protocol, out: Path, *, cutoff: date | None = None,
+def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Path, *,
+                  decisions: Mapping[str, Sequence[DecisionView]] | None = None, cutoff: date | None = None,
                   simulated: bool = False) -> BuiltReports:
-    """Analyse the protocol's patients in ``store`` and write all reports under ``out``."""
-    from lutetia.store.decisions import load_decisions
-
-    records = enrolled(list(store.records()), protocol.id)
+    """Analyse the protocol's patients among ``records`` and write all reports under ``out``."""
+    records = enrolled(records, protocol.id)
     analysis = analyse_trial(protocol, records, cutoff=cutoff)
     pages: dict[str, str] = {}
     for rec in records:
-        views = [decision_view(d.decided_on, d.outcome, d.payload)
-                 for d in load_decisions(store, rec.patient_id, protocol.id)]
+        views = list((decisions or {}).get(rec.patient_id, ()))
         href = f"patients/{rec.patient_id}.html"
         write_patient_report(rec, out / href, protocol_title=protocol.title, arm=arm_of(rec, protocol.id),
                              labs=graded_labs(rec, protocol.id), decisions=views, simulated=simulated,

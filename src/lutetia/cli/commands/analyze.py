@@ -21,7 +21,8 @@ def analyze(
     per-patient cycle reports, figures, and ADSL/ADTTE/ADLB/ADAE as CSV and XPT."""
     from lutetia.errors import ProtocolError
     from lutetia.protocols import load_protocol
-    from lutetia.report.build import build_reports
+    from lutetia.report.build import build_reports, decision_view
+    from lutetia.store.decisions import load_decisions
     from lutetia.store.repository import Store
 
     try:
@@ -30,7 +31,10 @@ def analyze(
         raise fail(str(exc), 2) from exc
     cut = _parse_date(cutoff)
     store = Store.open(settings(ctx).db_url)
-    result = build_reports(store, proto, out, cutoff=cut)
+    decisions: dict[str, list[Any]] = {}
+    for d in load_decisions(store, protocol_id=proto.id):
+        decisions.setdefault(d.patient_id, []).append(decision_view(d.decided_on, d.outcome, d.payload))
+    result = build_reports(list(store.records()), proto, out, decisions=decisions, cutoff=cut)
     if result.n_patients == 0:
         raise fail(f"no patient of the store is enrolled in {protocol!r}", 1)
     rows: list[dict[str, Any]] = []
