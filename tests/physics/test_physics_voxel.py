@@ -90,3 +90,28 @@ def test_voxel_slower_than_physical_uses_trapezoid_fallback() -> None:
     maps = [ImageVolume(np.full((2, 2, 2), v), (4.0,) * 3) for v in (10.0, 12.0)]
     tia = tia_map_voxelwise(maps, [24.0, 48.0])
     assert float(tia.array[0, 0, 0]) == pytest.approx(3145.8, abs=0.2)
+
+
+def test_photon_part_of_kernel_by_hand() -> None:
+    # μ_en/ρ (NIST water, log–log): 112.95 keV 0.026096, 208.37 keV 0.029890 cm²/g; ×1.04 g/cm³
+    # -> 0.0027140 and 0.0031086 /mm. Energy absorbed within R = 50 mm:
+    # 0.0072288·(1 − e^−0.13570) + 0.0229203·(1 − e^−0.15543) = 0.00091731 + 0.0032994
+    # = 0.0042167 MeV per decay (vs 0.14792 MeV of electrons)
+    for s in (2.0, 4.0):
+        e = dose_voxel_kernel((s,) * 3).sum()
+        p = dose_voxel_kernel((s,) * 3, photon_radius_mm=50.0).sum()
+        assert (p - e) / e * 0.14792 == pytest.approx(0.0042167, rel=0.01)
+    with pytest.raises(RecordError):
+        dose_voxel_kernel((2.0,) * 3, photon_radius_mm=-1.0)
+
+
+def test_dose_map_with_photons_exceeds_electrons_only() -> None:
+    tia = np.zeros((21, 21, 21))
+    tia[10, 10, 10] = 100.0
+    vol = ImageVolume(tia, (4.0,) * 3)
+    e = np.asarray(dose_map(vol).array)
+    p = np.asarray(dose_map(vol, photon_radius_mm=30.0).array)
+    assert float(p[10, 10, 10]) > float(e[10, 10, 10])
+    # 24 mm away: electrons give only float32 FFT round-off (< 1e-7 of the centre), photons not
+    assert abs(float(e[10, 10, 16])) < 1e-7 * float(e[10, 10, 10])
+    assert float(p[10, 10, 16]) > 1e-5 * float(e[10, 10, 10])

@@ -8,7 +8,8 @@ for 0.17 < E₀ < 0.5 MeV [verify: recalled from [1, 2], primary text not read])
 of density 1 g/cm³, normalised numerically so that the point kernel integrates to 1. The
 point kernel is averaged over a uniform source in the central voxel and integrated over
 every target voxel on a sub-voxel grid (``oversample`` points per axis), then multiplied by
-Ē/m_voxel. Photons (0.0351 MeV/decay) are not included: like local deposition this omits the
+Ē/m_voxel. Photons (0.0351 MeV/decay) are optional (``photon_radius_mm``, see
+:mod:`lutetia.physics.photon`); without them, like local deposition, the kernel omits the
 photon dose (about 1.5 % of the kidney self-dose). Licence: part of Lutetia (Apache-2.0).
 
 Notes
@@ -40,6 +41,7 @@ from scipy.signal import fftconvolve
 from lutetia.errors import RecordError
 from lutetia.physics.decay import MEV_TO_J, lu177
 from lutetia.physics.mird import DECAYS_PER_MBQ_H, SOFT_TISSUE_DENSITY_G_CM3
+from lutetia.physics.photon import photon_energy_fractions
 
 FloatArray = NDArray[np.float64]
 #: β⁻ endpoint energy of 177Lu, MeV (ICRP-107 b-spectra maximum, lu177.toml).
@@ -73,8 +75,27 @@ def _radial_cdf(edges_mm: FloatArray) -> FloatArray:
 
 
 @lru_cache(maxsize=16)
-def _kernel_cached(sx: float, sy: float, sz: float, oversample: int) -> FloatArray:
+def _kernel_cached(sx: float, sy: float, sz: float, oversample: int,
+                   photon_radius_mm: float) -> FloatArray:
     spacing = np.array([sx, sy, sz])
+    electrons = _electron_kernel(spacing, oversample)
+    if photon_radius_mm <= 0:
+        return electrons
+    half = np.maximum(np.ceil(photon_radius_mm / spacing).astype(int),
+                      np.array(electrons.shape) // 2)
+    photons, _ = photon_energy_fractions(spacing, half, SOFT_TISSUE_DENSITY_G_CM3)
+    axes = [np.arange(-h, h + 1) * s for h, s in zip(half, spacing, strict=True)]
+    gx, gy, gz = np.meshgrid(*axes, indexing="ij")
+    photons[np.sqrt(gx**2 + gy**2 + gz**2) > photon_radius_mm] = 0.0
+    mass_kg = float(np.prod(spacing)) * 1e-3 * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
+    out = photons * MEV_TO_J * DECAYS_PER_MBQ_H / mass_kg
+    ex, ey, ez = (np.array(electrons.shape) // 2)
+    cx, cy, cz = half
+    out[cx - ex:cx + ex + 1, cy - ey:cy + ey + 1, cz - ez:cz + ez + 1] += electrons
+    return np.asarray(out, dtype=np.float64)
+
+
+def _electron_kernel(spacing: FloatArray, oversample: int) -> FloatArray:
     half = np.ceil(KERNEL_RADIUS_MM / spacing).astype(int) + 1
     n = oversample
     fine = spacing / n
@@ -106,7 +127,7 @@ def _kernel_cached(sx: float, sy: float, sz: float, oversample: int) -> FloatArr
 
 
 def dose_voxel_kernel(spacing_mm: tuple[float, float, float],
-                      oversample: int = 5) -> FloatArray:
+                      oversample: int = 5, photon_radius_mm: float = 0.0) -> FloatArray:
     """177Lu dose-voxel kernel, Gy per MBq·h of TIA in the central voxel.
 
     Parameters
@@ -115,17 +136,23 @@ def dose_voxel_kernel(spacing_mm: tuple[float, float, float],
         Voxel size along each axis, mm (any size; anisotropic allowed).
     oversample : int
         Sub-voxel points per axis for the integration (odd, ≥ 3).
+    photon_radius_mm : float
+        Include the photon dose (:mod:`lutetia.physics.photon`) out to this radius, mm;
+        0 (default) gives the electron (non-penetrating) kernel only.
 
     Returns
     -------
     ndarray
-        Odd-shaped kernel centred on the source voxel; its sum equals the local-deposition
-        factor Ē/m_voxel (energy conservation).
+        Odd-shaped kernel centred on the source voxel. Without photons its sum equals the
+        local-deposition factor Ēₑ/m_voxel (energy conservation).
     """
     if len(spacing_mm) != 3 or any(not (s > 0) for s in spacing_mm):
         raise RecordError("voxel spacing must be three positive sizes", field="spacing_mm",
                           value=spacing_mm, accepted="mm > 0")
     if oversample < 3 or oversample % 2 == 0:
         raise RecordError("oversample must be odd and >= 3", field="oversample", value=oversample)
+    if photon_radius_mm < 0:
+        raise RecordError("photon radius must be >= 0", field="photon_radius_mm",
+                          value=photon_radius_mm, accepted="mm >= 0")
     sx, sy, sz = (round(float(s), 6) for s in spacing_mm)
-    return _kernel_cached(sx, sy, sz, oversample).copy()
+    return _kernel_cached(sx, sy, sz, oversample, round(float(photon_radius_mm), 3)).copy()

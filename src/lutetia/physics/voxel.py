@@ -94,9 +94,9 @@ def tia_map_region_scaled(activity_maps: Sequence[ImageVolume], times_h: Sequenc
 
 
 @lru_cache(maxsize=4)
-def _kernel_fft(shape: tuple[int, ...], spacing: tuple[float, float, float],
-                padded: tuple[int, ...]) -> NDArray[np.complex64]:
-    k = dose_voxel_kernel(spacing).astype(np.float32)
+def _kernel_fft(spacing: tuple[float, float, float], padded: tuple[int, ...],
+                photon_radius_mm: float) -> NDArray[np.complex64]:
+    k = dose_voxel_kernel(spacing, photon_radius_mm=photon_radius_mm).astype(np.float32)
     buf = np.zeros(padded, dtype=np.float32)
     buf[: k.shape[0], : k.shape[1], : k.shape[2]] = k
     # move the kernel centre to index 0 so that the product is a centred convolution
@@ -110,23 +110,27 @@ def padded_shape(shape: Sequence[int], kernel_shape: Sequence[int]) -> tuple[int
                  for s, k in zip(shape, kernel_shape, strict=True))
 
 
-def dose_map(tia: ImageVolume, method: str = "kernel") -> ImageVolume:
+def dose_map(tia: ImageVolume, method: str = "kernel",
+             photon_radius_mm: float = 0.0) -> ImageVolume:
     """Absorbed-dose map (Gy) from a TIA map (MBq·h per voxel).
 
     Parameters
     ----------
     method : {"kernel", "led"}
         FFT convolution with the 177Lu dose-voxel kernel, or local energy deposition.
+    photon_radius_mm : float
+        Kernel only: include the photon dose out to this radius (0 = electrons only).
     """
     a = np.asarray(tia.array)
     if method == "led":
         mass_g = tia.voxel_volume_ml * SOFT_TISSUE_DENSITY_G_CM3
         out = a.astype(np.float32) * np.float32(led_gy_per_mbq_h(mass_g))
     elif method == "kernel":
-        kshape = dose_voxel_kernel(tia.spacing_mm).shape
+        kshape = dose_voxel_kernel(tia.spacing_mm, photon_radius_mm=photon_radius_mm).shape
         padded = padded_shape(a.shape, kshape)
         spacing = tuple(round(float(s), 6) for s in tia.spacing_mm)
-        kf = _kernel_fft(a.shape, (spacing[0], spacing[1], spacing[2]), padded)
+        kf = _kernel_fft((spacing[0], spacing[1], spacing[2]), padded,
+                         round(float(photon_radius_mm), 3))
         # zero padding by the transform itself (``s=``) avoids an explicit padded copy
         spec = fft.rfftn(a.astype(np.float32, copy=False), s=padded, workers=-1)
         spec *= kf

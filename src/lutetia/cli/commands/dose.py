@@ -361,6 +361,7 @@ def voxel(
     scale_mask: Annotated[str | None, typer.Option(help="Region-scaled TIA: NAME of a --mask whose fitted TAC scales the last map (instead of voxel-wise fits).")] = None,
     spacing_mm: Annotated[str | None, typer.Option(help="Voxel size X,Y,Z in mm (needed for .npy).")] = None,
     method: Annotated[str, typer.Option(help="kernel|led")] = "kernel",
+    photon_radius_mm: Annotated[float, typer.Option(help="Kernel: include the photon dose out to this radius, mm (0 = electrons only).")] = 0.0,
     out: Annotated[Path | None, typer.Option(help="Write the dose map (Gy) here (.nii.gz or .npy).")] = None,
     dvh: Annotated[Path | None, typer.Option(help="Write the cumulative DVH of every mask here (CSV).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
@@ -400,7 +401,7 @@ def voxel(
             if m.shape != tia_vol.array.shape:
                 raise fail(f"mask {name!r}: shape {m.shape} differs from the map "
                            f"{tia_vol.array.shape}", 2)
-        dose = dose_map(tia_vol, method)
+        dose = dose_map(tia_vol, method, photon_radius_mm)
         rows, curves = [], []
         for name, m in masks.items():
             md = mask_dose(dose, m, name)
