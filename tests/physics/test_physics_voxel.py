@@ -114,4 +114,5 @@ def test_dose_map_with_photons_exceeds_electrons_only() -> None:
     assert float(p[10, 10, 10]) > float(e[10, 10, 10])
     # 24 mm away: electrons give only float32 FFT round-off (< 1e-7 of the centre), photons not
     assert abs(float(e[10, 10, 16])) < 1e-7 * float(e[10, 10, 10])
-    assert float(p[10, 10, 16]) > 1e-5 * float(e[10, 10, 10])
+    # photon share there: 0.0301 MeV·μ·e^(−μr)·V/(4πr²) ≈ 7e-7 MeV vs 0.144 MeV at the centre
+    assert float(p[10, 10, 16]) > 1e-6 * float(e[10, 10, 10])
