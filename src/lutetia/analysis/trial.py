@@ -36,6 +36,15 @@ from lutetia.analysis.endpoints import (
     treatment_start,
 )
 from lutetia.analysis.rates import RateEstimate, clopper_pearson
+from lutetia.analysis.summaries import (
+    ArmResponses,
+    LabComparison,
+    ProChange,
+    adrs,
+    arm_responses,
+    pre_post_labs,
+    pro_changes,
+)
 from lutetia.analysis.survival import KMResult, LogRankResult, kaplan_meier, logrank
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
@@ -79,6 +88,9 @@ class TrialAnalysis:
     psa50_by_arm: dict[str, RateEstimate]
     shift_tables: dict[str, dict[tuple[int, int], int]]
     datasets: tuple[Dataset, ...]
+    responses: tuple[ArmResponses, ...] = ()
+    pro_changes: tuple[ProChange, ...] = ()
+    lab_comparisons: tuple[LabComparison, ...] = ()
 
 
 def arm_of(rec: PatientRecord, protocol_id: str) -> str:
@@ -219,8 +231,15 @@ def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutof
             psa50[arm] = clopper_pearson(sum(1 for f in known if f is Outcome.MET), len(known))
     shifts = _shift_tables(mine, protocol.id)
     datasets = _datasets(protocol, mine, survival, activity)
+    by_arm = {a: [r for r in mine if arm_of(r, protocol.id) == a] for a in arms}
+    responses, recists = [], []
+    for arm in arms:
+        summary, results, _ = arm_responses(arm, by_arm[arm], protocol.id)
+        responses.append(summary)
+        recists += results
     return TrialAnalysis(protocol.id, protocol.title, cutoff, arms, n_by_arm, survival, activity, psa, psa50,
-                         shifts, datasets)
+                         shifts, (*datasets, adrs(recists)), tuple(responses), tuple(pro_changes(by_arm)),
+                         tuple(pre_post_labs(mine, protocol.id)))
 
 
 def deaths(records: Sequence[PatientRecord]) -> int:

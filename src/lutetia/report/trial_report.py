@@ -128,10 +128,21 @@ def write_trial_report(
         shifts={t: sorted(v.items()) for t, v in analysis.shift_tables.items()},
         kidney_figure=kidney_figure, swimmer=swimmer_file, datasets=datasets,
         patients=[{"id": k, "href": v} for k, v in (patient_pages or {}).items()],
+        fmt_counts=_fmt_counts, fmt_rate=_fmt_rate,
     )
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _fmt_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "–"
+
+
+def _fmt_rate(rate: Any) -> str:
+    if rate is None:
+        return "–"
+    return f"{rate.successes}/{rate.n} ({100 * rate.proportion:.1f}%; {100 * rate.lower:.1f}–{100 * rate.upper:.1f}%)"
 
 
 def _activity_by_arm(analysis: TrialAnalysis, records: Sequence[PatientRecord]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,131 @@
+"""Per-arm summaries of response, safety and PRO endpoints (rates with exact CIs, counts,
+mean changes), and the ECOG 3 paper's pre/post laboratory comparison."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from lutetia.analysis.datasets import Dataset, ResponseRow, build_adrs
+from lutetia.analysis.endpoints import treatment_start
+from lutetia.analysis.rates import RateEstimate, clopper_pearson
+from lutetia.analysis.responses import (
+    AesiSummary,
+    ProScore,
+    RecistResult,
+    aesis,
+    pro_scores,
+    recip,
+    recist,
+)
+from lutetia.analysis.stat_tests import PairedTestResult, paired_comparison
+from lutetia.records import Analyte, PatientRecord
+
+#: ORR counts CR+PR, DCR counts CR+PR+SD (PRODIGY-2 registry record, secondary outcome
+#: "Best radiological response rates").
+ORR = frozenset({"CR", "PR"})
+DCR = frozenset({"CR", "PR", "SD", "NON-CR/NON-PD"})
+
+
+@dataclass(frozen=True)
+class ArmResponses:
+    arm: str
+    bor_counts: dict[str, int]
+    orr: RateEstimate | None
+    dcr: RateEstimate | None
+    recip_counts: dict[str, int]
+    aesi_patients: int
+    aesi_counts: dict[str, int]
+    n: int
+
+
+@dataclass(frozen=True)
+class ProChange:
+    arm: str
+    instrument: str
+    scale: str
+    timepoint: str
+    n: int
+    mean_change: float | None
+
+
+@dataclass(frozen=True)
+class LabComparison:
+    """Before vs after treatment for one analyte (ECOG 3 paper: paired t-test after Shapiro–Wilk)."""
+
+    analyte: str
+    unit: str
+    result: PairedTestResult
+
+
+def _rate(hits: int, n: int) -> RateEstimate | None:
+    return clopper_pearson(hits, n) if n else None
+
+
+def arm_responses(arm: str, records: Sequence[PatientRecord], protocol_id: str) -> tuple[ArmResponses,
+                                                                                        list[RecistResult],
+                                                                                        list[AesiSummary]]:
+    rec_results = [r for r in (recist(x, protocol_id) for x in records) if r is not None]
+    bor = Counter(r.confirmed_bor for r in rec_results)
+    n_eval = len(rec_results)
+    recips = Counter(v for v in (recip(x, protocol_id) for x in records) if v is not None)
+    safety = [aesis(x, protocol_id) for x in records]
+    counts = Counter(k for s in safety for k in s.met)
+    summary = ArmResponses(arm, dict(bor), _rate(sum(bor[k] for k in ORR), n_eval),
+                           _rate(sum(bor[k] for k in DCR), n_eval), dict(recips),
+                           sum(1 for s in safety if s.met), dict(counts), len(records))
+    return summary, rec_results, safety
+
+
+def adrs(results: Sequence[RecistResult]) -> Dataset:
+    rows: list[ResponseRow] = []
+    for r in results:
+        rows += [ResponseRow(r.patient_id, "OVR", resp, d, avisit=f"ASSESSMENT {i + 1}")
+                 for i, (d, resp) in enumerate(r.visits)]
+        rows.append(ResponseRow(r.patient_id, "BOR", r.bor, r.bor_date))
+        rows.append(ResponseRow(r.patient_id, "CBOR", r.confirmed_bor, None))
+    return build_adrs(rows)
+
+
+def pro_changes(by_arm: Mapping[str, Sequence[PatientRecord]], baseline: str = "baseline") -> list[ProChange]:
+    """Mean change from the baseline score at every other time point label, per arm and scale."""
+    out: list[ProChange] = []
+    for arm, records in by_arm.items():
+        scores: list[ProScore] = [s for r in records for s in pro_scores(r)]
+        keyed: dict[tuple[str, str, str], dict[str, float]] = {}
+        for s in scores:
+            if s.value is not None:
+                keyed.setdefault((s.instrument, s.scale, s.timepoint), {})[s.patient_id] = s.value
+        for (instrument, scale, tp), values in sorted(keyed.items()):
+            if tp == baseline:
+                continue
+            base = keyed.get((instrument, scale, baseline), {})
+            diffs = [v - base[p] for p, v in values.items() if p in base]
+            out.append(ProChange(arm, instrument, scale, tp, len(diffs), statistics.fmean(diffs) if diffs else None))
+    return out
+
+
+_PRE_POST = ((Analyte.haemoglobin, "g/L"), (Analyte.wbc, "giga_per_L"), (Analyte.platelets, "giga_per_L"),
+             (Analyte.egfr, "mL_min_1_73m2"))
+
+
+def pre_post_labs(records: Sequence[PatientRecord], protocol_id: str) -> list[LabComparison]:
+    """Last value before the first administration vs the last value after it, per analyte
+    (the ECOG 3 paper's comparison; canonical units)."""
+    out: list[LabComparison] = []
+    for analyte, unit in _PRE_POST:
+        before: list[float | None] = []
+        after: list[float | None] = []
+        for rec in records:
+            start = treatment_start(rec, protocol_id)
+            labs = rec.labs_of(analyte)
+            pre = [x for x in labs if start is not None and x.sampled_on <= start]
+            post = [x for x in labs if start is not None and x.sampled_on > start]
+            before.append(pre[-1].canonical()[0] if pre else None)
+            after.append(post[-1].canonical()[0] if post else None)
+        pairs = sum(1 for b, a in zip(before, after, strict=True) if b is not None and a is not None)
+        if pairs >= 3:
+            out.append(LabComparison(analyte.value, unit, paired_comparison(before, after)))
+    return out
