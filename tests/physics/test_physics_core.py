@@ -213,3 +213,10 @@ def test_dose_uncertainty_adds_calibration_and_mass_in_quadrature() -> None:
     d = mird.organ_dose(1000.0, "parotid", 25.0, 30.0, calibration_relative_sigma=0.04,
                         mass_relative_sigma=0.12)
     assert d.dose_sd_gy / d.dose_gy == pytest.approx(0.13)
+
+
+def test_photon_water_table_edition() -> None:
+    t = load_table("photon_water")
+    assert t["meta"]["edition"].startswith("NIST SRD 126")
+    # NIST water: 100 keV μ/ρ 0.1707, μen/ρ 0.02546 cm²/g
+    assert [0.1, 0.1707, 0.02546] in t["coefficients"]["table"]
