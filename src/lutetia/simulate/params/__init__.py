@@ -1,0 +1,1 @@
+"""Data files of the virtual-patient model (``virtual_patients.toml``)."""

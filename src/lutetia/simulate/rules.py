@@ -1,0 +1,118 @@
+"""The decision rules of one protocol arm as plain numbers, read from the protocol data.
+
+The vectorised cohort model (:mod:`lutetia.simulate.vector`) must apply the *same* rules as
+the record-level engine (:mod:`lutetia.decide`).  Nothing here is re-typed: activity bounds,
+cycles, interval, reduction, kidney limits and holiday thresholds come from
+:func:`lutetia.protocols.load_protocol`; the myelosuppression grade thresholds come from
+the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; kidney α/β and repair half-time from
+:func:`lutetia.physics.radiobiology.lq_parameters`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lutetia.assess.ctcae import find_term
+from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
+from lutetia.protocols import Condition, Protocol, load_protocol
+from lutetia.protocols.facts import Fact
+
+#: CTCAE terms of the label's myelosuppression family, in the order of the model's arrays.
+MYELO_TERMS: tuple[str, ...] = ("Anemia", "Platelet count decreased", "Neutrophil count decreased",
+                                "White blood cell decreased")
+
+
+@dataclass(frozen=True)
+class GradeCuts:
+    """Lower-is-worse CTCAE cut-offs of one term: grade g when value < cut[g] (g = 2, 3, 4)."""
+
+    term: str
+    grade2: float
+    grade3: float
+    grade4: float
+
+
+@dataclass(frozen=True)
+class ArmRules:
+    """One arm's treatment rules as numbers (activities GBq, limits Gy or Gy_BED)."""
+
+    protocol_id: str
+    arm_id: str
+    mode: str
+    nominal_gbq: float
+    a_min_gbq: float
+    a_max_gbq: float
+    floor_at_nominal: bool
+    kidney_quantity: str | None
+    kidney_limit: float
+    max_cycles: int
+    interval_weeks: float
+    reduction_pct: float
+    max_reductions: int
+    cap_quantity: str | None
+    cap_limit: float
+    alpha_beta_gy: float
+    repair_half_time_h: float
+    myelo_cuts: tuple[GradeCuts, ...]
+    holiday: bool
+    holiday_psa_decline_pct: float
+    holiday_spect_decline_pct: float
+    holiday_confirm_days: float
+    surveillance_weeks: float
+
+    def g_factor(self, t_eff_h: float) -> float:
+        """Lea–Catcheside G of a mono-exponential kidney time course."""
+        return g_factor_mono(t_eff_h, self.repair_half_time_h)
+
+
+def _cuts(term: str) -> GradeCuts:
+    t = find_term(term)
+    if t is None:  # pragma: no cover - the shipped CTCAE data has all four
+        raise LookupError(f"CTCAE term {term!r} missing")
+    by_grade = {g.grade: g.any[0].threshold for g in t.grades}
+    return GradeCuts(t.term, float(by_grade[2] or math.nan), float(by_grade[3] or math.nan),
+                     float(by_grade.get(4) or -math.inf))
+
+
+def _leaf_value(cond: Condition | None, fact: Fact) -> tuple[float, float]:
+    """(threshold, confirm_days) of the leaf testing ``fact`` inside ``cond`` (nan if absent)."""
+    if cond is None:
+        return math.nan, 0.0
+    if cond.fact is fact and isinstance(cond.value, int | float):
+        return float(cond.value), float(cond.confirm_days_min or 0.0)
+    for child in (cond.all_of or []) + (cond.any_of or []):
+        v = _leaf_value(child, fact)
+        if not math.isnan(v[0]):
+            return v
+    return math.nan, 0.0
+
+
+def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
+    """The rules of arm ``arm_id`` of ``protocol`` (an id or a loaded protocol)."""
+    proto = load_protocol(protocol) if isinstance(protocol, str) else protocol
+    t = proto.arm(arm_id).treatment
+    act = t.activity
+    nominal = act.nominal.value if act.nominal else math.nan
+    a_min = act.a_min.value if act.a_min else nominal * (1 - act.tolerance_pct / 100)
+    a_max = act.a_max.value if act.a_max else nominal * (1 + act.tolerance_pct / 100)
+    lq = lq_parameters("kidneys")
+    hol = t.holiday
+    psa_cut, confirm = _leaf_value(hol.enter if hol else None, Fact.PSA_DECLINE_FROM_BASELINE_PCT)
+    spect_cut, _ = _leaf_value(hol.enter if hol else None, Fact.SPECT_TUMOUR_VOLUME_DECLINE_PCT)
+    return ArmRules(
+        protocol_id=proto.id, arm_id=arm_id, mode=act.mode, nominal_gbq=nominal,
+        a_min_gbq=a_min, a_max_gbq=a_max, floor_at_nominal=act.floor_at_nominal,
+        kidney_quantity=act.kidney_quantity,
+        kidney_limit=act.kidney_limit.value if act.kidney_limit else math.nan,
+        max_cycles=t.cycles.max, interval_weeks=t.interval.weeks,
+        reduction_pct=t.reduction.pct if t.reduction else 0.0,
+        max_reductions=t.reduction.max_reductions if t.reduction else 0,
+        cap_quantity=t.kidney_cap.quantity if t.kidney_cap else None,
+        cap_limit=t.kidney_cap.limit.value if t.kidney_cap else math.inf,
+        alpha_beta_gy=lq.alpha_beta_gy, repair_half_time_h=lq.repair_half_time_h,
+        myelo_cuts=tuple(_cuts(term) for term in MYELO_TERMS),
+        holiday=hol is not None, holiday_psa_decline_pct=psa_cut,
+        holiday_spect_decline_pct=spect_cut, holiday_confirm_days=confirm,
+        surveillance_weeks=hol.surveillance.every_weeks if hol else math.nan,
+    )
