@@ -72,7 +72,7 @@ def lutetia_import(folder: Path, db: Path) -> tuple[float, float]:
     parsed = read_source(folder)
     assert not parsed.problems, parsed.problems[:5]
     t1 = time.perf_counter()
-    store.add(parsed.records, user="bench", source=str(folder))
+    store.add(parsed.records, bulk_labs=parsed.bulk_labs, user="bench", source=str(folder))
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 

@@ -22,18 +22,18 @@ def test_bundled_sample_is_valid(sample_path: Path) -> None:
     parsed = read_source(sample_path)
     assert parsed.problems == []
     assert parsed.counts["patients"] == 6
-    assert all(r.patient_id.startswith("SYN-") for r in parsed.records)  # type: ignore[attr-defined]
+    assert all(r.patient_id.startswith("SYN-") for r in parsed.all_records())  # type: ignore[attr-defined]
 
 
 def test_round_trip_csv_and_json_exactly(sample_path: Path, tmp_path: Path, db_url: str) -> None:
     store = Store.open(db_url)
-    store.add(read_source(sample_path).records, user="t")
+    store.add(read_source(sample_path).all_records(), user="t")
     write_folder(tmp_path / "a", _dump(store))
     # the exported folder re-imports into a new database and exports byte-identically
     other = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
     parsed = read_source(tmp_path / "a")
     assert parsed.problems == []
-    other.add(parsed.records, user="t")
+    other.add(parsed.all_records(), user="t")
     write_folder(tmp_path / "b", _dump(other))
     for kind in KINDS:
         assert (tmp_path / "a" / f"{kind}.csv").read_bytes() == (tmp_path / "b" / f"{kind}.csv").read_bytes(), kind
@@ -41,9 +41,9 @@ def test_round_trip_csv_and_json_exactly(sample_path: Path, tmp_path: Path, db_u
     write_json(tmp_path / "c.json", _dump(other))
     from_json = read_source(tmp_path / "c.json")
     assert from_json.problems == []
-    assert sorted(map(repr, from_json.records)) == sorted(map(repr, parsed.records))
+    assert sorted(map(repr, from_json.all_records())) == sorted(map(repr, parsed.all_records()))
     # and the stored records equal the sample's records exactly
-    assert sorted(map(repr, parsed.records)) == sorted(map(repr, read_source(sample_path).records))
+    assert sorted(map(repr, parsed.all_records())) == sorted(map(repr, read_source(sample_path).all_records()))
 
 
 def _copy(sample: Path, dest: Path) -> Path:
@@ -99,7 +99,7 @@ def test_cross_record_problem_aborts_whole_import(sample_path: Path, tmp_path: P
     from lutetia.errors import RecordError
 
     with pytest.raises(RecordError) as info:
-        store.add(parsed.records, user="t")
+        store.add(parsed.all_records(), user="t")
     assert "SYN-001" in str(info.value) and "after death (2025-02-01)" in str(info.value)
     assert store.patient_ids() == []
     assert store.audit() == []
@@ -116,8 +116,8 @@ def test_units_convert_at_the_boundary(tmp_path: Path) -> None:
     )
     parsed = read_source(folder)
     assert parsed.problems == []
-    patient = next(r for r in parsed.records if type(r).__name__ == "Patient")
-    admin = next(r for r in parsed.records if type(r).__name__ == "Administration")
+    patient = next(r for r in parsed.all_records() if type(r).__name__ == "Patient")
+    admin = next(r for r in parsed.all_records() if type(r).__name__ == "Administration")
     assert admin.activity_gbq == pytest.approx(7.4, rel=1e-12)  # 200 mCi = 7.4 GBq (1 Ci = 37 GBq, exact)
     assert patient.weight_kg == pytest.approx(79.832, abs=1e-3)  # 176 lb × 0.45359237 kg/lb
     assert patient.height_cm == pytest.approx(177.8, abs=1e-9)  # 70 in × 2.54 cm/in

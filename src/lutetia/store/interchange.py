@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from lutetia.errors import UnitError
 from lutetia.records import KINDS, KindSpec, RecordModel
+from lutetia.store.bulk_labs import LabColumns, fast_labs
 from lutetia.units import to_unit
 
 FORMAT_NAME = "lutetia-interchange"
@@ -52,6 +53,11 @@ class Parsed:
     records: list[RecordModel] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    bulk_labs: list[LabColumns] = field(default_factory=list)
+
+    def all_records(self) -> list[RecordModel]:
+        """Every record, the column-wise lab rows included (built on demand)."""
+        return [*self.records, *(r for cols in self.bulk_labs for r in cols.records())]
 
 
 def _accepted(err: Mapping[str, Any]) -> str:
@@ -200,12 +206,20 @@ def _read_csv(spec: KindSpec, file: Path) -> Parsed:
         unknown = [h for h in header if h not in known]
         if unknown:
             return Parsed(problems=[f"{file}: unknown column(s) {unknown}; accepted: {columns(spec)}"])
-        rows = (dict(zip(header, row, strict=False)) for row in reader)
+        if spec.name == "labs":
+            raw = list(reader)
+            fast = fast_labs(header, raw)
+            if fast is not None:
+                return Parsed(counts={"labs": len(raw)}, bulk_labs=[fast])
+            rows: Iterable[dict[str, str]] = (dict(zip(header, row, strict=False)) for row in raw)
+        else:
+            rows = (dict(zip(header, row, strict=False)) for row in reader)
         return parse_rows(spec, rows, str(file), header_checked=True)
 
 
 def _merge(total: Parsed, part: Parsed) -> None:
     total.records.extend(part.records)
+    total.bulk_labs.extend(part.bulk_labs)
     total.problems.extend(part.problems)
     for k, v in part.counts.items():
         total.counts[k] = total.counts.get(k, 0) + v

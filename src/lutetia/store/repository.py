@@ -26,7 +26,17 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from lutetia.errors import ConflictError, NotFoundError, RecordError
-from lutetia.records import KINDS, KindSpec, Patient, PatientRecord, RecordModel, record_problems
+from lutetia.records import (
+    KINDS,
+    ClinicalEvent,
+    EventKind,
+    KindSpec,
+    Patient,
+    PatientRecord,
+    RecordModel,
+    record_problems,
+)
+from lutetia.store.bulk_labs import LabColumns, lab_date_problems
 from lutetia.store.database import make_engine, migrate
 from lutetia.store.schema import TABLES, audit_log, db_value, key_text, natural_key, row_values
 
@@ -204,6 +214,7 @@ class Store:
         user: str,
         source: str | None = None,
         reason: str | None = None,
+        bulk_labs: Sequence[LabColumns] = (),
     ) -> WriteSummary:
         """Insert records in one transaction, checked against what is stored.
 
@@ -211,13 +222,21 @@ class Store:
         same natural key but other values raises :class:`ConflictError` (use
         :meth:`update` with a reason).  Cross-record checks (death before birth,
         administration after death...) run on the merged record of every patient touched.
+        ``bulk_labs`` are column-wise lab rows (:mod:`lutetia.store.bulk_labs`): checked
+        and inserted without building a record per row when none of their patients has
+        labs stored yet; otherwise they go through the row-by-row path.
         """
         by_kind: dict[str, list[RecordModel]] = defaultdict(list)
         for rec in records:
             by_kind[spec_of(rec).name].append(rec)
         summary = WriteSummary()
-        touched = sorted({_pid(r) for rs in by_kind.values() for r in rs})
+        bulk_pids = sorted({p for cols in bulk_labs for p in set(cols.patient_id)})
+        touched = sorted({_pid(r) for rs in by_kind.values() for r in rs} | set(bulk_pids))
         with self.engine.begin() as conn:
+            if bulk_labs and self._has_labs(conn, bulk_pids):
+                by_kind["labs"].extend(r for cols in bulk_labs for r in cols.records())
+                bulk_labs = ()
+            bulk_keys = [cols.keys() for cols in bulk_labs]
             existing = self._existing_keys(conn, by_kind)
             fresh: dict[str, list[RecordModel]] = {}
             keys: dict[str, list[str]] = {}
@@ -247,18 +266,21 @@ class Store:
                         )
                 fresh[kind] = keep
                 keys[kind] = keep_keys
+            conflicts += _bulk_duplicates(bulk_keys, set(keys.get("labs", [])))
             if conflicts:
                 raise ConflictError("\n".join(conflicts))
-            self._check_patients(conn, touched, fresh)
-            n = sum(len(v) for v in fresh.values())
+            self._check_patients(conn, sorted(set(touched) - set(bulk_pids) | {
+                _pid(r) for rs in fresh.values() for r in rs}), fresh)
+            self._check_bulk_labs(conn, bulk_labs, fresh)
+            n = sum(len(v) for v in fresh.values()) + sum(len(c) for c in bulk_labs)
             if n == 0:
                 return summary
             audit_id = self._audit(
-                conn, user_name=user, action="import" if n > 1 else "insert",
-                kind="batch" if n > 1 else next(k for k, v in fresh.items() if v),
+                conn, user_name=user, action="import" if n > 1 or bulk_labs else "insert",
+                kind="batch" if n > 1 or bulk_labs else next(k for k, v in fresh.items() if v),
                 patient_id=touched[0] if len(touched) == 1 else None,
-                natural_key=None if n > 1 else natural_key(*_single(fresh)),
-                new_values=None if n > 1 else _json(row_values(_single(fresh)[1])),
+                natural_key=None if n > 1 or bulk_labs else natural_key(*_single(fresh)),
+                new_values=None if n > 1 or bulk_labs else _json(row_values(_single(fresh)[1])),
                 reason=reason, source=source, row_count=n,
             )
             for kind in KINDS:  # parents before children
@@ -267,8 +289,55 @@ class Store:
                     continue
                 _bulk_insert(conn, kind, recs, keys[kind], audit_id)
                 summary.inserted[kind] = len(recs)
+            for cols, ckeys in zip(bulk_labs, bulk_keys, strict=True):
+                _insert_lab_columns(conn, cols, ckeys, audit_id)
+                summary.inserted["labs"] = summary.inserted.get("labs", 0) + len(cols)
             summary.audit_id = audit_id
         return summary
+
+    def _has_labs(self, conn: sa.Connection, pids: Sequence[str]) -> bool:
+        t = TABLES["labs"]
+        if conn.execute(sa.select(t.c.id).limit(1)).first() is None:
+            return False
+        for i in range(0, len(pids), 500):
+            hit = conn.execute(sa.select(t.c.id).where(t.c.patient_id.in_(list(pids[i:i + 500]))).limit(1)).first()
+            if hit is not None:
+                return True
+        return False
+
+    def _check_bulk_labs(self, conn: sa.Connection, bulk: Sequence[LabColumns],
+                         fresh: Mapping[str, list[RecordModel]]) -> None:
+        """Birth/death checks of column-wise lab rows, vectorised over rows."""
+        if not bulk:
+            return
+        pids = sorted({p for cols in bulk for p in set(cols.patient_id)})
+        born: dict[str, date] = {}
+        died: dict[str, date] = {}
+        for rec in fresh.get("patients", []):
+            assert isinstance(rec, Patient)
+            born[rec.patient_id] = rec.earliest_birth()
+        for rec in fresh.get("events", []):
+            if isinstance(rec, ClinicalEvent) and rec.kind is EventKind.death:
+                died[rec.patient_id] = min(rec.event_date, died.get(rec.patient_id, rec.event_date))
+        stored = [p for p in pids if p not in born]
+        for i in range(0, len(stored), 500):
+            chunk = stored[i:i + 500]
+            for row in conn.execute(sa.select(TABLES["patients"]).where(TABLES["patients"].c.patient_id.in_(chunk))
+                                    ).mappings():
+                patient = self._from_row(KINDS["patients"], row)
+                assert isinstance(patient, Patient)
+                born[patient.patient_id] = patient.earliest_birth()
+            ev = TABLES["events"]
+            for pid, day in conn.execute(sa.select(ev.c.patient_id, ev.c.event_date).where(
+                    ev.c.patient_id.in_(chunk), ev.c.kind == EventKind.death.value)).tuples():
+                died[pid] = min(day, died.get(pid, day))
+        problems = [f"patients: no patient {p!r} (import the patient row first or with it)" for p in pids
+                    if p not in born]
+        if not problems:
+            for cols in bulk:
+                problems += lab_date_problems(cols, born, died)
+        if problems:
+            raise RecordError("\n".join(problems))
 
     def _existing_keys(
         self, conn: sa.Connection, by_kind: Mapping[str, list[RecordModel]]
@@ -417,6 +486,36 @@ class Store:
         problems = record_problems(rec)
         if problems:
             raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
+
+
+def _bulk_duplicates(bulk_keys: Sequence[Sequence[str]], other: set[str]) -> list[str]:
+    seen = set(other)
+    out: list[str] = []
+    for keys in bulk_keys:
+        for key in keys:
+            if key in seen:
+                out.append(f"labs {key}: appears twice in the input")
+            seen.add(key)
+    return out
+
+
+def _insert_lab_columns(conn: sa.Connection, cols: LabColumns, keys: Sequence[str], audit_id: int) -> None:
+    """Insert column-wise lab rows through the driver's executemany."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ["natural_key", "version", "audit_id", "patient_id", "analyte", "sampled_on", "sampled_at", "value",
+             "unit", "lln", "uln", "lab"]
+    sql = f"INSERT INTO labs ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    days: Sequence[Any] = cols.sampled_on if conn.dialect.name == "sqlite" else [
+        date.fromisoformat(d) for d in cols.sampled_on]
+    lln = [None if x != x else x for x in cols.lln.tolist()]
+    uln = [None if x != x else x for x in cols.uln.tolist()]
+    rows = list(zip(keys, [1] * len(keys), [audit_id] * len(keys), cols.patient_id, cols.analyte, days,
+                    [None] * len(keys), cols.value.tolist(), cols.unit, lln, uln, cols.lab, strict=True))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def _bulk_insert(conn: sa.Connection, kind: str, recs: Sequence[RecordModel], keys: Sequence[str],

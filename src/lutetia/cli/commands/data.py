@@ -35,7 +35,7 @@ def import_(
         raise typer.Exit(1)
     store = _open_store(ctx)
     try:
-        summary = store.add(parsed.records, user=settings(ctx).user, source=str(path), reason=reason)
+        summary = store.add(parsed.records, bulk_labs=parsed.bulk_labs, user=settings(ctx).user, source=str(path), reason=reason)
     except (ConflictError, RecordError) as exc:
         lines = str(exc).splitlines()
         typer.echo(f"import refused: {len(lines)} problem(s); nothing was written", err=True)

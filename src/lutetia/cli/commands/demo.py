@@ -31,7 +31,7 @@ def demo(
     if parsed.problems:  # the bundled sample is validated by the test suite
         raise typer.Exit(1)
     store = Store.open(cfg.db_url)
-    summary = store.add(parsed.records, user=cfg.user, source="bundled synthetic sample",
+    summary = store.add(parsed.records, bulk_labs=parsed.bulk_labs, user=cfg.user, source="bundled synthetic sample",
                         reason="lutetia demo")
     console.print(f"[bold]Lutetia demo[/bold] — database {cfg.db_url}: "
                   f"{summary.total_inserted} records inserted, {sum(summary.unchanged.values())} already present")
