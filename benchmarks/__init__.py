@@ -1,0 +1,1 @@
+"""Speed measurements, run on demand (never timed assertions in tests)."""
