@@ -16,11 +16,23 @@ from lutetia.records.clinical import (
     SkeletalEventKind,
 )
 from lutetia.records.imaging import ImagingStudy, Lesion, LesionType, Modality
-from lutetia.records.patient import EcogAssessment, Patient, PriorTherapy, ProgressionType, Sex, TherapyClass
+from lutetia.records.patient import (
+    EcogAssessment,
+    Patient,
+    PriorTherapy,
+    ProgressionType,
+    Sex,
+    TherapyClass,
+)
 from lutetia.records.record import PatientRecord, build_record, record_problems
 from lutetia.records.registry import KINDS, KindSpec
 from lutetia.records.safety import AdverseEvent, Attribution, CriterionAnswer, Instrument, ProAnswer
-from lutetia.records.treatment import Administration, DosimetryMeasurement, DosimetryRegion, Enrolment
+from lutetia.records.treatment import (
+    Administration,
+    DosimetryMeasurement,
+    DosimetryRegion,
+    Enrolment,
+)
 
 __all__ = [
     "ANALYTES", "KINDS", "Administration", "AdverseEvent", "Analyte", "Attribution", "ClinicalEvent", "CriterionAnswer",
