@@ -1,0 +1,233 @@
+"""Virtual patients as real records: the same kinds, units and checks as real patients.
+
+:func:`patient_records` turns a stepped :class:`~lutetia.simulate.model.CohortSim` into one
+validated :class:`~lutetia.records.PatientRecord` per patient: demographics, enrolment,
+ECOG, prior therapies, labs as a lab reports them (value, unit, LLN/ULN; a panel may be
+missing), PSA series, post-therapy SPECT/CT with kidney activities at hours after each
+administration (four time points in cycle 1, one later), imaging time points (baseline
+PSMA PET and CT with target lesions, SPECT/CT per cycle, PSMA PET at holiday
+surveillance), administrations, CTCAE adverse events, EQ-5D-5L answers (baseline,
+18 weeks, end of treatment), clinical events (progression, death, last contact) and the
+recorded answers to the protocol's judgement criteria.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+
+from lutetia.protocols import Protocol
+from lutetia.records import (
+    AdverseEvent, Administration, Analyte, Attribution, ClinicalEvent, CriterionAnswer,
+    DosimetryMeasurement, DosimetryRegion, EcogAssessment, Enrolment, EventKind, ImagingStudy,
+    Instrument, LabResult, Lesion, LesionType, Modality, Patient, PatientRecord, PriorTherapy,
+    ProAnswer, ProgressionKind, RecordModel, Sex, TherapyClass, build_record,
+)
+from lutetia.simulate.model import Action, CohortSim
+from lutetia.simulate.vector import grades
+
+LAB_COLUMNS = (Analyte.haemoglobin, Analyte.platelets, Analyte.neutrophils, Analyte.wbc,
+               Analyte.creatinine, Analyte.psa)
+_UNITS = {Analyte.haemoglobin: "g/L", Analyte.platelets: "giga_per_L", Analyte.neutrophils: "giga_per_L",
+          Analyte.wbc: "giga_per_L", Analyte.creatinine: "umol/L", Analyte.psa: "ng/mL",
+          Analyte.alp: "U/L", Analyte.testosterone: "nmol/L"}
+_RANGES = {Analyte.haemoglobin: "haemoglobin_g_l", Analyte.platelets: "platelets_giga_l",
+           Analyte.neutrophils: "neutrophils_giga_l", Analyte.wbc: "wbc_giga_l",
+           Analyte.creatinine: "creatinine_umol_l", Analyte.psa: "psa_ng_ml", Analyte.alp: "alp_u_l",
+           Analyte.testosterone: "testosterone_nmol_l"}
+MYELO_TERMS = ("Anemia", "Platelet count decreased", "Neutrophil count decreased", "White blood cell decreased")
+
+
+def _day(start: date, t_days: float) -> date:
+    return start + timedelta(days=int(round(t_days)))
+
+
+class _Builder:
+    """Collects the child records of one patient, dropping anything after death."""
+
+    def __init__(self, pid: str, death: date | None) -> None:
+        self.pid, self.death = pid, death
+        self.kids: dict[str, list[RecordModel]] = {}
+
+    def add(self, kind: str, when: date, rec: RecordModel) -> None:
+        if self.death is None or when <= self.death:
+            self.kids.setdefault(kind, []).append(rec)
+
+
+def patient_records(sim: CohortSim, protocol: Protocol, arm: str, start: date, *,
+                    prefix: str = "SIM", randomised: bool = False) -> list[PatientRecord]:
+    """One validated record per patient of ``sim`` (patient ids ``{prefix}-00001``...)."""
+    return [patient_record(sim, i, protocol, arm, start, prefix=prefix, randomised=randomised)
+            for i in range(sim.cohort.n)]
+
+
+def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date, *,
+                   prefix: str = "SIM", randomised: bool = False) -> PatientRecord:
+    """The record of patient ``i`` (see :func:`patient_records`)."""
+    c, p = sim.cohort, sim.params
+    pid = f"{prefix}-{i + 1:05d}"
+    horizon = _day(start, sim.horizon_days())
+    death = _day(start, float(sim.death_day[i])) if np.isfinite(sim.death_day[i]) else None
+    death = death if death is not None and death <= horizon else None
+    b = _Builder(pid, death)
+    age = float(c.age_years[i])
+    patient = Patient(patient_id=pid, sex=Sex.male, birth_year=start.year - int(age),
+                      weight_kg=round(float(c.weight_kg[i]), 1), height_cm=round(float(c.height_cm[i]), 1),
+                      site="virtual", notes="virtual patient (lutetia.simulate): not a real person")
+    screen = start - timedelta(days=14)
+    b.add("enrolments", screen, Enrolment(patient_id=pid, protocol_id=protocol.id, arm=arm, consent_date=screen,
+                                          enrolled_on=screen, randomised_on=screen if randomised else None))
+    b.add("ecog", start - timedelta(days=7), EcogAssessment(patient_id=pid, assessed_on=start - timedelta(days=7),
+                                                            ecog=int(c.ecog[i])))
+    _priors(b, sim, i, start)
+    _criteria(b, protocol, screen)
+    _screening(b, sim, i, start)
+    _course(b, sim, i, protocol, arm, start, horizon)
+    _events(b, sim, i, start, horizon, death)
+    return build_record(patient, b.kids)
+
+
+def _priors(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
+    c = sim.cohort
+    lines: list[tuple[TherapyClass, str, int]] = [(TherapyClass.adt, "leuprorelin", 1500)]
+    if c.prior_arsi[i]:
+        lines.append((TherapyClass.arsi, "enzalutamide", 900))
+    if c.prior_taxane[i]:
+        lines.append((TherapyClass.taxane, "docetaxel", 500))
+    if c.second_taxane[i]:
+        lines.append((TherapyClass.taxane, "cabazitaxel", 250))
+    if c.prior_radium223[i]:
+        lines.append((TherapyClass.radium223, "radium-223 dichloride", 350))
+    for j, (cls, agent, days) in enumerate(lines, start=1):
+        first = start - timedelta(days=days)
+        end = None if cls is TherapyClass.adt else first + timedelta(days=min(days - 60, 180))
+        b.add("prior_therapies", first, PriorTherapy(patient_id=b.pid, line_id=f"L{j}", therapy_class=cls,
+                                                     agent=agent, start_date=first, end_date=end))
+
+
+def _criteria(b: _Builder, protocol: Protocol, on: date) -> None:
+    for crit in protocol.criteria:
+        if crit.judgement:
+            b.add("criterion_answers", on, CriterionAnswer(
+                patient_id=b.pid, protocol_id=protocol.id, criterion_id=crit.id, answer=crit.kind != "exclusion",
+                answered_on=on, answered_by="simulated investigator", note="virtual patient"))
+
+
+def _lab(b: _Builder, analyte: Analyte, day: date, value: float, ranges: dict[str, Any]) -> None:
+    lln, uln = ranges[_RANGES[analyte]]
+    b.add("labs", day, LabResult(patient_id=b.pid, analyte=analyte, sampled_on=day, value=round(value, 3),
+                                 unit=_UNITS[analyte], lln=float(lln), uln=float(uln), lab="virtual lab"))
+
+
+def _screening(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
+    c, ranges = sim.cohort, sim.params.entry("labs", "reference_ranges")
+    day = start - timedelta(days=10)
+    _lab(b, Analyte.alp, day, float(c.alp_u_l[i]), ranges)
+    _lab(b, Analyte.testosterone, day, float(c.testosterone_nmol_l[i]), ranges)
+    for j, analyte in enumerate(LAB_COLUMNS):
+        _lab(b, analyte, day - timedelta(days=21) if analyte is Analyte.psa else day,
+             float(sim.baseline_labs[i, j]) * (0.8 if analyte is Analyte.psa else 1.0), ranges)
+    study = "PSMA-PET-0"
+    ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i])
+    b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=study, modality=Modality.psma_pet,
+                                       study_date=day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1),
+                                       vision_psma_positive=bool(c.psma_positive[i]),
+                                       vision_psma_negative_lesion=not bool(c.psma_positive[i])))
+    b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id="CT-0", modality=Modality.ct, study_date=day))
+    sites = [("lymph_node", LesionType.lymph_node, "lymph node", c.lymph_node[i]),
+             ("liver", LesionType.visceral, "liver", c.liver[i]), ("lung", LesionType.visceral, "lung", c.lung[i]),
+             ("bone", LesionType.bone, "bone", c.bone[i])]
+    for name, kind, organ, present in sites:
+        if present:
+            size = 18.0 + 10.0 * float(np.log1p(c.psa_ng_ml[i]) / 8.0)
+            b.add("lesions", day, Lesion(patient_id=b.pid, study_id="CT-0", lesion_id=f"{name}-1", organ=organ,
+                                         lesion_type=kind, longest_diameter_mm=round(size * 1.3, 1),
+                                         short_axis_mm=round(size, 1), is_target=kind is not LesionType.bone))
+            b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                         lesion_type=kind, suv_max=12.0, psma_positive_vs_liver=True))
+
+
+def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date,
+            horizon: date) -> None:
+    ranges = sim.params.entry("labs", "reference_ranges")
+    cuts = tuple((g.grade2, g.grade3, g.grade4) for g in sim.rules.myelo_cuts)
+    base_grade = grades(sim.baseline_labs[i:i + 1, :4], cuts)[0]
+    cycle, seen_grade = 0, [0, 0, 0, 0]
+    for k, (pt, dec) in enumerate(sim.log):
+        if not pt.active[i] or _day(start, float(pt.t_days[i])) > horizon:
+            continue
+        day = _day(start, float(pt.t_days[i]))
+        lab_day = day - timedelta(days=2)
+        if k > 0 and not pt.lab_missing[i]:
+            for j, analyte in enumerate(LAB_COLUMNS):
+                _lab(b, analyte, lab_day, float(pt.labs[i, j]), ranges)
+            for j, term in enumerate(MYELO_TERMS):
+                g = int(grades(pt.labs[i:i + 1, j:j + 1], (cuts[j],))[0])
+                if g >= 2 and g > base_grade and g > seen_grade[j]:
+                    seen_grade[j] = g
+                    b.add("adverse_events", lab_day, AdverseEvent(
+                        patient_id=b.pid, ae_id=f"AE-{term[:4].upper()}-{k}", term=term, grade=g,
+                        onset_date=lab_day, attribution=Attribution.probable))
+        if pt.phase[i] == 1:
+            study = f"PSMA-PET-S{k}"
+            ttv = float(sim.cohort.psa_ng_ml[i] * sim.cohort.ttv_ml_per_psa[i] * pt.labs[i, 5]
+                        / sim.baseline_labs[i, 5])
+            b.add("imaging", lab_day, ImagingStudy(patient_id=b.pid, study_id=study, modality=Modality.psma_pet,
+                                                   study_date=lab_day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1)))
+        if dec.action[i] != Action.GIVE:
+            continue
+        cycle += 1
+        d = sim.doses[k]
+        given = datetime.combine(day, time(10, 0), tzinfo=UTC)
+        b.add("administrations", day, Administration(
+            patient_id=b.pid, cycle=cycle, administered_at=given, activity_gbq=round(float(dec.activity_gbq[i]), 3),
+            arm=arm, protocol_id=protocol.id, reason=f"{protocol.id}/{arm}: decision at step {k}"))
+        spect_day = day + timedelta(days=2)
+        sid = f"SPECT-C{cycle}"
+        b.add("imaging", spect_day, ImagingStudy(
+            patient_id=b.pid, study_id=sid, modality=Modality.spect_ct, study_date=spect_day, cycle=cycle,
+            time_after_administration_h=48.0, ttv_ml=round(float(d["spect_ttv_ml"][i]), 1)))
+        for t_h, mbq in zip(d["times_h"][i], d["kidney_mbq"][i], strict=True):
+            if np.isfinite(t_h):
+                b.add("dosimetry", day + timedelta(hours=float(t_h)), DosimetryMeasurement(
+                    patient_id=b.pid, cycle=cycle, region=DosimetryRegion.kidneys, time_after_administration_h=float(t_h),
+                    activity_mbq=round(float(mbq), 3), mass_g=round(float(sim.cohort.kidney_mass_g[i]), 1),
+                    study_id=sid))
+        for n_ae, (term, col) in enumerate((("Dry mouth", 3), ("Fatigue", 4))):
+            prob = sim.params.value("toxicity", f"{'dry_mouth' if n_ae == 0 else 'fatigue'}_probability_per_cycle")
+            if sim.noise.uniform[i, min(k, sim.noise.steps - 1), col] < prob:
+                b.add("adverse_events", day + timedelta(days=7), AdverseEvent(
+                    patient_id=b.pid, ae_id=f"AE-{term[:3].upper()}-C{cycle}", term=term, grade=1,
+                    onset_date=day + timedelta(days=7), attribution=Attribution.possible))
+    _pros(b, sim, i, start, horizon, cycle)
+
+
+def _pros(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, cycles: int) -> None:
+    eot = _day(start, 42.0 * max(cycles, 1) + 28.0)
+    points = [("baseline", start - timedelta(days=7)), ("week 18", start + timedelta(days=126)),
+              ("end of treatment", eot)]
+    items = ("mobility", "self_care", "usual_activities", "pain_discomfort", "anxiety_depression")
+    base = 1 + int(sim.cohort.ecog[i])
+    for label, day in points:
+        if day > horizon:
+            continue
+        for j, item in enumerate(items):
+            level = int(np.clip(base + (j % 2) + (1 if label != "baseline" and sim.burden[i] > 1 else 0), 1, 5))
+            b.add("pro_answers", day, ProAnswer(patient_id=b.pid, instrument=Instrument.eq5d5l, item=item,
+                                                value=str(level), answered_on=day, timepoint=label))
+
+
+def _events(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, death: date | None) -> None:
+    prog = sim.progression_day[i]
+    if np.isfinite(prog) and _day(start, float(prog)) <= horizon:
+        day = _day(start, float(prog))
+        b.add("events", day, ClinicalEvent(patient_id=b.pid, event_id="E-PROG-1", kind=EventKind.progression,
+                                           event_date=day, progression_kind=ProgressionKind.radiographic))
+    if death is not None:
+        b.add("events", death, ClinicalEvent(patient_id=b.pid, event_id="E-DEATH", kind=EventKind.death,
+                                             event_date=death, cause="prostate cancer (simulated)"))
+    else:
+        b.add("events", horizon, ClinicalEvent(patient_id=b.pid, event_id="E-LAST", kind=EventKind.last_contact,
+                                               event_date=horizon))

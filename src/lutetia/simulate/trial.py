@@ -1,0 +1,163 @@
+"""In-silico trials: a protocol's arms run cycle by cycle on a virtual cohort.
+
+:func:`run_trial` draws the cohort, screens it, allocates arms, steps every arm's patients
+decision point by decision point with a policy (default: the vectorised rules of
+:mod:`lutetia.simulate.vector`, read from the protocol data), converts the course into real
+records and summarises each arm.  Deterministic for a given generator state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from lutetia.protocols import load_protocol
+from lutetia.records import PatientRecord
+from lutetia.simulate.cohort import Cohort, Innovations, draw_innovations, generate_cohort
+from lutetia.simulate.model import Action, CohortSim, Decision, Point, run_model
+from lutetia.simulate.rules import arm_rules
+from lutetia.simulate.vector import vector_policy
+
+Policy = Callable[[CohortSim, Point], Decision]
+MAX_STEPS = 64
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """Per-arm results (means over treated patients; BED in Gy_BED, activity GBq)."""
+
+    arm: str
+    n: int
+    cycles_mean: float
+    cumulative_gbq_mean: float
+    kidney_bed_mean: float
+    kidney_bed_max: float
+    aesi_patients: int
+    holiday_patients: int
+    curtailed: int
+    deaths: int
+    survival_2y: float
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """Records, decisions (per patient) and per-arm summaries of one in-silico trial."""
+
+    protocol_id: str
+    screened: int
+    screen_failures: int
+    records: list[PatientRecord]
+    decisions: dict[str, list[dict[str, Any]]]
+    summaries: list[ArmSummary]
+    sims: dict[str, CohortSim]
+
+
+def subset(obj: Any, idx: np.ndarray) -> Any:
+    """A :class:`Cohort` or :class:`Innovations` restricted to rows ``idx``."""
+    vals = {f.name: (getattr(obj, f.name)[idx] if isinstance(getattr(obj, f.name), np.ndarray)
+                     else getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return type(obj)(**vals)
+
+
+def eligible(cohort: Cohort, protocol_id: str) -> np.ndarray:
+    """Screening on the generated facts: VISION PSMA-PET read and the protocol's ECOG range."""
+    ecog_ok = cohort.ecog == 3 if protocol_id.startswith("ecog3") else cohort.ecog <= 2
+    return np.asarray(cohort.psma_positive & ecog_ok)
+
+
+def _decisions(sim: CohortSim, i: int, pid: str, protocol_id: str, start: date) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for pt, dec in sim.log:
+        if not pt.active[i]:
+            continue
+        action = Action(int(dec.action[i]))
+        out.append({"patient_id": pid, "protocol_id": protocol_id, "kind": "next_cycle",
+                    "decided_on": start + timedelta(days=int(round(pt.t_days[i]))), "outcome": action.name.lower(),
+                    "payload": {"step": pt.step, "activity_gbq": None if action is not Action.GIVE
+                                else round(float(dec.activity_gbq[i]), 3),
+                                "reduce": bool(dec.reduce_now[i]), "labs_missing": bool(pt.lab_missing[i]),
+                                "psa_ng_ml": float(pt.labs[i, 5]), "platelets_giga_l": float(pt.labs[i, 1]),
+                                "engine": "lutetia.simulate.vector (protocol rules as data)"}})
+    return out
+
+
+def _summary(arm: str, sim: CohortSim) -> ArmSummary:
+    horizon = sim.horizon_days()
+    dead = np.isfinite(sim.death_day) & (sim.death_day <= horizon)
+    cuts = sim.rules.myelo_cuts
+    g3 = np.zeros(sim.cohort.n, dtype=bool)
+    curtailed = np.zeros(sim.cohort.n, dtype=bool)
+    for pt, dec in sim.log:
+        g3 |= pt.active & ((pt.labs[:, 1] < cuts[1].grade3) | (pt.labs[:, 2] < cuts[2].grade3))
+        curtailed |= dec.action == Action.CURTAIL
+    return ArmSummary(arm=arm, n=sim.cohort.n, cycles_mean=float(sim.cycles.mean()),
+                      cumulative_gbq_mean=float(sim.cum_gbq.mean()), kidney_bed_mean=float(sim.cum_bed.mean()),
+                      kidney_bed_max=float(sim.cum_bed_measured.max()), aesi_patients=int(g3.sum()),
+                      holiday_patients=int((sim.holidays > 0).sum()), curtailed=int(curtailed.sum()),
+                      deaths=int(dead.sum()), survival_2y=float(1.0 - dead.mean()))
+
+
+def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[str] | None = None,
+              start: date = date(2026, 1, 5), policy: Policy = vector_policy,
+              with_records: bool = True, prefix: str = "SIM") -> TrialResult:
+    """Run protocol ``protocol_id`` on ``n`` screened virtual patients.
+
+    Parameters
+    ----------
+    protocol_id : str
+        A shipped protocol (``prodigy-2``, ``flex-mrt``, ``realup``, ``re-lupsma``, ``ecog3-registry``).
+    n : int
+        Patients screened.
+    rng : numpy.random.Generator
+        The only source of randomness (same state, same trial).
+    arms : list of str, optional
+        Arms to run (default: all).  Several arms: 1:1... allocation by random permutation;
+        ``run_trial(..., arms=[a])`` gives every eligible patient arm ``a``.
+    start : date
+        Date of the first administration (records are dated from it; no clock is read).
+    policy : callable
+        The decision policy (default: :func:`lutetia.simulate.vector.vector_policy`).
+    with_records : bool
+        Build the :class:`PatientRecord` objects (slower; off for large cohorts).
+    """
+    from lutetia.simulate.records import patient_record
+
+    protocol = load_protocol(protocol_id)
+    arm_ids = arms or [a.id for a in protocol.arms]
+    population = "ecog3" if protocol_id.startswith("ecog3") else "vision"
+    cohort = generate_cohort(n, rng, population)
+    noise: Innovations = draw_innovations(n, MAX_STEPS, rng)
+    ok = np.flatnonzero(eligible(cohort, protocol_id))
+    alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
+    records: list[PatientRecord] = []
+    decisions: dict[str, list[dict[str, Any]]] = {}
+    summaries: list[ArmSummary] = []
+    sims: dict[str, CohortSim] = {}
+    for a, arm in enumerate(arm_ids):
+        idx = ok[alloc == a]
+        if idx.size == 0:
+            continue
+        sim = run_model(CohortSim(subset(cohort, idx), arm_rules(protocol, arm), subset(noise, idx)), policy)
+        sims[arm] = sim
+        summaries.append(_summary(arm, sim))
+        for j, i in enumerate(idx):
+            pid = f"{prefix}-{i + 1:05d}"
+            decisions[pid] = _decisions(sim, j, pid, protocol.id, start)
+            if with_records:
+                rec = patient_record(sim, j, protocol, arm, start, prefix=prefix, randomised=len(arm_ids) > 1)
+                records.append(rec.model_copy(update={}) if rec.patient_id == pid else _renamed(rec, pid))
+    return TrialResult(protocol.id, n, n - ok.size, records, decisions, summaries, sims)
+
+
+def _renamed(rec: PatientRecord, pid: str) -> PatientRecord:
+    from lutetia.records import build_record
+
+    kids: dict[str, list[Any]] = {}
+    for kind, child in rec.children():
+        kids.setdefault(kind, []).append(child.model_copy(update={"patient_id": pid}))
+    return build_record(rec.patient.model_copy(update={"patient_id": pid}), kids)
