@@ -1,0 +1,109 @@
+"""The activity of the next cycle: fixed, personalised (kidney dosimetry) or individualised.
+
+* fixed — the nominal activity (× (1 − pct/100) per reduction), allowed range ± the
+  tolerance;
+* personalised — :func:`lutetia.physics.prescribe.next_activity` from the previous
+  cycle's kidney Gy/GBq so that the cumulative kidney dose or BED reaches the limit over
+  the remaining cycles, clamped to [A_min, A_max]; never below nominal (when
+  ``floor_at_nominal``) unless a dose modification reduced it: a reduction scales the
+  activity and both bounds by (1 − pct/100).  Missing dosimetry of the previous cycle →
+  cannot decide;
+* individualised — the physician's requested activity within [A_min, A_max] with the
+  recorded reason (criterion answer keyed by the activity rule id) when required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lutetia.decide.dosimetry import KidneyCycle
+from lutetia.decide.model import Context
+from lutetia.physics.ledger import Ledger
+from lutetia.physics.prescribe import Limit, next_activity
+from lutetia.protocols import Activity
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    """Activity (GBq), allowed range, how it was derived, or what is missing."""
+
+    activity_gbq: float | None
+    range_gbq: tuple[float, float] | None
+    derivation: str
+    reasoning: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    curtail: bool = False
+    probability_exceed: float | None = None
+
+
+def _factor(pct: float, reductions: int) -> float:
+    return (1.0 - pct / 100.0) ** reductions
+
+
+def fixed_activity(rule: Activity, reductions: int, pct: float) -> ActivityPlan:
+    assert rule.nominal is not None
+    a = rule.nominal.value * _factor(pct, reductions)
+    tol = rule.tolerance_pct / 100.0
+    how = f"fixed: nominal {rule.nominal.value:g} GBq ± {rule.tolerance_pct:g} %"
+    if reductions:
+        how += f", reduced {pct:g} % × {reductions}"
+    return ActivityPlan(a, (a * (1 - tol), a * (1 + tol)), how)
+
+
+def personalised_activity(rule: Activity, history: list[KidneyCycle], previous_cycle: int | None,
+                          cycles_remaining: int, reductions: int, pct: float) -> ActivityPlan:
+    """Solve the activity from the kidney ledger (see the module docstring)."""
+    assert rule.nominal and rule.a_min and rule.a_max and rule.kidney_limit and rule.kidney_quantity
+    f = _factor(pct, reductions)
+    lo, hi = rule.a_min.value * f, rule.a_max.value * f
+    if previous_cycle is None:
+        a = rule.nominal.value * f
+        return ActivityPlan(a, (lo, hi), f"personalised: first cycle at nominal {rule.nominal.value:g} GBq")
+    if not history or history[-1].entry.cycle != previous_cycle:
+        return ActivityPlan(None, (lo, hi), "personalised",
+                            missing=(f"no post-therapy SPECT/CT dosimetry of cycle {previous_cycle}",))
+    ledger = Ledger.build([k.entry for k in history])
+    last = history[-1]
+    limit = Limit(rule.kidney_limit.value, rule.kidney_quantity, last.alpha_beta_gy, last.entry.g_factor or 0.0)
+    p = next_activity(ledger, limit, cycles_remaining, rule.a_min.value, rule.a_max.value,
+                      last.entry.relative_sigma)
+    reasons = list(p.reasons)
+    if p.decision == "curtail" or p.activity_gbq is None:
+        if not rule.floor_at_nominal:
+            return ActivityPlan(None, (lo, hi), "personalised", tuple(reasons), curtail=True,
+                                probability_exceed=p.probability_exceed)
+        reasons.append(f"floor_at_nominal: nominal {rule.nominal.value:g} GBq given (the arm has no kidney cap)")
+        raw = rule.nominal.value
+    else:
+        raw = p.activity_gbq
+    if rule.floor_at_nominal and raw < rule.nominal.value:
+        reasons.append(f"raised to the nominal {rule.nominal.value:g} GBq (never below nominal)")
+        raw = rule.nominal.value
+    a = min(max(raw, rule.a_min.value), rule.a_max.value) * f
+    if reductions:
+        reasons.append(f"dose reduction {pct:g} % × {reductions}: {a:.3f} GBq")
+    how = (f"personalised: kidney {rule.kidney_quantity} limit {rule.kidney_limit.value:g} "
+           f"{rule.kidney_limit.unit} over {cycles_remaining} remaining cycle(s), "
+           f"clamped to [{rule.a_min.value:g}, {rule.a_max.value:g}] GBq")
+    return ActivityPlan(a, (lo, hi), how, tuple(reasons), probability_exceed=p.probability_exceed)
+
+
+def individualised_activity(rule: Activity, ctx: Context, requested_gbq: float | None) -> ActivityPlan:
+    assert rule.a_min is not None and rule.a_max is not None
+    bounds = (rule.a_min.value, rule.a_max.value)
+    missing: list[str] = []
+    if requested_gbq is None:
+        missing.append(f"no physician-chosen activity (individualised within {bounds[0]:g}-{bounds[1]:g} GBq)")
+    elif not bounds[0] <= requested_gbq <= bounds[1]:
+        missing.append(f"requested {requested_gbq:g} GBq is outside the recorded bounds {bounds[0]:g}-{bounds[1]:g} GBq")
+    answer = ctx.answer(rule.id)
+    if rule.reason_required and (answer is None or not answer[0]):
+        missing.append(f"no recorded reason for the individualised activity ({rule.id})")
+    if missing:
+        return ActivityPlan(None, bounds, "individualised", missing=tuple(missing))
+    assert answer is not None or not rule.reason_required
+    reason = answer[1] if answer else "no reason required"
+    return ActivityPlan(requested_gbq, bounds, f"individualised within {bounds[0]:g}-{bounds[1]:g} GBq: {reason}")
+
+
+__all__ = ["ActivityPlan", "fixed_activity", "individualised_activity", "personalised_activity"]

@@ -1,0 +1,101 @@
+"""Kidney dose ledger of a patient's cycles from the recorded post-therapy measurements.
+
+Per cycle, the kidney activities (region ``kidneys``, or ``kidney_left`` + ``kidney_right``
+at the same time point) give the time-integrated activity: two or more time points → a
+mono-exponential fit (:func:`lutetia.physics.tac.fit_tac`); one time point → Madsen's
+single-time-point method with the effective half-life of the patient's own earlier fitted
+cycle, else Hänscheid's, whose approximation is exact when the scan time equals T_eff
+(so T_eff = t is taken for the Lea–Catcheside factor, the method's own assumption).
+Absorbed dose by the kidney S-value scaled to the recorded mass
+(:func:`lutetia.physics.mird.organ_dose`); BED with G = T_rep/(T_rep + T_eff) and the
+kidney α/β, T_rep of :func:`lutetia.physics.radiobiology.lq_parameters`.
+
+References
+----------
+1. Hänscheid H et al. J Nucl Med 2018;59:75. doi:10.2967/jnumed.117.193706
+2. Madsen MT et al. Med Phys 2018;45:2318. doi:10.1002/mp.12886
+3. Dale RG. Br J Radiol 1985;58:515. doi:10.1259/0007-1285-58-690-515
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from lutetia.physics.ledger import LedgerEntry
+from lutetia.physics.mird import organ_dose
+from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
+from lutetia.physics.stp import haenscheid_tia, madsen_tia
+from lutetia.physics.tac import fit_tac
+from lutetia.records import Administration, DosimetryMeasurement, DosimetryRegion, PatientRecord
+
+_KIDNEY = (DosimetryRegion.kidneys, DosimetryRegion.kidney_left, DosimetryRegion.kidney_right)
+
+
+@dataclass(frozen=True)
+class KidneyCycle:
+    """One cycle's kidney dosimetry: ledger entry, effective half-life and how it was computed."""
+
+    entry: LedgerEntry
+    t_eff_h: float
+    alpha_beta_gy: float
+
+
+def _points(measures: list[DosimetryMeasurement]) -> tuple[list[float], list[float], float | None]:
+    """(times h, activities MBq, kidney mass g) combining left + right when needed."""
+    whole = [m for m in measures if m.region is DosimetryRegion.kidneys]
+    chosen = whole or [m for m in measures if m.region is not DosimetryRegion.kidneys]
+    by_t: dict[float, list[DosimetryMeasurement]] = defaultdict(list)
+    for m in chosen:
+        by_t[m.time_after_administration_h].append(m)
+    times = sorted(by_t)
+    acts = [sum(m.activity_mbq for m in by_t[t]) for t in times]
+    masses = [sum(m.mass_g or 0.0 for m in by_t[t]) for t in times if all(m.mass_g for m in by_t[t])]
+    return times, acts, (masses[0] if masses else None)
+
+
+def kidney_cycle(record: PatientRecord, admin: Administration,
+                 earlier_t_eff_h: float | None = None) -> KidneyCycle | None:
+    """Kidney dosimetry of ``admin``'s cycle, or None when nothing is recorded for it."""
+    measures = [m for m in record.dosimetry if m.course == admin.course and m.cycle == admin.cycle
+                and m.region in _KIDNEY]
+    if not measures:
+        return None
+    times, acts, mass = _points(measures)
+    if len(times) >= 2:
+        fit = fit_tac(times, acts, "mono")
+        tia, t_eff, method = fit.tia, fit.terminal_half_life_h, "tac:mono"
+        rel = fit.tia_sd / fit.tia if fit.tia > 0 else 0.0
+    elif earlier_t_eff_h is not None:
+        stp = madsen_tia(acts[0], times[0], earlier_t_eff_h)
+        tia, t_eff, method, rel = stp.tia, earlier_t_eff_h, "stp:madsen", 0.0
+    else:
+        stp = haenscheid_tia(acts[0], times[0])
+        tia, t_eff, method, rel = stp.tia, times[0], "stp:haenscheid", 0.0
+    dose = organ_dose(tia, "kidneys", mass)
+    lq = lq_parameters("kidneys")
+    g = g_factor_mono(t_eff, lq.repair_half_time_h)
+    bed = dose.dose_gy * (1.0 + g * dose.dose_gy / lq.alpha_beta_gy)
+    entry = LedgerEntry(record.patient_id, "kidneys", admin.cycle, admin.net_activity_gbq, dose.dose_gy, bed,
+                        "measured", method, rel, g)
+    return KidneyCycle(entry, t_eff, lq.alpha_beta_gy)
+
+
+def kidney_history(record: PatientRecord, admins: list[Administration]) -> tuple[list[KidneyCycle], list[int]]:
+    """Kidney dosimetry of each given cycle and the cycles without any (in order)."""
+    out: list[KidneyCycle] = []
+    missing: list[int] = []
+    t_eff: float | None = None
+    for a in admins:
+        kc = kidney_cycle(record, a, t_eff)
+        if kc is None:
+            missing.append(a.cycle)
+            continue
+        if kc.entry.method == "tac:mono" and math.isfinite(kc.t_eff_h):
+            t_eff = kc.t_eff_h
+        out.append(kc)
+    return out, missing
+
+
+__all__ = ["KidneyCycle", "kidney_cycle", "kidney_history"]

@@ -1,0 +1,129 @@
+"""CTCAE facts: highest current grade among a rule's terms (or system organ class).
+
+Laboratory terms are graded from the latest value of their analyte in the window by
+:func:`lutetia.assess.ctcae_grade` (CTCAE v5.0); other terms come from adverse events
+active on the evaluation date (onset on or before it, not resolved before it).  A
+recorded adverse-event list is complete by design, so a term without an active AE is
+grade 0; a laboratory term without a value in the window is missing.  When some terms
+are missing the maximum of the others is a lower bound (``partial``).
+
+The system organ class of an AE term is read from :data:`SOC_TERMS`, the CTCAE v5.0
+assignment of the terms Lutetia's protocols use (CTCAE v5.0, NCI 2017, SOC column).
+
+References
+----------
+1. National Cancer Institute. Common Terminology Criteria for Adverse Events v5.0, 2017.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Final, Literal
+
+from lutetia.assess import LabValue, ctcae_grade
+from lutetia.decide.model import Context, FactValue
+from lutetia.protocols import Condition
+from lutetia.records import Analyte, LabResult
+
+#: Laboratory CTCAE terms and the analyte that grades them.
+LAB_TERMS: Final[dict[str, Analyte]] = {
+    "Anemia": Analyte.haemoglobin, "Platelet count decreased": Analyte.platelets,
+    "Neutrophil count decreased": Analyte.neutrophils, "White blood cell decreased": Analyte.wbc,
+    "Lymphocyte count decreased": Analyte.lymphocytes, "Creatinine increased": Analyte.creatinine,
+    "Blood bilirubin increased": Analyte.bilirubin, "Alanine aminotransferase increased": Analyte.alt,
+    "Aspartate aminotransferase increased": Analyte.ast, "Alkaline phosphatase increased": Analyte.alp,
+}
+
+#: CTCAE v5.0 system organ class of the AE terms named by the shipped protocols' SOC rules.
+SOC_TERMS: Final[dict[str, frozenset[str]]] = {
+    "Gastrointestinal disorders": frozenset({
+        "Abdominal pain", "Constipation", "Diarrhea", "Dry mouth", "Dyspepsia", "Dysphagia",
+        "Gastritis", "Mucositis oral", "Nausea", "Vomiting", "Esophagitis", "Colitis",
+        "Gastrointestinal hemorrhage", "Small intestinal obstruction", "Bloating", "Flatulence"}),
+    "Metabolism and nutrition disorders": frozenset({
+        "Anorexia", "Dehydration", "Hypercalcemia", "Hyperglycemia", "Hyperkalemia",
+        "Hypermagnesemia", "Hypernatremia", "Hypoalbuminemia", "Hypocalcemia", "Hypoglycemia",
+        "Hypokalemia", "Hypomagnesemia", "Hyponatremia", "Hypophosphatemia", "Tumor lysis syndrome",
+        "Acidosis", "Alkalosis"}),
+}
+
+
+def _indicator(lab: LabResult) -> Literal["LOW", "NORMAL", "HIGH"] | None:
+    if lab.uln is not None and lab.value > lab.uln:
+        return "HIGH"
+    if lab.lln is not None and lab.value < lab.lln:
+        return "LOW"
+    return "NORMAL" if (lab.uln is not None or lab.lln is not None) else None
+
+
+def _lab_grade(ctx: Context, term: str, analyte: Analyte, start: date, end: date) -> tuple[int | None, str]:
+    labs = [x for x in ctx.record.labs_of(analyte) if start <= x.sampled_on <= end]
+    if not labs:
+        return None, f"no {analyte.value} value (for {term}) within {(end - start).days} days before {end}"
+    lab = labs[-1]
+    base_day = ctx.baseline_date or ctx.on
+    base = [x for x in ctx.record.labs_of(analyte) if x.sampled_on <= base_day and x.unit == lab.unit]
+    b = base[-1] if base else None
+    grade = ctcae_grade(LabValue(term, lab.value, lab.unit, lab.lln, lab.uln,
+                                 b.value if b else None, _indicator(b) if b else None, lab.sampled_on))
+    if grade.grade is None:
+        return None, f"{term} on {lab.sampled_on}: not gradable ({grade.reason})"
+    return grade.grade, f"{term} grade {grade.grade} from labs {analyte.value} {lab.sampled_on} = {lab.value:g} {lab.unit}"
+
+
+def _ae_grade(ctx: Context, terms: set[str], day: date) -> tuple[int, str]:
+    active = [a for a in ctx.record.adverse_events
+              if a.term in terms and a.onset_date <= day
+              and (a.resolution_date is None or a.resolution_date >= day)]
+    if not active:
+        return 0, ""
+    worst = max(active, key=lambda a: a.grade)
+    return worst.grade, f"adverse_events {worst.ae_id} {worst.term} grade {worst.grade} (onset {worst.onset_date})"
+
+
+def _terms(leaf: Condition) -> tuple[set[str], set[str]]:
+    """(lab terms, AE terms) the leaf reads."""
+    names = set(leaf.terms)
+    if leaf.soc:
+        names |= set(SOC_TERMS.get(leaf.soc, frozenset()))
+    return {n for n in names if n in LAB_TERMS}, names
+
+
+def grade_now(ctx: Context, leaf: Condition, on: date, start: date) -> tuple[int, list[str], list[str]]:
+    """(highest grade, sources, missing) over the leaf's terms on ``on``."""
+    lab_terms, ae_terms = _terms(leaf)
+    best, sources, missing = 0, [], []
+    for term in sorted(lab_terms):
+        g, text = _lab_grade(ctx, term, LAB_TERMS[term], start, on)
+        if g is None:
+            missing.append(text)
+            continue
+        sources.append(text)
+        best = max(best, g)
+    g_ae, text = _ae_grade(ctx, ae_terms, on)
+    if text:
+        sources.append(text)
+    return max(best, g_ae), sources, missing
+
+
+def ctcae_fact(ctx: Context, leaf: Condition) -> FactValue:
+    """``ctcae_grade`` or ``ctcae_grade_above_baseline`` of the leaf's terms."""
+    assert leaf.fact is not None
+    name = leaf.fact.value
+    bounds = ctx.bounds(leaf.window)
+    if isinstance(bounds, str):
+        return FactValue(name, None, "grade", missing=bounds)
+    start, end = bounds
+    grade, sources, missing = grade_now(ctx, leaf, end, start)
+    partial = bool(missing)
+    if missing and not sources and grade == 0:
+        return FactValue(name, None, "grade", missing="; ".join(missing))
+    if name == "ctcae_grade_above_baseline":
+        base_day = ctx.baseline_date or ctx.on
+        b_grade, _, b_missing = grade_now(ctx, leaf, base_day, base_day - timedelta(days=ctx.lookback_days))
+        if b_missing:
+            return FactValue(name, None, "grade", missing="baseline: " + "; ".join(b_missing))
+        return FactValue(name, grade - b_grade, "grade", end, "; ".join(sources) + f"; baseline grade {b_grade}",
+                         partial=partial, gaps=tuple(missing))
+    return FactValue(name, grade, "grade", end, "; ".join(sources) or "no active adverse event",
+                     partial=partial, gaps=tuple(missing))
