@@ -42,7 +42,7 @@ def _factor(pct: float, reductions: int) -> float:
 
 def fixed_activity(rule: Activity, reductions: int, pct: float) -> ActivityPlan:
     assert rule.nominal is not None
-    a = rule.nominal.value * _factor(pct, reductions)
+    a = round(rule.nominal.value * _factor(pct, reductions), 4)
     tol = rule.tolerance_pct / 100.0
     how = f"fixed: nominal {rule.nominal.value:g} GBq ± {rule.tolerance_pct:g} %"
     if reductions:
@@ -79,7 +79,7 @@ def personalised_activity(rule: Activity, history: list[KidneyCycle], previous_c
     if rule.floor_at_nominal and raw < rule.nominal.value:
         reasons.append(f"raised to the nominal {rule.nominal.value:g} GBq (never below nominal)")
         raw = rule.nominal.value
-    a = min(max(raw, rule.a_min.value), rule.a_max.value) * f
+    a = round(min(max(raw, rule.a_min.value), rule.a_max.value) * f, 4)
     if reductions:
         reasons.append(f"dose reduction {pct:g} % × {reductions}: {a:.3f} GBq")
     how = (f"personalised: kidney {rule.kidney_quantity} limit {rule.kidney_limit.value:g} "

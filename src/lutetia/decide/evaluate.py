@@ -82,7 +82,7 @@ def _leaf(cond: Condition, ctx: Context) -> Evaluation:
     text = describe(cond)
     fv = compute_fact(ctx, cond)
     if not fv.evaluable:
-        return Evaluation(NE, text, (fv,), (fv.missing,))
+        return Evaluation(NE, text, (fv,), fv.gaps or (fv.missing,))
     outcome, missing = _test(fv, cond.op, cond.value)
     note = ""
     if outcome is MET and cond.confirm_days_min is not None:

@@ -138,17 +138,17 @@ def crcl_fact(ctx: Context, leaf: Condition) -> FactValue:
     return FactValue("crcl_ml_min", value, "mL/min", day, src, series=tuple((d, v) for d, v, _ in values))
 
 
-def _change(ctx: Context, leaf: Condition, name: str,
+def _change(ctx: Context, leaf: Condition, name: str, what: str,
             series: Callable[[Window | None], list[tuple[date, float, str]]]) -> FactValue:
     """Signed % change of the latest value from the value at the protocol baseline."""
     base_day = ctx.baseline_date or ctx.on
     before = [x for x in series(Window(anchor=Anchor.EVALUATION, before=3650)) if x[0] <= base_day]
     if not before:
-        return FactValue(name, None, "%", missing=f"no baseline value on or before {base_day.isoformat()}")
+        return FactValue(name, None, "%", missing=f"no baseline {what} on or before {base_day.isoformat()}")
     b_day, b_val, _ = before[-1]
     after = [x for x in series(leaf.window) if x[0] > b_day]
     if not after or b_val == 0:
-        return FactValue(name, None, "%", missing=missing_text(ctx, f"value after the baseline of {b_day}", leaf.window))
+        return FactValue(name, None, "%", missing=missing_text(ctx, f"{what} after the baseline of {b_day}", leaf.window))
     pct = [(d, (v - b_val) / b_val * 100.0) for d, v, _ in after]
     return FactValue(name, pct[-1][1], "%", pct[-1][0], f"{after[-1][2]} vs baseline {b_day} = {b_val:.4g}",
                      series=tuple(pct))
@@ -193,9 +193,9 @@ def compute_fact(ctx: Context, leaf: Condition) -> FactValue:
     if fact is Fact.CRCL_ML_MIN:
         return crcl_fact(ctx, leaf)
     if fact is Fact.CREATININE_CHANGE_FROM_BASELINE_PCT:
-        return _change(ctx, leaf, fact.value, _creat_series(ctx))
+        return _change(ctx, leaf, fact.value, "serum creatinine", _creat_series(ctx))
     if fact is Fact.CRCL_CHANGE_FROM_BASELINE_PCT:
-        return _change(ctx, leaf, fact.value, _crcl_only(ctx))
+        return _change(ctx, leaf, fact.value, "creatinine clearance", _crcl_only(ctx))
     if fact in (Fact.CTCAE_GRADE, Fact.CTCAE_GRADE_ABOVE_BASELINE):
         return ctcae_fact(ctx, leaf)
     return HISTORY_FACTS[fact](ctx, leaf)

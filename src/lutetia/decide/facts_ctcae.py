@@ -34,6 +34,14 @@ LAB_TERMS: Final[dict[str, Analyte]] = {
     "Aspartate aminotransferase increased": Analyte.ast, "Alkaline phosphatase increased": Analyte.alp,
 }
 
+#: How a missing laboratory value is named in "cannot decide" messages.
+LAB_NAMES: Final[dict[Analyte, str]] = {
+    Analyte.haemoglobin: "haemoglobin", Analyte.platelets: "platelet count",
+    Analyte.neutrophils: "neutrophil count", Analyte.wbc: "white blood cell count",
+    Analyte.lymphocytes: "lymphocyte count", Analyte.creatinine: "serum creatinine",
+    Analyte.bilirubin: "total bilirubin", Analyte.alt: "ALT", Analyte.ast: "AST", Analyte.alp: "alkaline phosphatase",
+}
+
 #: CTCAE v5.0 system organ class of the AE terms named by the shipped protocols' SOC rules.
 SOC_TERMS: Final[dict[str, frozenset[str]]] = {
     "Gastrointestinal disorders": frozenset({
@@ -59,7 +67,7 @@ def _indicator(lab: LabResult) -> Literal["LOW", "NORMAL", "HIGH"] | None:
 def _lab_grade(ctx: Context, term: str, analyte: Analyte, start: date, end: date) -> tuple[int | None, str]:
     labs = [x for x in ctx.record.labs_of(analyte) if start <= x.sampled_on <= end]
     if not labs:
-        return None, f"no {analyte.value} value (for {term}) within {(end - start).days} days before {end}"
+        return None, f"no {LAB_NAMES[analyte]} within {(end - start).days} days before {end}"
     lab = labs[-1]
     base_day = ctx.baseline_date or ctx.on
     base = [x for x in ctx.record.labs_of(analyte) if x.sampled_on <= base_day and x.unit == lab.unit]
@@ -117,7 +125,7 @@ def ctcae_fact(ctx: Context, leaf: Condition) -> FactValue:
     grade, sources, missing = grade_now(ctx, leaf, end, start)
     partial = bool(missing)
     if missing and not sources and grade == 0:
-        return FactValue(name, None, "grade", missing="; ".join(missing))
+        return FactValue(name, None, "grade", missing="; ".join(missing), gaps=tuple(missing))
     if name == "ctcae_grade_above_baseline":
         base_day = ctx.baseline_date or ctx.on
         b_grade, _, b_missing = grade_now(ctx, leaf, base_day, base_day - timedelta(days=ctx.lookback_days))

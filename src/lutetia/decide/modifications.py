@@ -79,7 +79,7 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
                         last_administration: date | None) -> ModificationOutcome:
     """Evaluate ``rules`` on ``ctx.on`` (see the module docstring)."""
     fired: list[RuleResult] = []
-    missing: list[str] = []
+    missing: dict[str, list[str]] = {}
     advisory: list[str] = []
     best, reduce = "none", False
     for rule in rules:
@@ -90,7 +90,8 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
         if ev.outcome is not Outcome.MET and (rule.action.reduce == "yes" or rule.action.discontinue == "yes"):
             past = _met_since(ctx, rule, last_administration)
         if ev.outcome is Outcome.NOT_EVALUABLE and past is None:
-            missing.extend(f"{rule.id}: {m}" for m in ev.missing)
+            for m in ev.missing:
+                missing.setdefault(m, []).append(rule.id)
             continue
         if ev.outcome is not Outcome.MET and past is None:
             continue
@@ -103,7 +104,8 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
         reduce = reduce or pending
         if STRENGTH[action] > STRENGTH[best]:
             best = action
-    return ModificationOutcome(best, reduce, tuple(fired), tuple(advisory), tuple(dict.fromkeys(missing)))
+    needs = tuple(f"{m} (needed by {', '.join(ids)})" for m, ids in missing.items())
+    return ModificationOutcome(best, reduce, tuple(fired), tuple(advisory), needs)
 
 
 __all__ = ["ModificationOutcome", "STRENGTH", "apply_modifications"]

@@ -250,6 +250,8 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     history, missing_cycles = kidney_history(s.record, list(s.given))
     plan = _activity(s, reductions, history)
     reasons = [*plan.reasoning, *mods.advisory]
+    if resumed:
+        reasons.insert(0, _resume_baseline(s))
     if plan.missing:
         return s.decision("cannot_decide", rules=(*rules, rule_result(t.activity, None, Outcome.NOT_EVALUABLE)),
                           missing=plan.missing, derivation=plan.derivation)
@@ -270,6 +272,14 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     kind = "resume" if resumed else ("reduce" if reduce_now else "administer")
     return s.decision(kind, activity_gbq=plan.activity_gbq, range_gbq=plan.range_gbq, derivation=plan.derivation,
                       rules=tuple(rules), reasons=tuple(reasons))
+
+
+def _resume_baseline(s: _State) -> str:
+    first = s.given[0].administered_at.date()
+    spects = sorted((i for i in s.record.imaging if i.cycle == 1 and i.modality.value == "spect_ct"
+                     and i.study_date >= first), key=lambda i: i.study_date)
+    which = f"{spects[0].study_id} ({spects[0].study_date})" if spects else "not recorded"
+    return f"resumed after the holiday: radiographic baseline for later comparisons is the cycle-1 SPECT/CT {which}"
 
 
 def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date, *,
