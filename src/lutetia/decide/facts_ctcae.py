@@ -134,4 +134,12 @@ def ctcae_fact(ctx: Context, leaf: Condition) -> FactValue:
         return FactValue(name, grade - b_grade, "grade", end, "; ".join(sources) + f"; baseline grade {b_grade}",
                          partial=partial, gaps=tuple(missing))
     return FactValue(name, grade, "grade", end, "; ".join(sources) or "no active adverse event",
-                     partial=partial, gaps=tuple(missing))
+                     partial=partial, gaps=tuple(missing), series=_series(ctx, leaf, start, end))
+
+
+def _series(ctx: Context, leaf: Condition, start: date, end: date) -> tuple[tuple[date, float], ...]:
+    """Grade on each laboratory date of the leaf's terms in [start, end] (for confirmation)."""
+    lab_terms, _ = _terms(leaf)
+    analytes = {LAB_TERMS[t] for t in lab_terms}
+    days = sorted({x.sampled_on for x in ctx.record.labs if x.analyte in analytes and start <= x.sampled_on <= end})
+    return tuple((d, float(grade_now(ctx, leaf, d, start)[0])) for d in days)

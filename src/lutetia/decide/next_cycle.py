@@ -237,10 +237,11 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     rules = list(mods.fired)
     if mods.action == "discontinue":
         return s.decision("stop", rules=tuple(rules), reasons=("discontinued by a dose-modification rule",))
+    if mods.action == "withhold":
+        return s.decision("withhold", rules=tuple(rules), reasons=tuple(r.note for r in mods.fired),
+                          missing=mods.missing)
     if mods.missing:
         return s.decision("cannot_decide", rules=tuple(rules), missing=mods.missing)
-    if mods.action == "withhold":
-        return s.decision("withhold", rules=tuple(rules), reasons=tuple(r.note for r in mods.fired))
     reductions = reduced
     reduce_now = mods.reduce and t.reduction is not None and reduced < t.reduction.max_reductions
     if reduce_now:
