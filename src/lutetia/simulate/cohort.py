@@ -139,18 +139,24 @@ def generate_cohort(n: int, rng: np.random.Generator, population: str = "vision"
         ecog == 2, float(surv["ecog2_factor"]), 1.0)
     scale = median_weeks / np.log(2.0) ** (1.0 / shape)
     labs = p.entry("labs")
+    age = _lognormal_median(rng, pop["age_years"], n)
+    weight = _normal(rng, labs["weight_kg"], n)
+    creat = _lognormal_median(rng, labs["creatinine_umol_l"], n)
+    # adequate renal function (VISION): Cockcroft-Gault CrCl >= crcl_min (creatinine capped)
+    crcl_min = float(labs["creatinine_umol_l"]["crcl_min_ml_min"])
+    creat = np.minimum(creat, (140.0 - age) * weight / (0.8136 * crcl_min))
     return Cohort(
         population=population,
-        age_years=_lognormal_median(rng, pop["age_years"], n),
+        age_years=age,
         ecog=ecog,
-        weight_kg=_normal(rng, labs["weight_kg"], n),
+        weight_kg=weight,
         height_cm=np.clip(176.0 + 7.0 * rng.standard_normal(n), 150.0, 205.0),
         psa_ng_ml=_lognormal_median(rng, pop["psa_ng_ml"], n),
         alp_u_l=_lognormal_median(rng, pop["alp_u_l"], n),
         haemoglobin_g_l=_normal(rng, pop["haemoglobin_g_l"], n),
         platelets_giga_l=_lognormal_median(rng, labs["platelets_giga_l"], n),
         neutrophils_giga_l=_lognormal_median(rng, labs["neutrophils_giga_l"], n),
-        creatinine_umol_l=_lognormal_median(rng, labs["creatinine_umol_l"], n),
+        creatinine_umol_l=creat,
         testosterone_nmol_l=_lognormal_median(rng, labs["testosterone_nmol_l"], n),
         bone=(u[:, 0] < float(sites["bone"])) | diffuse,
         diffuse_bone=diffuse,
@@ -166,7 +172,7 @@ def generate_cohort(n: int, rng: np.random.Generator, population: str = "vision"
         kidney_gy_per_gbq=_lognormal_mean(rng, float(dz["kidney_gy_per_gbq"]["mean"]),
                                           float(dz["kidney_gy_per_gbq"]["sd"]), n),
         kidney_t_eff_h=_lognormal_median(rng, dz["kidney_t_eff_h"], n),
-        kidney_mass_g=_lognormal_median(rng, dz["kidney_mass_g"], n),
+        kidney_mass_g=np.round(_lognormal_median(rng, dz["kidney_mass_g"], n), 1),
         parotid_gy_per_gbq=_lognormal_mean(rng, float(dz["parotid_gy_per_gbq"]["mean"]),
                                            float(dz["parotid_gy_per_gbq"]["sd"]), n),
         marrow_gy_per_gbq=marrow,

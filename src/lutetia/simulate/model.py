@@ -110,18 +110,21 @@ class CohortSim:
         self.t_eff_c1 = np.full(n, np.nan)
         self.spect_ttv_c1, self.spect_ttv_last = np.full(n, np.nan), np.full(n, np.nan)
         self.delay_days = z.copy()
+        self.g3_since_admin = np.zeros(n, dtype=bool)
         self.holidays = np.zeros(n, dtype=np.int64)
         self.death_day = np.full(n, np.nan)
         self.progression_day = np.full(n, np.nan)
         self.psa_history: list[tuple[F, F]] = []  # (t_days, psa) per point
         self.step = 0
-        self.s_kidney = np.array([kidney_s_value(float(m)) for m in c.kidney_mass_g]) * 1e-3  # Gy/(MBq h)
+        # kidney S-value scaled to the patient's kidney mass: mGy/(MBq s) × 3600 s/h × 1e-3 Gy/mGy
+        self.s_kidney = np.array([kidney_s_value(float(m)) for m in c.kidney_mass_g]) * 3.6  # Gy/(MBq h)
         reserve = 1.0 + p.value("toxicity", "low_reserve_factor") * np.clip(
             1.0 - c.platelets_giga_l / 230.0, 0.0, None)
         self.reserve = reserve * np.where(c.prior_radium223 | c.second_taxane, 1.3, 1.0)
         self.baseline_labs = np.column_stack([c.haemoglobin_g_l, c.platelets_giga_l, c.neutrophils_giga_l,
                                               c.wbc_giga_l, c.creatinine_umol_l, c.psa_ng_ml])
         self.log: list[tuple[Point, Decision]] = []
+        self.first_labs = self.baseline_labs.copy()  # replaced by the first decision point's labs
         self.doses: list[dict[str, F]] = []  # per step: what was administered and measured
 
     # ----------------------------------------------------------------- measurements
@@ -150,8 +153,10 @@ class CohortSim:
     # ----------------------------------------------------------------- applying a decision
     def apply(self, pt: Point, d: Decision) -> None:
         """Apply decision ``d`` taken at point ``pt`` and advance every patient's clock."""
-        p, c, k = self.params, self.cohort, min(self.step, self.noise.steps - 1)
+        p, k = self.params, min(self.step, self.noise.steps - 1)
         self.log.append((pt, d))
+        if self.step == 0:
+            self.first_labs = pt.labs.copy()
         self.psa_history.append((pt.t_days, np.where(pt.lab_missing, np.nan, pt.labs[:, 5])))
         act = d.action
         give = act == Action.GIVE
@@ -169,6 +174,10 @@ class CohortSim:
         self.phase = np.where(hol, Phase.HOLIDAY, np.where(give | hold, Phase.TREATMENT, self.phase))
         self.phase = np.where(stop, Phase.OFF, self.phase)
         self.delay_days = np.where(give, 0.0, self.delay_days)
+        g3 = np.zeros(give.shape[0], dtype=bool)
+        for j, cut in enumerate(self.rules.myelo_cuts):
+            g3 |= pt.labs[:, j] < cut.grade3
+        self.g3_since_admin = np.where(give, False, self.g3_since_admin | (g3 & ~pt.lab_missing))
         weeks = np.where(give, self.rules.interval_weeks, np.where(
             hold, p.value("data", "withhold_recheck_weeks"),
             p.value("data", "surveillance_weeks")))
@@ -189,7 +198,7 @@ class CohortSim:
         t1 = p.value("dosimetry", "time_point_later_cycles_h")
         times = np.where(first[:, None], tps[None, :], np.array([t1, np.nan, np.nan, np.nan])[None, :])
         act_mbq = tia[:, None] * lam[:, None] * np.exp(-lam[:, None] * times)
-        act_mbq = act_mbq * np.exp(scv * self.noise.spect[:, k, :4] - scv**2 / 2)
+        act_mbq = np.round(act_mbq * np.exp(scv * self.noise.spect[:, k, :4] - scv**2 / 2), 3)
         measured, t_eff = self.measure(times, act_mbq, np.where(give, a, np.nan))
         g = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + c.kidney_t_eff_h)
         bed = dose * (1 + g * dose / self.rules.alpha_beta_gy)

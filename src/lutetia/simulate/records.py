@@ -20,23 +20,47 @@ import numpy as np
 
 from lutetia.protocols import Protocol
 from lutetia.records import (
-    AdverseEvent, Administration, Analyte, Attribution, ClinicalEvent, CriterionAnswer,
-    DosimetryMeasurement, DosimetryRegion, EcogAssessment, Enrolment, EventKind, ImagingStudy,
-    Instrument, LabResult, Lesion, LesionType, Modality, Patient, PatientRecord, PriorTherapy,
-    ProAnswer, ProgressionKind, RecordModel, Sex, TherapyClass, build_record,
+    Administration,
+    AdverseEvent,
+    Analyte,
+    Attribution,
+    ClinicalEvent,
+    CriterionAnswer,
+    DosimetryMeasurement,
+    DosimetryRegion,
+    EcogAssessment,
+    Enrolment,
+    EventKind,
+    ImagingStudy,
+    Instrument,
+    LabResult,
+    Lesion,
+    LesionType,
+    Modality,
+    Patient,
+    PatientRecord,
+    PriorTherapy,
+    ProAnswer,
+    ProgressionKind,
+    RecordModel,
+    Sex,
+    TherapyClass,
+    build_record,
 )
-from lutetia.simulate.model import Action, CohortSim
+from lutetia.simulate.model import Action, CohortSim, Decision, Point
 from lutetia.simulate.vector import grades
 
 LAB_COLUMNS = (Analyte.haemoglobin, Analyte.platelets, Analyte.neutrophils, Analyte.wbc,
                Analyte.creatinine, Analyte.psa)
 _UNITS = {Analyte.haemoglobin: "g/L", Analyte.platelets: "giga_per_L", Analyte.neutrophils: "giga_per_L",
           Analyte.wbc: "giga_per_L", Analyte.creatinine: "umol/L", Analyte.psa: "ng/mL",
-          Analyte.alp: "U/L", Analyte.testosterone: "nmol/L"}
+          Analyte.alp: "U/L", Analyte.testosterone: "nmol/L", Analyte.alt: "U/L", Analyte.ast: "U/L",
+          Analyte.bilirubin: "umol/L"}
 _RANGES = {Analyte.haemoglobin: "haemoglobin_g_l", Analyte.platelets: "platelets_giga_l",
            Analyte.neutrophils: "neutrophils_giga_l", Analyte.wbc: "wbc_giga_l",
            Analyte.creatinine: "creatinine_umol_l", Analyte.psa: "psa_ng_ml", Analyte.alp: "alp_u_l",
-           Analyte.testosterone: "testosterone_nmol_l"}
+           Analyte.testosterone: "testosterone_nmol_l", Analyte.alt: "alt_u_l", Analyte.ast: "ast_u_l",
+           Analyte.bilirubin: "bilirubin_umol_l"}
 MYELO_TERMS = ("Anemia", "Platelet count decreased", "Neutrophil count decreased", "White blood cell decreased")
 
 
@@ -45,14 +69,14 @@ def _day(start: date, t_days: float) -> date:
 
 
 class _Builder:
-    """Collects the child records of one patient, dropping anything after death."""
+    """Collects the child records of one patient, dropping anything after death or ``as_of``."""
 
-    def __init__(self, pid: str, death: date | None) -> None:
-        self.pid, self.death = pid, death
+    def __init__(self, pid: str, death: date | None, as_of: date | None) -> None:
+        self.pid, self.death, self.as_of = pid, death, as_of
         self.kids: dict[str, list[RecordModel]] = {}
 
     def add(self, kind: str, when: date, rec: RecordModel) -> None:
-        if self.death is None or when <= self.death:
+        if (self.death is None or when <= self.death) and (self.as_of is None or when <= self.as_of):
             self.kids.setdefault(kind, []).append(rec)
 
 
@@ -64,14 +88,22 @@ def patient_records(sim: CohortSim, protocol: Protocol, arm: str, start: date, *
 
 
 def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date, *,
-                   prefix: str = "SIM", randomised: bool = False) -> PatientRecord:
-    """The record of patient ``i`` (see :func:`patient_records`)."""
-    c, p = sim.cohort, sim.params
-    pid = f"{prefix}-{i + 1:05d}"
+                   prefix: str = "SIM", randomised: bool = False, pid: str | None = None,
+                   as_of: date | None = None, current: Point | None = None) -> PatientRecord:
+    """The record of patient ``i`` (see :func:`patient_records`).
+
+    With ``as_of`` only what is known on that date is included (the record the decision
+    engine sees during the trial); ``current`` adds the labs of a decision point not yet in
+    ``sim.log``.  ``pid`` overrides the patient id (default ``{prefix}-{i + 1:05d}``).
+    """
+    c = sim.cohort
+    pid = pid or f"{prefix}-{i + 1:05d}"
     horizon = _day(start, sim.horizon_days())
     death = _day(start, float(sim.death_day[i])) if np.isfinite(sim.death_day[i]) else None
     death = death if death is not None and death <= horizon else None
-    b = _Builder(pid, death)
+    if as_of is not None and death is not None and death > as_of:
+        death = None
+    b = _Builder(pid, death, as_of)
     age = float(c.age_years[i])
     patient = Patient(patient_id=pid, sex=Sex.male, birth_year=start.year - int(age),
                       weight_kg=round(float(c.weight_kg[i]), 1), height_cm=round(float(c.height_cm[i]), 1),
@@ -84,8 +116,8 @@ def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: 
     _priors(b, sim, i, start)
     _criteria(b, protocol, screen)
     _screening(b, sim, i, start)
-    _course(b, sim, i, protocol, arm, start, horizon)
-    _events(b, sim, i, start, horizon, death)
+    _course(b, sim, i, protocol, arm, start, horizon, current)
+    _events(b, sim, i, start, horizon, death, final=as_of is None)
     return build_record(patient, b.kids)
 
 
@@ -108,11 +140,15 @@ def _priors(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
 
 
 def _criteria(b: _Builder, protocol: Protocol, on: date) -> None:
+    """Recorded answers: judgement criteria (consent, investigator opinion) as a compliant
+    virtual patient, and a reason to proceed for every flag (registry practice)."""
     for crit in protocol.criteria:
-        if crit.judgement:
+        if crit.judgement or crit.kind == "flag":
+            note = "reason to proceed: treated in registry practice (simulated)" if crit.kind == "flag" else (
+                "virtual patient")
             b.add("criterion_answers", on, CriterionAnswer(
                 patient_id=b.pid, protocol_id=protocol.id, criterion_id=crit.id, answer=crit.kind != "exclusion",
-                answered_on=on, answered_by="simulated investigator", note="virtual patient"))
+                answered_on=on, answered_by="simulated investigator", note=note))
 
 
 def _lab(b: _Builder, analyte: Analyte, day: date, value: float, ranges: dict[str, Any]) -> None:
@@ -121,11 +157,20 @@ def _lab(b: _Builder, analyte: Analyte, day: date, value: float, ranges: dict[st
                                  unit=_UNITS[analyte], lln=float(lln), uln=float(uln), lab="virtual lab"))
 
 
+def _liver_panel(b: _Builder, day: date, ranges: dict[str, Any]) -> None:
+    """ALT, AST and total bilirubin at the midpoint of their normal range (the model has no
+    hepatotoxicity; the engine's hepatic rule needs the values)."""
+    for analyte in (Analyte.alt, Analyte.ast, Analyte.bilirubin):
+        lln, uln = ranges[_RANGES[analyte]]
+        _lab(b, analyte, day, (float(lln) + float(uln)) / 2.0, ranges)
+
+
 def _screening(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
     c, ranges = sim.cohort, sim.params.entry("labs", "reference_ranges")
     day = start - timedelta(days=10)
     _lab(b, Analyte.alp, day, float(c.alp_u_l[i]), ranges)
     _lab(b, Analyte.testosterone, day, float(c.testosterone_nmol_l[i]), ranges)
+    _liver_panel(b, day, ranges)
     for j, analyte in enumerate(LAB_COLUMNS):
         _lab(b, analyte, day - timedelta(days=21) if analyte is Analyte.psa else day,
              float(sim.baseline_labs[i, j]) * (0.8 if analyte is Analyte.psa else 1.0), ranges)
@@ -150,40 +195,33 @@ def _screening(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
 
 
 def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date,
-            horizon: date) -> None:
+            horizon: date, current: Point | None) -> None:
     ranges = sim.params.entry("labs", "reference_ranges")
     cuts = tuple((g.grade2, g.grade3, g.grade4) for g in sim.rules.myelo_cuts)
-    base_grade = grades(sim.baseline_labs[i:i + 1, :4], cuts)[0]
-    cycle, seen_grade = 0, [0, 0, 0, 0]
-    for k, (pt, dec) in enumerate(sim.log):
+    cycle = 0
+    series: list[list[tuple[date, int]]] = [[], [], [], []]
+    steps: list[tuple[Point, Decision | None]] = [*sim.log, *([(current, None)] if current is not None else [])]
+    for k, (pt, dec) in enumerate(steps):
         if not pt.active[i] or _day(start, float(pt.t_days[i])) > horizon:
             continue
         day = _day(start, float(pt.t_days[i]))
         lab_day = day - timedelta(days=2)
-        if k > 0 and not pt.lab_missing[i]:
+        if not pt.lab_missing[i]:
             for j, analyte in enumerate(LAB_COLUMNS):
                 _lab(b, analyte, lab_day, float(pt.labs[i, j]), ranges)
-            for j, term in enumerate(MYELO_TERMS):
-                g = int(grades(pt.labs[i:i + 1, j:j + 1], (cuts[j],))[0])
-                if g >= 2 and g > base_grade and g > seen_grade[j]:
-                    seen_grade[j] = g
-                    b.add("adverse_events", lab_day, AdverseEvent(
-                        patient_id=b.pid, ae_id=f"AE-{term[:4].upper()}-{k}", term=term, grade=g,
-                        onset_date=lab_day, attribution=Attribution.probable))
-        if pt.phase[i] == 1:
-            study = f"PSMA-PET-S{k}"
-            ttv = float(sim.cohort.psa_ng_ml[i] * sim.cohort.ttv_ml_per_psa[i] * pt.labs[i, 5]
-                        / sim.baseline_labs[i, 5])
-            b.add("imaging", lab_day, ImagingStudy(patient_id=b.pid, study_id=study, modality=Modality.psma_pet,
-                                                   study_date=lab_day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1)))
-        if dec.action[i] != Action.GIVE:
+            _liver_panel(b, lab_day, ranges)
+            for j in range(4):
+                series[j].append((lab_day, int(grades(pt.labs[i:i + 1, j:j + 1], (cuts[j],))[0])))
+            if pt.phase[i] == 1:
+                _surveillance_pet(b, sim, i, pt, k, lab_day)
+        if dec is None or dec.action[i] != Action.GIVE:
             continue
         cycle += 1
         d = sim.doses[k]
         given = datetime.combine(day, time(10, 0), tzinfo=UTC)
         b.add("administrations", day, Administration(
             patient_id=b.pid, cycle=cycle, administered_at=given, activity_gbq=round(float(dec.activity_gbq[i]), 3),
-            arm=arm, protocol_id=protocol.id, reason=f"{protocol.id}/{arm}: decision at step {k}"))
+            arm=arm, protocol_id=protocol.id, reason=("dose reduction (protocol reduction rule)" if dec.reduce_now[i] else f"{protocol.id}/{arm} cycle {cycle}")))
         spect_day = day + timedelta(days=2)
         sid = f"SPECT-C{cycle}"
         b.add("imaging", spect_day, ImagingStudy(
@@ -202,6 +240,35 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
                     patient_id=b.pid, ae_id=f"AE-{term[:3].upper()}-C{cycle}", term=term, grade=1,
                     onset_date=day + timedelta(days=7), attribution=Attribution.possible))
     _pros(b, sim, i, start, horizon, cycle)
+    for j, term in enumerate(MYELO_TERMS):
+        _lab_adverse_events(b, term, series[j])
+
+
+def _lab_adverse_events(b: _Builder, term: str, series: list[tuple[date, int]]) -> None:
+    """One AE per episode of grade ≥ 2 (onset at the first such lab, resolved at the first
+    later lab below grade 2, graded by its worst value)."""
+    onset: date | None = None
+    worst, n = 0, 0
+    for day, g in [*series, (date.max, -1)]:
+        if g >= 2:
+            onset, worst = onset or day, max(worst, g)
+            continue
+        if onset is not None:
+            n += 1
+            b.add("adverse_events", onset, AdverseEvent(
+                patient_id=b.pid, ae_id=f"AE-{term[:4].upper()}-{n}", term=term, grade=worst, onset_date=onset,
+                resolution_date=None if day == date.max else day, attribution=Attribution.probable))
+            onset, worst = None, 0
+
+
+def _surveillance_pet(b: _Builder, sim: CohortSim, i: int, pt: Point, k: int, day: date) -> None:
+    """PSMA PET at holiday surveillance: TTV follows PSA; new lesions when the model progressed."""
+    c = sim.cohort
+    ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i] * pt.labs[i, 5] / sim.first_labs[i, 5])
+    prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
+    b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=f"PSMA-PET-S{k}", modality=Modality.psma_pet,
+                                       study_date=day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1),
+                                       new_lesions=1 if prog else 0))
 
 
 def _pros(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, cycles: int) -> None:
@@ -219,7 +286,8 @@ def _pros(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, cycle
                                                 value=str(level), answered_on=day, timepoint=label))
 
 
-def _events(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, death: date | None) -> None:
+def _events(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, death: date | None, *,
+            final: bool) -> None:
     prog = sim.progression_day[i]
     if np.isfinite(prog) and _day(start, float(prog)) <= horizon:
         day = _day(start, float(prog))
@@ -228,6 +296,6 @@ def _events(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, dea
     if death is not None:
         b.add("events", death, ClinicalEvent(patient_id=b.pid, event_id="E-DEATH", kind=EventKind.death,
                                              event_date=death, cause="prostate cancer (simulated)"))
-    else:
+    elif final:
         b.add("events", horizon, ClinicalEvent(patient_id=b.pid, event_id="E-LAST", kind=EventKind.last_contact,
                                                event_date=horizon))

@@ -149,15 +149,7 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
             pid = f"{prefix}-{i + 1:05d}"
             decisions[pid] = _decisions(sim, j, pid, protocol.id, start)
             if with_records:
-                rec = patient_record(sim, j, protocol, arm, start, prefix=prefix, randomised=len(arm_ids) > 1)
-                records.append(rec.model_copy(update={}) if rec.patient_id == pid else _renamed(rec, pid))
+                records.append(patient_record(sim, j, protocol, arm, start, pid=pid,
+                                              randomised=len(arm_ids) > 1))
     return TrialResult(protocol.id, n, n - ok.size, records, decisions, summaries, sims)
 
-
-def _renamed(rec: PatientRecord, pid: str) -> PatientRecord:
-    from lutetia.records import build_record
-
-    kids: dict[str, list[Any]] = {}
-    for kind, child in rec.children():
-        kids.setdefault(kind, []).append(child.model_copy(update={"patient_id": pid}))
-    return build_record(rec.patient.model_copy(update={"patient_id": pid}), kids)

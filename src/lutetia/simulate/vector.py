@@ -9,8 +9,9 @@ holiday entry and resumption — with every number read from the protocol data t
 
 Order of the rules at a decision point (first that applies wins)
 -----------------------------------------------------------------
+0. the first cycle follows eligibility at the protocol's first-cycle activity;
 1. dead or off treatment → no decision;
-2. in treatment: radiographic progression → stop; ``cycles.max`` given → completed;
+2. in treatment: ``cycles.max`` given → completed; radiographic progression → stop;
 3. in a holiday: RECIP or PSA progression → resume (go on with 5–8), else stay on holiday;
 4. holiday entry: PSA decline ≥ threshold confirmed ≥ ``confirm_days`` later and SPECT
    tumour-volume decline ≥ threshold (only arms with a holiday rule);
@@ -67,6 +68,9 @@ def personalised_activity(sim: CohortSim) -> tuple[F, np.ndarray]:
         per_cycle = (-1.0 + np.sqrt(1.0 + 4.0 * k * np.maximum(budget, 0.0))) / (2.0 * k)
     raw = per_cycle / d
     curtail = (sim.cum_bed_measured >= r.kidney_limit) | (r.a_min_gbq * d > per_cycle)
+    if r.floor_at_nominal:  # the engine gives the nominal activity instead of curtailing
+        raw = np.where(curtail, r.nominal_gbq, np.maximum(raw, r.nominal_gbq))
+        curtail = np.zeros_like(curtail)
     act = np.clip(raw, r.a_min_gbq, r.a_max_gbq)
     first = sim.cycles == 0
     return np.where(first, r.nominal_gbq, act), curtail & ~first
@@ -80,24 +84,78 @@ def individualised_activity(sim: CohortSim, pt: Point) -> F:
     return np.asarray(np.clip(float(e["value"]) * f, sim.rules.a_min_gbq, sim.rules.a_max_gbq))
 
 
+def _psa_series(sim: CohortSim, pt: Point) -> list[tuple[F, F]]:
+    """(t_days, PSA or NaN) of every point so far, the current one included."""
+    now = np.where(pt.lab_missing, np.nan, pt.labs[:, 5])
+    return [*sim.psa_history, (pt.t_days, now)]
+
+
 def psa_confirmed_decline(sim: CohortSim, pt: Point, pct: float, days: float) -> np.ndarray:
-    """PSA decline from baseline ≥ pct now and at an earlier point ≥ ``days`` before."""
-    base = sim.baseline_labs[:, 5]
-    now = np.where(pt.lab_missing, np.nan, pt.labs[:, 5])
-    ok_now = (1 - now / base) * 100 >= pct
-    earlier = np.zeros_like(ok_now)
-    for t, psa in sim.psa_history[1:]:
-        earlier |= ((pt.t_days - t) >= days) & ((1 - psa / base) * 100 >= pct)
-    return ok_now & earlier
+    """Latest PSA decline from the baseline (first point) ≥ ``pct``, confirmed by an earlier
+    post-baseline value also ≥ ``pct`` at least ``days`` before (the engine's reading)."""
+    series = _psa_series(sim, pt)
+    base = series[0][1]
+    n = base.shape[0]
+    last_t, last_v = np.full(n, np.nan), np.full(n, np.nan)
+    for t, v in series[1:]:
+        ok = np.isfinite(v)
+        last_t, last_v = np.where(ok, t, last_t), np.where(ok, v, last_v)
+    ok_now = (1 - last_v / base) * 100 >= pct
+    earlier = np.zeros(n, dtype=bool)
+    for t, v in series[1:]:
+        earlier |= ((last_t - t) >= days) & ((1 - v / base) * 100 >= pct)
+    return np.asarray(ok_now & earlier, dtype=bool)
 
 
-def psa_progression(sim: CohortSim, pt: Point) -> np.ndarray:
-    """PSA ≥ 25 % and ≥ 2 ng/mL above the nadir of the recorded values (PCWG3 form)."""
-    if not sim.psa_history:
-        return np.zeros(pt.t_days.shape[0], dtype=bool)
-    nadir = np.nanmin(np.column_stack([p for _, p in sim.psa_history]), axis=1)
-    now = np.where(pt.lab_missing, np.nan, pt.labs[:, 5])
-    return (now >= 1.25 * nadir) & (now - nadir >= 2.0)
+def psa_progression(sim: CohortSim, pt: Point) -> tuple[np.ndarray, np.ndarray]:
+    """(met, awaiting confirmation) of the protocol's PSA progression since the baseline.
+
+    A post-baseline value rising ``rise_pct`` and ``rise_ng_ml`` above the reference (running
+    nadir, or the baseline) counts when the first value at least ``confirm_days`` later also
+    does; a rise without such a later value awaits confirmation.
+    """
+    r = sim.rules
+    series = _psa_series(sim, pt)
+    n = pt.t_days.shape[0]
+    ref = series[0][1].copy()
+    met, pending = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    post = series[1:]
+
+    def qualifies(v: F, ref: F) -> np.ndarray:
+        rise = v - ref
+        pct = np.where(ref > 0, rise / np.where(ref > 0, ref, 1.0) * 100.0, np.inf)
+        if r.psa_strict:
+            return np.asarray((pct > r.psa_rise_pct) & (rise > r.psa_rise_ng_ml), dtype=bool)
+        return np.asarray((pct >= r.psa_rise_pct) & (rise >= r.psa_rise_ng_ml), dtype=bool)
+
+    for i, (t, v) in enumerate(post):
+        ok = np.isfinite(v)
+        q = ok & qualifies(v, ref) & ~met
+        later_v, found = np.full(n, np.nan), np.zeros(n, dtype=bool)
+        for t2, v2 in post[i + 1:]:
+            take = ~found & np.isfinite(v2) & ((t2 - t) >= r.psa_confirm_days)
+            later_v, found = np.where(take, v2, later_v), found | take
+        confirmed = q & found & qualifies(later_v, ref) if r.psa_confirm_days > 0 else q
+        met |= confirmed
+        pending |= q & ~found & (r.psa_confirm_days > 0)
+        if r.psa_nadir:
+            ref = np.where(ok, np.minimum(ref, v), ref)
+    return met, pending & ~met
+
+
+def recip_progression(sim: CohortSim, pt: Point) -> np.ndarray:
+    """RECIP 1.0 PD on the surveillance PSMA PET: TTV ≥ +20 % vs the pre-treatment PET and
+    new lesions (the simulated new lesions: the model's progression)."""
+    prog = np.isfinite(sim.progression_day) & (sim.progression_day <= pt.t_days)
+    ratio = pt.labs[:, 5] / sim.first_labs[:, 5]
+    return np.asarray(prog & ~pt.lab_missing & (ratio >= 1.2), dtype=bool)
+
+
+def first_activity(sim: CohortSim, pt: Point) -> F:
+    """Cycle-1 activity: nominal (fixed, personalised) or the simulated physician's choice."""
+    if sim.rules.mode == "individualised":
+        return np.round(individualised_activity(sim, pt), 3)
+    return np.full(pt.t_days.shape[0], sim.rules.nominal_gbq)
 
 
 def vector_policy(sim: CohortSim, pt: Point) -> Decision:
@@ -116,27 +174,27 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         action[m] = int(a)
         undecided = undecided & ~m
 
-    settle(treat & prog, Action.PROGRESSION)
+    first = treat & (sim.cycles == 0) & (pt.t_days == 0)
+    act[first] = first_activity(sim, pt)[first]
+    settle(first, Action.GIVE)
     settle(treat & (sim.cycles >= r.max_cycles), Action.COMPLETED)
+    settle(treat & prog, Action.PROGRESSION)
     holiday = undecided & (pt.phase == Phase.HOLIDAY)
-    resume = holiday & (prog | psa_progression(sim, pt))
-    settle(holiday & ~resume, Action.HOLIDAY)
+    if holiday.any():
+        psa_met, _ = psa_progression(sim, pt)
+        settle(holiday & ~(recip_progression(sim, pt) | psa_met), Action.HOLIDAY)
     if r.holiday:
         spect = (1 - sim.spect_ttv_last / sim.spect_ttv_c1) * 100 >= r.holiday_spect_decline_pct
         psa = psa_confirmed_decline(sim, pt, r.holiday_psa_decline_pct, r.holiday_confirm_days)
         settle(treat & (sim.cycles >= 1) & spect & psa, Action.HOLIDAY)
     settle(pt.lab_missing, Action.WITHHOLD)
-    cuts = _cuts(sim)
-    g_now = grades(pt.labs[:, :4], cuts)
-    g_base = grades(sim.baseline_labs[:, :4], cuts)
-    g = np.where(g_now > g_base, g_now, 0)
-    settle((g >= 3) & (sim.reductions >= r.max_reductions), Action.DISCONTINUE)
-    limit = sim.params.value("physician", "delay_discontinue_weeks") * 7.0
-    settle((g >= 2) & (sim.delay_days + 7.0 * sim.params.value("data", "withhold_recheck_weeks") > limit),
-           Action.DISCONTINUE)
-    reduce_now = undecided & (g >= 3)
-    settle(g >= 2, Action.WITHHOLD)
-    factor = (1.0 - r.reduction_pct / 100.0) ** sim.reductions
+    g_now = grades(pt.labs[:, :4], _cuts(sim))
+    g3_past = sim.g3_since_admin | (g_now >= 3)
+    reduced = sim.reductions >= 1
+    settle(g3_past & (sim.reductions >= r.max_reductions) & reduced, Action.DISCONTINUE)
+    reduce_now = undecided & g3_past & (sim.reductions < r.max_reductions) & (g_now <= 1)
+    settle(g_now >= 2, Action.WITHHOLD)
+    factor = (1.0 - r.reduction_pct / 100.0) ** (sim.reductions + reduce_now)
     if r.mode == "personalised":
         base, curtail = personalised_activity(sim)
         settle(curtail, Action.CURTAIL)
@@ -144,12 +202,21 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         base = individualised_activity(sim, pt)
     else:
         base = np.full(n, r.nominal_gbq)
-    act = base * factor
+    act = np.where(first, act, base * factor)
     if r.cap_quantity is not None:
         d = act * sim.last_gy_per_gbq
         gf = r.repair_half_time_h / (r.repair_half_time_h + sim.t_eff_c1)
         pred = sim.cum_bed_measured + d * (1 + gf * d / r.alpha_beta_gy)
         settle((sim.cycles >= 1) & (pred > r.cap_limit), Action.CURTAIL)
     settle(undecided, Action.GIVE)
-    act = np.where(action == Action.GIVE, act, np.nan)
-    return Decision(action, act, reduce_now)
+    act = np.where(action == Action.GIVE, np.round(act, 3), np.nan)
+    action[physician_stop(sim, action)] = int(Action.DISCONTINUE)
+    return Decision(action, act, reduce_now & (action == Action.GIVE))
+
+
+def physician_stop(sim: CohortSim, action: I64) -> np.ndarray:
+    """The simulated physician discontinues a withheld cycle whose delay would pass the
+    label's "consider discontinuation" limit (parameter ``physician.delay_discontinue_weeks``)."""
+    limit = sim.params.value("physician", "delay_discontinue_weeks") * 7.0
+    recheck = 7.0 * sim.params.value("data", "withhold_recheck_weeks")
+    return np.asarray((action == Action.WITHHOLD) & (sim.delay_days + recheck > limit), dtype=bool)
