@@ -104,11 +104,30 @@ def _occurrences(visit: Visit, anchor: date, phase_end: date) -> list[date]:
     return out
 
 
+def _phase(visit: Visit, anchors: dict[Anchor, date], planned_end: date,
+           horizon: date) -> tuple[date, date] | None:
+    """Dates during which the visit's phase lasts (None: not reached yet)."""
+    start = anchors[Anchor.TREATMENT_START]
+    stop = anchors.get(Anchor.HOLIDAY_START) or anchors.get(Anchor.END_OF_TREATMENT)
+    if visit.phase == "treatment":
+        return start, stop or planned_end
+    if visit.phase == "holiday":
+        hs = anchors.get(Anchor.HOLIDAY_START)
+        return (hs, horizon) if hs else None
+    if visit.phase == "follow_up":
+        if stop is not None:
+            return stop, horizon
+        return (start, horizon) if visit.anchor in (Anchor.LAST_ADMINISTRATION, Anchor.END_OF_TREATMENT) else None
+    return date.min, horizon
+
+
 def _visits(record: PatientRecord, visit: Visit, cycles: list[ScheduledVisit], anchors: dict[Anchor, date],
-            on: date) -> list[ScheduledVisit]:
+            on: date, planned_end: date) -> list[ScheduledVisit]:
     out: list[ScheduledVisit] = []
-    treatment_end = anchors.get(Anchor.END_OF_TREATMENT, cycles[-1].due if cycles else on)
     horizon = on + timedelta(days=HORIZON_DAYS)
+    phase = _phase(visit, anchors, planned_end, horizon)
+    if phase is None:
+        return out
     for anchor in _anchor_dates(visit, cycles, anchors):
         if visit.period:
             begin, end = anchor + timedelta(days=visit.offset), anchor + timedelta(days=visit.until or 0)
@@ -116,8 +135,9 @@ def _visits(record: PatientRecord, visit: Visit, cycles: list[ScheduledVisit], a
             out.append(ScheduledVisit(visit.id, visit.id, tuple(visit.items), visit.phase, begin, begin, end,
                                       status, None, visit.text))
             continue
-        phase_end = treatment_end if visit.phase == "treatment" else horizon
-        for due in _occurrences(visit, anchor, min(phase_end, horizon)):
+        for due in _occurrences(visit, anchor, min(phase[1], horizon)):
+            if not phase[0] <= due <= phase[1] and visit.phase != "screening":
+                continue
             lo = due - timedelta(days=visit.window if visit.window_before is None else visit.window_before)
             hi = due + timedelta(days=visit.window)
             done = _done(record, tuple(visit.items), lo, min(hi, on))
@@ -158,10 +178,10 @@ def build_schedule(record: PatientRecord, protocol: Protocol, arm_id: str, on: d
         anchors[Anchor.HOLIDAY_START] = holiday_start
         cycles = [c for c in cycles if c.done_on is not None]
     out = list(cycles)
+    last = cycles[-1].done_on or cycles[-1].due if cycles else start
+    planned_end = last + timedelta(weeks=arm.treatment.interval.weeks)
     for visit in [*protocol.schedule, *arm.schedule]:
-        if visit.phase == "holiday" and holiday_start is None:
-            continue
-        out.extend(_visits(record, visit, cycles, anchors, on))
+        out.extend(_visits(record, visit, cycles, anchors, on, planned_end))
     return sorted(out, key=lambda v: (v.due, v.label))
 
 
