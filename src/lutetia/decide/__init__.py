@@ -41,6 +41,6 @@ from lutetia.decide.schedule import ScheduledVisit, build_schedule
 __all__ = [
     "DEFAULT_LAB_WINDOW_DAYS", "DEFAULT_LOOKBACK_DAYS", "STOP_PROGRESSION_KINDS", "ActivityPlan", "Allocation",
     "Context", "CriterionResult", "CycleDecision", "Eligibility", "Evaluation", "FactValue", "Holiday",
-    "Outcome", "RuleResult", "allocate", "allocation_sequence", "anchors_for", "assess_eligibility",
+    "Outcome", "RuleResult", "ScheduledVisit", "allocate", "allocation_sequence", "anchors_for", "assess_eligibility",
     "build_schedule", "compute_fact", "evaluate", "holidays_from_decisions", "jsonable", "next_cycle",
 ]
