@@ -14,8 +14,15 @@ import pytest
 from lutetia.protocols import load_protocol
 from lutetia.records import build_record
 from lutetia.simulate import (
-    Action, CohortSim, arm_rules, draw_innovations, generate_cohort, load_parameters, run_model,
-    run_trial, vector_policy,
+    Action,
+    CohortSim,
+    arm_rules,
+    draw_innovations,
+    generate_cohort,
+    load_parameters,
+    run_model,
+    run_trial,
+    vector_policy,
 )
 from lutetia.simulate.parameters import LABEL, documented_entries
 from lutetia.simulate.trial import MAX_STEPS, subset
@@ -47,8 +54,8 @@ def test_ecog3_baseline_near_table1() -> None:
 
 
 def test_trial_is_deterministic_for_a_seed() -> None:
-    a = run_trial("prodigy-2", 60, np.random.default_rng(5))
-    b = run_trial("prodigy-2", 60, np.random.default_rng(5))
+    a = run_trial("prodigy-2", 16, np.random.default_rng(5))
+    b = run_trial("prodigy-2", 16, np.random.default_rng(5))
     assert a.summaries == b.summaries
     assert [r.model_dump() for r in a.records] == [r.model_dump() for r in b.records]
 
@@ -57,7 +64,7 @@ def test_records_validate_and_round_trip(tmp_path: Path) -> None:
     from lutetia.records import KINDS
     from lutetia.store.interchange import read_source, write_folder
 
-    res = run_trial("flex-mrt", 30, np.random.default_rng(3))
+    res = run_trial("flex-mrt", 30, np.random.default_rng(3), engine="vector")
     assert res.records
     by_kind: dict[str, list[object]] = {k: [] for k in KINDS}
     for rec in res.records:
@@ -130,10 +137,46 @@ def test_vectorised_equals_per_patient_loop() -> None:
 
 
 def test_trial_summary_and_screening() -> None:
-    res = run_trial("flex-mrt", 120, np.random.default_rng(2), with_records=False)
+    res = run_trial("flex-mrt", 120, np.random.default_rng(2), with_records=False, engine="vector")
     assert res.screen_failures > 0
     assert {s.arm for s in res.summaries} == {"control", "flexible"}
     assert sum(s.n for s in res.summaries) == 120 - res.screen_failures
     control = next(s for s in res.summaries if s.arm == "control")
     assert control.holiday_patients == 0
     assert load_protocol("flex-mrt").arm("control").treatment.cycles.max == 6
+
+
+@pytest.mark.parametrize(("protocol", "arm", "n"), [("prodigy-2", "personalised", 120), ("prodigy-2", "fixed", 60),
+                                                    ("flex-mrt", "flexible", 120)])
+def test_vectorised_rules_agree_with_the_record_level_engine(protocol: str, arm: str, n: int) -> None:
+    """Same cohort, same noise: the vectorised rules and decide.next_cycle on the records reach
+    the same action (and activity within 1 %) at ≥ 98 % of decision points.  Known difference
+    (docs/simulate.md): a progression during a holiday followed by resumption."""
+    from datetime import date
+
+    from lutetia.simulate.engine import EnginePolicy
+
+    rng = np.random.default_rng(7)
+    c, nz = generate_cohort(n, rng), draw_innovations(n, MAX_STEPS, rng)
+    p = load_protocol(protocol)
+    rules = arm_rules(p, arm)
+    vec = run_model(CohortSim(c, rules, nz), vector_policy)
+    eng = run_model(CohortSim(c, rules, nz), EnginePolicy(p, arm, date(2026, 1, 5), [f"S-{i}" for i in range(n)]))
+    same = total = 0
+    for (pv, dv), (pe, de) in zip(vec.log, eng.log, strict=False):
+        for i in np.flatnonzero(pv.active | pe.active):
+            total += 1
+            a_ok = dv.action[i] != Action.GIVE or abs(dv.activity_gbq[i] - de.activity_gbq[i]) <= 0.01 * de.activity_gbq[i]
+            same += int(dv.action[i] == de.action[i] and a_ok)
+    assert total > 3 * n
+    assert same / total >= 0.98
+    assert np.mean(vec.cycles == eng.cycles) >= 0.97
+    assert abs(vec.cum_gbq.mean() - eng.cum_gbq.mean()) <= 0.01 * eng.cum_gbq.mean()
+
+
+def test_record_level_trial_screens_with_the_engine() -> None:
+    res = run_trial("prodigy-2", 24, np.random.default_rng(13))
+    kinds = {d["kind"] for ds in res.decisions.values() for d in ds}
+    assert kinds == {"eligibility", "next_cycle"}
+    assert res.screen_failures == 24 - sum(s.n for s in res.summaries)
+    assert all(r.enrolments[0].arm in {"personalised", "fixed"} for r in res.records)

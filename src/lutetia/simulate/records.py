@@ -89,12 +89,14 @@ def patient_records(sim: CohortSim, protocol: Protocol, arm: str, start: date, *
 
 def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date, *,
                    prefix: str = "SIM", randomised: bool = False, pid: str | None = None,
-                   as_of: date | None = None, current: Point | None = None) -> PatientRecord:
+                   as_of: date | None = None, current: Point | None = None,
+                   enrolment: bool = True) -> PatientRecord:
     """The record of patient ``i`` (see :func:`patient_records`).
 
     With ``as_of`` only what is known on that date is included (the record the decision
     engine sees during the trial); ``current`` adds the labs of a decision point not yet in
-    ``sim.log``.  ``pid`` overrides the patient id (default ``{prefix}-{i + 1:05d}``).
+    ``sim.log``.  ``pid`` overrides the patient id (default ``{prefix}-{i + 1:05d}``);
+    ``enrolment=False`` leaves out the enrolment (a screening record).
     """
     c = sim.cohort
     pid = pid or f"{prefix}-{i + 1:05d}"
@@ -109,8 +111,9 @@ def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: 
                       weight_kg=round(float(c.weight_kg[i]), 1), height_cm=round(float(c.height_cm[i]), 1),
                       site="virtual", notes="virtual patient (lutetia.simulate): not a real person")
     screen = start - timedelta(days=14)
-    b.add("enrolments", screen, Enrolment(patient_id=pid, protocol_id=protocol.id, arm=arm, consent_date=screen,
-                                          enrolled_on=screen, randomised_on=screen if randomised else None))
+    if enrolment:
+        b.add("enrolments", screen, Enrolment(patient_id=pid, protocol_id=protocol.id, arm=arm, consent_date=screen,
+                                              enrolled_on=screen, randomised_on=screen if randomised else None))
     b.add("ecog", start - timedelta(days=7), EcogAssessment(patient_id=pid, assessed_on=start - timedelta(days=7),
                                                             ecog=int(c.ecog[i])))
     _priors(b, sim, i, start)

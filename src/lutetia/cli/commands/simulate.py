@@ -19,8 +19,13 @@ def simulate(
     out: Annotated[Path | None, typer.Option("--out", help="Write the records (interchange CSV) here.")] = None,
     store: Annotated[bool, typer.Option("--store", help="Write records and decisions to the --db store.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="Vectorised rules instead of the record-level engine "
+                                                     "(thousands of patients per second).")] = False,
 ) -> None:
     """Run PROTOCOL's arms cycle by cycle on N virtual patients and compare the arms.
+
+    Eligibility and every cycle are decided by the decision engine on the patients' records
+    (about 10 patients/s); --fast uses the vectorised twin of its rules.
 
     Every model number is a simulation assumption, not a clinical fact
     (lutetia/simulate/params/virtual_patients.toml).
@@ -39,7 +44,7 @@ def simulate(
         task = progress.add_task(f"simulating {protocol} (n = {n})", total=None)
         try:
             result = run_trial(protocol, n, np.random.default_rng(seed), arms=arm or None,
-                               with_records=want_records)
+                               with_records=want_records, engine="vector" if fast else "record")
         except (ProtocolError, KeyError) as exc:
             raise typer.BadParameter(str(exc)) from exc
         progress.update(task, completed=1)
