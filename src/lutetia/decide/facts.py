@@ -146,7 +146,7 @@ def _change(ctx: Context, leaf: Condition, name: str, what: str,
     if not before:
         return FactValue(name, None, "%", missing=f"no baseline {what} on or before {base_day.isoformat()}")
     b_day, b_val, _ = before[-1]
-    after = [x for x in series(leaf.window) if x[0] > b_day]
+    after = [x for x in series(leaf.window) if x[0] >= b_day]
     if not after or b_val == 0:
         return FactValue(name, None, "%", missing=missing_text(ctx, f"{what} after the baseline of {b_day}", leaf.window))
     pct = [(d, (v - b_val) / b_val * 100.0) for d, v, _ in after]

@@ -1,0 +1,298 @@
+"""Decision commands on the store: eligibility, enrol, randomise, schedule, next-cycle.
+
+Thin shell over :mod:`lutetia.decide` (imported inside the command bodies so that
+``lutetia --help`` stays fast): read the record from the store, call the engine, render a
+Rich table with rule ids and texts (or ``--json``), and persist through the store
+(enrolments, allocations, decisions — all audited).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import typer
+
+from lutetia.cli.common import emit_json, fail, format_cell, settings
+
+DateOpt = Annotated[str | None, typer.Option("--on", help="Evaluation date YYYY-MM-DD (default: today, UTC).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output.")]
+
+
+def _day(text: str | None, name: str = "--on") -> date:
+    if text is None:
+        return datetime.now(tz=UTC).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise fail(f"{name} {text!r}; accepted: a date YYYY-MM-DD", 2) from exc
+
+
+def _open(ctx: typer.Context) -> Any:
+    from lutetia.store.repository import Store
+
+    return Store.open(settings(ctx).db_url)
+
+
+def _record(store: Any, patient_id: str) -> Any:
+    from lutetia.errors import NotFoundError
+
+    try:
+        return store.record(patient_id)
+    except NotFoundError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def _protocol(protocol_id: str) -> Any:
+    from lutetia.errors import ProtocolError
+    from lutetia.protocols import load_protocol
+
+    try:
+        return load_protocol(protocol_id)
+    except ProtocolError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def _enrolment(record: Any, protocol_id: str | None) -> Any:
+    found = [e for e in record.enrolments if protocol_id is None or e.protocol_id == protocol_id]
+    if not found:
+        raise fail(f"patient {record.patient_id} is not enrolled"
+                   + (f" in {protocol_id!r}" if protocol_id else "") + "; enrol first (lutetia enrol)", 2)
+    return sorted(found, key=lambda e: e.enrolled_on)[-1]
+
+
+def _arm_of(protocol: Any, enrolment: Any) -> str:
+    if enrolment.arm:
+        return str(enrolment.arm)
+    if len(protocol.arms) == 1:
+        return str(protocol.arms[0].id)
+    raise fail(f"patient {enrolment.patient_id} has no arm in {protocol.id!r} yet; randomise first", 2)
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    """A Rich table whose first column (rule id, date) never wraps; long texts fold."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        table.add_column(col, no_wrap=i == 0, overflow="fold")
+    for row in rows:
+        table.add_row(*(format_cell(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+def _criteria_rows(result: Any) -> list[dict[str, Any]]:
+    rows = []
+    for c in result.criteria:
+        ev = c.result.evaluation
+        values = "; ".join(f"{f.fact}={f.value} ({f.source})" for f in ev.facts if f.evaluable) if ev else ""
+        detail = "; ".join(c.result.missing) or values or (ev.note if ev else "")
+        if c.reason:
+            detail = f"reason: {c.reason}"
+        rows.append({"rule": c.result.rule_id, "kind": c.result.kind, "outcome": c.result.outcome.value,
+                     "passes": {True: "yes", False: "NO", None: "?"}[c.passes], "values / missing": detail,
+                     "text": c.result.text[:90]})
+    return rows
+
+
+def eligibility(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id.")],
+    protocol_id: Annotated[str, typer.Option("--protocol", help="Protocol id (lutetia protocols list).")],
+    on: DateOpt = None,
+    treatment_start: Annotated[str | None, typer.Option(help="Planned first administration (default: --on).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every criterion met / not met / not evaluable, and the verdict with what is missing."""
+    from lutetia.decide import assess_eligibility, jsonable
+
+    store = _open(ctx)
+    day = _day(on)
+    result = assess_eligibility(_record(store, patient_id), _protocol(protocol_id), day,
+                                treatment_start=_day(treatment_start, "--treatment-start") if treatment_start else None)
+    if as_json:
+        emit_json(jsonable(result))
+        return
+    print_table(_criteria_rows(result), ["rule", "kind", "outcome", "passes", "values / missing", "text"],
+                title=f"{patient_id} — {protocol_id} eligibility on {day}")
+    typer.echo(f"{patient_id}: {result.verdict.upper()}")
+    for m in result.missing:
+        typer.echo(f"  missing: {m}")
+    for f in result.failed:
+        typer.echo(f"  failed: {f}")
+
+
+def enrol(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id.")],
+    protocol_id: Annotated[str, typer.Option("--protocol", help="Protocol id.")],
+    arm: Annotated[str | None, typer.Option(help="Arm (non-randomised protocols; default: the only arm).")] = None,
+    on: DateOpt = None,
+    override_reason: Annotated[str | None, typer.Option(help="Enrol although not eligible, with this reason.")] = None,
+) -> None:
+    """Enrol a patient: checks eligibility, writes the enrolment and the decision (audited)."""
+    from lutetia.decide import assess_eligibility, jsonable
+    from lutetia.errors import ConflictError, RecordError
+    from lutetia.records import Enrolment
+    from lutetia.store.decisions import save_decision
+
+    store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
+    result = assess_eligibility(_record(store, patient_id), protocol, day)
+    if result.verdict != "eligible" and not override_reason:
+        raise fail(f"{patient_id} is {result.verdict} for {protocol_id} on {day}: "
+                   + "; ".join([*(f"failed {f}" for f in result.failed), *result.missing])
+                   + " (use --override-reason to enrol anyway)", 1)
+    if arm is None and protocol.randomisation is None and len(protocol.arms) == 1:
+        arm = protocol.arms[0].id
+    if arm is not None and arm not in [a.id for a in protocol.arms]:
+        raise fail(f"--arm {arm!r}; accepted: {', '.join(a.id for a in protocol.arms)}", 2)
+    who = settings(ctx).user
+    reason = override_reason or f"eligible on {day}"
+    try:
+        store.add([Enrolment(patient_id=patient_id, protocol_id=protocol_id, arm=arm, enrolled_on=day)],
+                  user=who, reason=reason)
+    except (ConflictError, RecordError) as exc:
+        raise fail(str(exc), 1) from exc
+    save_decision(store, patient_id=patient_id, protocol_id=protocol_id, kind="enrolment", decided_on=day,
+                  outcome=result.verdict, payload={"eligibility": jsonable(result), "override_reason": override_reason},
+                  user=who)
+    typer.echo(f"{patient_id} enrolled in {protocol_id}" + (f" ({arm})" if arm else "") + f" on {day}: {reason}")
+
+
+def randomise(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id (enrolled).")],
+    protocol_id: Annotated[str, typer.Option("--protocol", help="Randomised protocol id.")],
+    seed: Annotated[int | None, typer.Option(help="Seed of the stratum's allocation list (fixed per trial).")] = None,
+    block_size: Annotated[int, typer.Option(help="Permuted block size.")] = 4,
+    stratum: Annotated[str, typer.Option(help="Stratum label (default: one stratum).")] = "all",
+    on: DateOpt = None,
+) -> None:
+    """Allocate the next entry of the stratum's permuted-block list; stored and audited."""
+    from lutetia.decide import allocate
+    from lutetia.errors import ConflictError, LutetiaError
+    from lutetia.store.decisions import load_allocations, save_allocation
+
+    store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
+    enrolment = _enrolment(_record(store, patient_id), protocol_id)
+    done = [a for a in load_allocations(store, protocol_id) if a.stratum == stratum]
+    if done:
+        if (seed is not None and seed != done[0].seed) or block_size != done[0].block_size:
+            raise fail(f"stratum {stratum!r} of {protocol_id} uses seed {done[0].seed} and block size "
+                       f"{done[0].block_size}; the allocation list cannot change", 2)
+        seed = done[0].seed
+    if seed is None:
+        raise fail("the first allocation of a stratum needs --seed", 2)
+    who = settings(ctx).user
+    try:
+        alloc = allocate(protocol, len(done), seed=seed, block_size=block_size, stratum=stratum)
+        save_allocation(store, protocol_id=protocol_id, stratum=stratum, sequence_no=alloc.sequence_no,
+                        patient_id=patient_id, arm=alloc.arm, seed=seed, block_size=block_size, user=who)
+        current = store.get("enrolments", (patient_id, protocol_id))
+        store.update("enrolments", (patient_id, protocol_id),
+                     {"arm": alloc.arm, "randomised_on": day, "stratum": stratum},
+                     expected_version=current.version, user=who,
+                     reason=f"randomised: {stratum} #{alloc.sequence_no} (block {alloc.block}, size {block_size}, "
+                     f"seed {seed})")
+    except ConflictError as exc:
+        raise fail(str(exc), 1) from exc
+    except LutetiaError as exc:
+        raise fail(str(exc), 2) from exc
+    del enrolment
+    typer.echo(f"{patient_id} allocated to {alloc.arm} ({protocol_id}, stratum {stratum}, "
+               f"#{alloc.sequence_no}, block {alloc.block})")
+
+
+def _holidays(store: Any, patient_id: str, protocol_id: str) -> list[Any]:
+    from lutetia.decide import holidays_from_decisions
+    from lutetia.store.decisions import load_decisions
+
+    stored = load_decisions(store, patient_id, protocol_id, "next_cycle")
+    return holidays_from_decisions([{"kind": d.outcome, "on": d.decided_on.isoformat()} for d in stored])
+
+
+def schedule(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id (enrolled).")],
+    protocol_id: Annotated[str | None, typer.Option("--protocol", help="Protocol (default: latest enrolment).")] = None,
+    on: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The visit calendar with what is done, due, overdue or upcoming on the date."""
+    from lutetia.decide import build_schedule, jsonable
+
+    store, day = _open(ctx), _day(on)
+    record = _record(store, patient_id)
+    enrolment = _enrolment(record, protocol_id)
+    protocol = _protocol(enrolment.protocol_id)
+    arm = _arm_of(protocol, enrolment)
+    holidays = _holidays(store, patient_id, protocol.id)
+    open_holiday = holidays[-1][0] if holidays and holidays[-1][1] is None else None
+    visits = build_schedule(record, protocol, arm, day, planned_start=enrolment.enrolled_on,
+                            holiday_start=open_holiday, end_of_treatment=enrolment.off_study_on)
+    if as_json:
+        emit_json(jsonable(visits))
+        return
+    rows = [{"due": v.due, "window": f"{v.earliest} – {v.latest}", "visit": v.label, "status": v.status,
+             "done": v.done_on, "items": ", ".join(v.items)} for v in visits]
+    print_table(rows, ["due", "window", "visit", "status", "done", "items"],
+                title=f"{patient_id} — {protocol.id} / {arm} schedule on {day}")
+
+
+def _print_decision(d: Any) -> None:
+    rows = [{"rule": r.rule_id, "kind": r.kind, "outcome": r.outcome.value, "note": r.note, "text": r.text[:100]}
+            for r in d.rules]
+    print_table(rows, ["rule", "kind", "outcome", "note", "text"], title=f"{d.patient_id} next cycle on {d.on}")
+    activity = f" {d.activity_gbq:.2f} GBq (allowed {d.range_gbq[0]:.2f}–{d.range_gbq[1]:.2f})" if (
+        d.activity_gbq is not None and d.range_gbq) else ""
+    typer.echo(f"{d.patient_id}: {d.kind.upper().replace('_', ' ')}" + (f" cycle {d.cycle}" if d.cycle else "")
+               + activity + (f" — next {d.next_date}" if d.next_date else ""))
+    if d.derivation:
+        typer.echo(f"  how: {d.derivation}")
+    for line in d.reasons:
+        typer.echo(f"  - {line}")
+    for m in d.missing:
+        typer.echo(f"  missing: {m}")
+
+
+def next_cycle_cmd(
+    ctx: typer.Context,
+    patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id (enrolled).")],
+    when: Annotated[str, typer.Option("--date", help="Date of the planned cycle, YYYY-MM-DD.")],
+    protocol_id: Annotated[str | None, typer.Option("--protocol", help="Protocol (default: latest enrolment).")] = None,
+    activity: Annotated[float | None, typer.Option(help="Physician's activity, GBq (individualised arms).")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Store the decision with its inputs (audited).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Administer, delay, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
+    from lutetia.decide import next_cycle
+    from lutetia.store.decisions import save_decision
+
+    store, day = _open(ctx), _day(when, "--date")
+    record = _record(store, patient_id)
+    enrolment = _enrolment(record, protocol_id)
+    protocol = _protocol(enrolment.protocol_id)
+    arm = _arm_of(protocol, enrolment)
+    decision = next_cycle(record, protocol, arm, day, holidays=_holidays(store, patient_id, protocol.id),
+                          requested_activity_gbq=activity)
+    payload = decision.to_json()
+    if save:
+        payload["decision_id"] = save_decision(store, patient_id=patient_id, protocol_id=protocol.id,
+                                               kind="next_cycle", decided_on=day, outcome=decision.kind,
+                                               payload=payload, user=settings(ctx).user)
+    if as_json:
+        emit_json(payload)
+        return
+    _print_decision(decision)
+    if save:
+        typer.echo(f"  stored as decision {payload['decision_id']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the decision commands."""
+    app.command("eligibility")(eligibility)
+    app.command("enrol")(enrol)
+    app.command("randomise")(randomise)
+    app.command("schedule")(schedule)
+    app.command("next-cycle")(next_cycle_cmd)

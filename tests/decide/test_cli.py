@@ -1,0 +1,101 @@
+"""CLI decision commands on a temporary SQLite store: eligibility, enrol, randomise,
+schedule, next-cycle (with the decision stored and audited)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from lutetia.cli.main import app
+
+from .builders import PID, given, panel, record
+from .test_eligibility import realup_children
+
+runner = CliRunner()
+
+
+def _run(db: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", str(db), "--user", "dr-test", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _store(tmp_path: Path, children: dict[str, list[Any]]) -> Path:
+    from lutetia.store.repository import Store
+
+    db = tmp_path / "x.db"
+    rec = record(**children)
+    store = Store.open(f"sqlite:///{db}")
+    store.add([rec.patient, *(r for _, r in rec.children())], user="loader", reason="test data")
+    return db
+
+
+def test_eligibility_enrol_schedule_next_cycle(tmp_path: Path) -> None:
+    db = _store(tmp_path, realup_children())
+    code, out, err = _run(db, "eligibility", PID, "--protocol", "realup", "--on", "2025-03-10", "--json")
+    assert code == 0, err
+    assert json.loads(out)["verdict"] == "eligible"
+    code, out, _ = _run(db, "eligibility", PID, "--protocol", "realup", "--on", "2025-03-10")
+    assert code == 0 and "realup.inc.ecog" in out and "ELIGIBLE" in out
+    code, out, err = _run(db, "enrol", PID, "--protocol", "realup", "--on", "2025-03-10")
+    assert code == 0, err
+    assert "enrolled in realup (retreatment)" in out
+    code, out, err = _run(db, "schedule", PID, "--on", "2025-03-10", "--json")
+    assert code == 0, err
+    visits = json.loads(out)
+    assert visits[0]["label"] == "cycle 1" and visits[0]["status"] == "due"
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-03-10", "--save", "--json")
+    assert code == 0, err
+    decision = json.loads(out)
+    assert decision["kind"] == "administer" and decision["activity_gbq"] == 7.4
+    from lutetia.store.decisions import load_decisions
+    from lutetia.store.repository import Store
+
+    stored = load_decisions(Store.open(f"sqlite:///{db}"), PID, "realup", "next_cycle")
+    assert len(stored) == 1 and stored[0].payload["inputs"]["record_sha256"] == decision["inputs"]["record_sha256"]
+    code, out, _ = _run(db, "audit", PID, "--json")
+    assert '"reason": "eligible on 2025-03-10"' in out
+
+
+def test_enrol_refuses_an_ineligible_patient_unless_overridden(tmp_path: Path) -> None:
+    children = realup_children()
+    children["ecog"] = []
+    db = _store(tmp_path, children)
+    code, _, err = _run(db, "enrol", PID, "--protocol", "realup", "--on", "2025-03-10")
+    assert code == 1 and "cannot decide" in err and "no ECOG assessment within 7 days" in err
+    code, out, err = _run(db, "enrol", PID, "--protocol", "realup", "--on", "2025-03-10",
+                          "--override-reason", "ECOG 1 documented in the referral letter")
+    assert code == 0, err
+
+
+def test_randomise_is_stored_once_and_sets_the_arm(tmp_path: Path) -> None:
+    db = _store(tmp_path, {"labs": panel(date(2025, 3, 3))})
+    assert _run(db, "enrol", PID, "--protocol", "flex-mrt", "--on", "2025-03-10",
+                "--override-reason", "test")[0] == 0
+    code, _, err = _run(db, "randomise", PID, "--protocol", "flex-mrt")
+    assert code == 2 and "needs --seed" in err
+    code, out, err = _run(db, "randomise", PID, "--protocol", "flex-mrt", "--seed", "2025", "--on", "2025-03-11")
+    assert code == 0, err
+    from lutetia.decide import allocation_sequence
+
+    expected = allocation_sequence(["control", "flexible"], 1, seed=2025, block_size=4)[0]
+    assert f"allocated to {expected}" in out
+    code, _, err = _run(db, "randomise", PID, "--protocol", "flex-mrt", "--seed", "2025")
+    assert code == 1 and "already" in err.lower()
+    code, out, _ = _run(db, "patient", "show", PID, "--json")
+    enrolment = json.loads(out)["enrolments"][0]
+    assert enrolment["arm"] == expected and enrolment["randomised_on"] == "2025-03-11"
+
+
+def test_next_cycle_cannot_decide_lists_missing_inputs(tmp_path: Path) -> None:
+    db = _store(tmp_path, {"labs": panel(date(2025, 1, 3)),
+                           "administrations": [given(1, date(2025, 1, 6), protocol="pluvicto-label")],
+                           "enrolments": []})
+    assert _run(db, "enrol", PID, "--protocol", "pluvicto-label", "--on", "2025-01-05",
+                "--override-reason", "label use")[0] == 0
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-02-17")
+    assert code == 0, err
+    assert "CANNOT DECIDE" in out and "no platelet count within 14 days before 2025-02-17" in out
