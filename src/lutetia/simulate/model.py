@@ -253,6 +253,17 @@ class CohortSim:
     def horizon_days(self) -> float:
         return self.params.value("data", "follow_up_months") * WEEKS_PER_MONTH * 7.0
 
+    def follow_up(self, horizon: float) -> None:
+        """Advance every living patient off treatment to the follow-up horizon (days) in
+        surveillance steps, so that deaths and progressions after treatment are known."""
+        week = 7.0 * self.params.value("data", "surveillance_weeks")
+        k = min(self.step, self.noise.steps - 1)
+        while True:
+            todo = (self.phase != Phase.DEAD) & (self.t < horizon)
+            if not todo.any():
+                return
+            self._advance(np.where(todo, np.minimum(week, horizon - self.t), 0.0), k)
+
     def _advance(self, days: F, k: int) -> None:
         c, p = self.cohort, self.params
         alive = self.phase != Phase.DEAD
@@ -288,4 +299,5 @@ def run_model(sim: CohortSim, policy: Callable[[CohortSim, Point], Decision]) ->
         if not pt.active.any():
             break
         sim.apply(pt, policy(sim, pt))
+    sim.follow_up(horizon)
     return sim
