@@ -8,11 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from lutetia.analysis.kidney import kidney_ledger, kidney_limit
 from lutetia.analysis.trial import TrialAnalysis, analyse_trial, arm_of, enrolled, graded_labs
 from lutetia.protocols.schema import Protocol
 from lutetia.records import PatientRecord
+from lutetia.report.figures import SwimmerLane
 from lutetia.report.patient_report import DecisionView, LedgerRow, write_patient_report
-from lutetia.report.trial_report import write_trial_report
+from lutetia.report.trial_report import KidneyCourse, write_trial_report
 
 
 @dataclass(frozen=True)
@@ -29,18 +31,54 @@ def decision_view(decided_on: date, outcome: str, payload: dict[str, Any]) -> De
         date=decided_on, outcome=outcome,
         activity=f"{activity:.2f} GBq" if isinstance(activity, int | float) else "",
         reasons=[str(r) for r in payload.get("reasons", [])],
-        rules=[{"id": str(r.get("id", "")), "text": str(r.get("text", "")), "citation": str(r.get("citation", ""))}
+        rules=[{"id": str(r.get("rule_id", r.get("id", ""))), "text": str(r.get("text", "")),
+                "citation": str(r.get("citation", ""))}
                for r in payload.get("rules", []) if isinstance(r, dict)],
         missing=[str(m) for m in payload.get("missing", [])],
     )
 
 
-def administration_rows(rec: PatientRecord, protocol_id: str) -> list[LedgerRow]:
-    """Ledger rows of the administrations (kidney columns empty where no dosimetry exists)."""
-    admins = [a for a in rec.administrations_sorted() if a.protocol_id in (protocol_id, None)]
-    return [LedgerRow(a.cycle, a.administered_at.date(), a.net_activity_gbq, None, None, None, None,
-                      "administered (net of residual); no kidney dosimetry computed")
-            for a in admins]
+def ledger_rows(rec: PatientRecord, protocol_id: str) -> list[LedgerRow]:
+    """The kidney ledger (analysis) as report rows."""
+    return [LedgerRow(r.cycle, r.date, r.activity_gbq, r.gy_per_gbq, r.dose_gy, r.bed_gy, r.cumulative_bed_gy,
+                      r.method) for r in kidney_ledger(rec, protocol_id)]
+
+
+def holiday_weeks(views: Sequence[DecisionView], start: date, last: date) -> list[tuple[float, float]]:
+    """Holiday spans (weeks since ``start``) from decisions: start_holiday … resume."""
+    spans: list[tuple[float, float]] = []
+    opened: date | None = None
+    for v in sorted(views, key=lambda v: v.date):
+        if v.outcome == "start_holiday" and opened is None:
+            opened = v.date
+        elif v.outcome == "resume" and opened is not None:
+            spans.append(((opened - start).days / 7, (v.date - start).days / 7))
+            opened = None
+    if opened is not None:
+        spans.append(((opened - start).days / 7, (last - start).days / 7))
+    return spans
+
+
+def swimmer_lanes(records: Sequence[PatientRecord], protocol_id: str, limit: int = 40,
+                  decisions: Mapping[str, Sequence[DecisionView]] | None = None) -> list[SwimmerLane]:
+    """Swimmer lanes: cycles and events in weeks since the first administration (first
+    ``limit`` patients, to keep the figure legible)."""
+    from lutetia.analysis.endpoints import last_known_date, protocol_administrations
+
+    lanes: list[SwimmerLane] = []
+    for rec in records[:limit]:
+        admins = protocol_administrations(rec, protocol_id)
+        if not admins:
+            continue
+        start = admins[0].administered_at.date()
+        last = last_known_date(rec) or start
+        events = [((e.event_date - start).days / 7, e.kind.value.replace("_", " "))
+                  for e in rec.events if e.event_date >= start and e.kind.value != "last_contact"]
+        holidays = holiday_weeks((decisions or {}).get(rec.patient_id, ()), start, last)
+        lanes.append(SwimmerLane(rec.patient_id, (last - start).days / 7,
+                                 [(a.administered_at.date() - start).days / 7 for a in admins], holidays, events,
+                                 ongoing=rec.death_date is None, group=arm_of(rec, protocol_id)))
+    return lanes
 
 
 def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Path, *,
@@ -50,12 +88,25 @@ def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Pat
     records = enrolled(records, protocol.id)
     analysis = analyse_trial(protocol, records, cutoff=cutoff)
     pages: dict[str, str] = {}
+    courses: dict[str, list[float]] = {}
+    limits: set[tuple[float, str]] = set()
     for rec in records:
         views = list((decisions or {}).get(rec.patient_id, ()))
+        ledger = ledger_rows(rec, protocol.id)
+        limit = kidney_limit(protocol, arm_of(rec, protocol.id))
         href = f"patients/{rec.patient_id}.html"
         write_patient_report(rec, out / href, protocol_title=protocol.title, arm=arm_of(rec, protocol.id),
                              labs=graded_labs(rec, protocol.id), decisions=views, simulated=simulated,
-                             ledger=administration_rows(rec, protocol.id))
+                             ledger=ledger, limit=limit.label if limit else "")
+        bed = [r.cumulative_bed_gy for r in ledger if r.cumulative_bed_gy is not None]
+        if limit is not None and limit.quantity == "bed" and bed:
+            courses[rec.patient_id] = bed
+            limits.add((limit.value, limit.label))
         pages[rec.patient_id] = href
-    index = write_trial_report(analysis, records, out, patient_pages=pages, simulated=simulated)
+    kidney = None
+    if courses and limits:
+        value, label = min(limits)
+        kidney = KidneyCourse(courses, value, label)
+    index = write_trial_report(analysis, records, out, patient_pages=pages, simulated=simulated, kidney=kidney,
+                               swimmer=swimmer_lanes(records, protocol.id, decisions=decisions))
     return BuiltReports(analysis, index, len(records))
