@@ -34,3 +34,15 @@ def test_allocation_cannot_be_changed(db_url: str) -> None:
     assert [a.arm for a in load_allocations(store, "flex-mrt")] == ["control"]
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM allocations"))
+
+
+def test_save_many_decisions_in_one_transaction(db_url: str) -> None:
+    from lutetia.store.decisions import NewDecision, save_decisions
+
+    store = Store.open(db_url)
+    items = [NewDecision(f"P-{i}", "flex-mrt", "next_cycle", date(2025, 1, 1 + i), "administer",
+                         {"activity_gbq": 7.4, "rules": [{"rule_id": "label.activity"}]}) for i in range(5)]
+    assert save_decisions(store, items, user="sim") == 5
+    got = load_decisions(store, protocol_id="flex-mrt")
+    assert [d.patient_id for d in got] == [f"P-{i}" for i in range(5)]
+    assert sum(1 for e in store.audit() if e.action == "decision") == 5

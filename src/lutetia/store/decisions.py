@@ -9,7 +9,7 @@ audit-trail entry.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -150,3 +150,36 @@ def load_allocations(store: Store, protocol_id: str | None = None) -> list[Alloc
         rows = conn.execute(stmt).mappings().all()
     return [Allocation(r["id"], r["protocol_id"], r["stratum"], r["sequence_no"], r["patient_id"], r["arm"],
                        r["seed"], r["block_size"], r["made_at"], r["user_name"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    """A decision to append (see :func:`save_decisions`)."""
+
+    patient_id: str
+    protocol_id: str
+    kind: str
+    decided_on: date
+    outcome: str
+    payload: Mapping[str, Any]
+
+
+def save_decisions(store: Store, items: Sequence[NewDecision], *, user: str) -> int:
+    """Append many decisions in one transaction (one audit entry per decision); returns the count."""
+    if not items:
+        return 0
+    now = store.clock()
+    with store.engine.begin() as conn:
+        for d in items:
+            new_id = conn.execute(
+                decisions.insert().returning(decisions.c.id),
+                {"patient_id": d.patient_id, "protocol_id": d.protocol_id, "kind": d.kind,
+                 "decided_on": d.decided_on, "made_at": now, "user_name": user, "outcome": d.outcome,
+                 "payload": _dumps(d.payload), "engine_version": __version__},
+            ).scalar_one()
+            conn.execute(audit_log.insert(), {
+                "at": now, "user_name": user, "action": "decision", "kind": d.kind, "patient_id": d.patient_id,
+                "natural_key": json.dumps([d.protocol_id, d.decided_on.isoformat(), int(new_id)]),
+                "new_values": json.dumps({"outcome": d.outcome}), "reason": None, "row_count": 1,
+            })
+    return len(items)
