@@ -18,17 +18,17 @@ from .test_eligibility import realup_children
 runner = CliRunner()
 
 
-def _run(db: Path, *args: str) -> tuple[int, str, str]:
+def _run(db: Path | str, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--db", str(db), "--user", "dr-test", *args])
     return result.exit_code, result.stdout, result.stderr
 
 
-def _store(tmp_path: Path, children: dict[str, list[Any]]) -> Path:
+def _store(tmp_path: Path, children: dict[str, list[Any]], url: str | None = None) -> str:
     from lutetia.store.repository import Store
 
-    db = tmp_path / "x.db"
+    db = url or f"sqlite:///{tmp_path / 'x.db'}"
     rec = record(**children)
-    store = Store.open(f"sqlite:///{db}")
+    store = Store.open(db)
     store.add([rec.patient, *(r for _, r in rec.children())], user="loader", reason="test data")
     return db
 
@@ -54,7 +54,7 @@ def test_eligibility_enrol_schedule_next_cycle(tmp_path: Path) -> None:
     from lutetia.store.decisions import load_decisions
     from lutetia.store.repository import Store
 
-    stored = load_decisions(Store.open(f"sqlite:///{db}"), PID, "realup", "next_cycle")
+    stored = load_decisions(Store.open(db), PID, "realup", "next_cycle")
     assert len(stored) == 1 and stored[0].payload["inputs"]["record_sha256"] == decision["inputs"]["record_sha256"]
     code, out, _ = _run(db, "audit", PID, "--json")
     assert '"reason": "eligible on 2025-03-10"' in out
@@ -71,8 +71,8 @@ def test_enrol_refuses_an_ineligible_patient_unless_overridden(tmp_path: Path) -
     assert code == 0, err
 
 
-def test_randomise_is_stored_once_and_sets_the_arm(tmp_path: Path) -> None:
-    db = _store(tmp_path, {"labs": panel(date(2025, 3, 3))})
+def test_randomise_is_stored_once_and_sets_the_arm(tmp_path: Path, db_url: str) -> None:
+    db = _store(tmp_path, {"labs": panel(date(2025, 3, 3))}, db_url)
     assert _run(db, "enrol", PID, "--protocol", "flex-mrt", "--on", "2025-03-10",
                 "--override-reason", "test")[0] == 0
     code, _, err = _run(db, "randomise", PID, "--protocol", "flex-mrt")

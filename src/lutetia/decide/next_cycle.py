@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import Any, Final
 
 from lutetia.decide.activity import (
@@ -117,8 +118,10 @@ def _stop_rules(record: PatientRecord, arm: Arm, given: list[Administration], on
     return None
 
 
-@dataclass(frozen=True)
+@dataclass
 class _State:
+    """Working state of one decision (private; the result is the frozen CycleDecision)."""
+
     record: PatientRecord
     protocol: Protocol
     arm: Arm
@@ -127,6 +130,7 @@ class _State:
     ctx: Context
     holidays: tuple[Holiday, ...]
     requested_gbq: float | None
+    notes: list[str] = field(default_factory=list)
 
     def decision(self, kind: str, **kw: Any) -> CycleDecision:
         cycle = len(self.given) + 1 if kind not in ("stop",) else None
@@ -135,8 +139,10 @@ class _State:
                   "holidays": [list(h) for h in self.holidays], "requested_activity_gbq": self.requested_gbq,
                   "lab_window_days": self.ctx.lookback_days,
                   "record_sha256": hashlib.sha256(self.record.model_dump_json().encode()).hexdigest()}
+        if self.notes:
+            kw["reasons"] = (*kw.get("reasons", ()), *self.notes)
         return CycleDecision(self.record.patient_id, self.protocol.id, self.arm.id, self.on, kind, cycle,
-                             inputs=inputs, **kw)
+                             inputs=MappingProxyType(inputs), **kw)
 
 
 def _holiday_step(s: _State) -> CycleDecision | None:
@@ -158,6 +164,8 @@ def _holiday_step(s: _State) -> CycleDecision | None:
             note, f"surveillance: {rule.surveillance.imaging} ({rule.surveillance.response_criteria}) and PSA "
             f"every {rule.surveillance.every_weeks:g} weeks; next by {nxt}"), next_date=nxt)
     ev = evaluate(rule.enter, s.ctx)
+    if ev.outcome is Outcome.NOT_EVALUABLE:
+        s.notes.append("holiday criteria not evaluable: " + "; ".join(ev.missing))
     if ev.outcome is Outcome.MET:
         nxt = s.on + timedelta(weeks=rule.surveillance.every_weeks)
         return s.decision("start_holiday", rules=(rule_result(rule, ev, ev.outcome, "holiday"),), reasons=(
