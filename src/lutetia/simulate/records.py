@@ -183,25 +183,42 @@ def _screening(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
                                        study_date=day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1),
                                        vision_psma_positive=bool(c.psma_positive[i]),
                                        vision_psma_negative_lesion=not bool(c.psma_positive[i])))
-    b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id="CT-0", modality=Modality.ct, study_date=day))
+    _ct(b, sim, i, "CT-0", day, 1.0, False)
+    for name, kind, organ in _sites(sim, i):
+        b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                     lesion_type=kind, suv_max=12.0, psma_positive_vs_liver=True))
+
+
+def _sites(sim: CohortSim, i: int) -> list[tuple[str, LesionType, str]]:
+    c = sim.cohort
     sites = [("lymph_node", LesionType.lymph_node, "lymph node", c.lymph_node[i]),
              ("liver", LesionType.visceral, "liver", c.liver[i]), ("lung", LesionType.visceral, "lung", c.lung[i]),
              ("bone", LesionType.bone, "bone", c.bone[i])]
-    for name, kind, organ, present in sites:
-        if present:
-            size = 18.0 + 10.0 * float(np.log1p(c.psa_ng_ml[i]) / 8.0)
-            b.add("lesions", day, Lesion(patient_id=b.pid, study_id="CT-0", lesion_id=f"{name}-1", organ=organ,
-                                         lesion_type=kind, longest_diameter_mm=round(size * 1.3, 1),
-                                         short_axis_mm=round(size, 1), is_target=kind is not LesionType.bone))
-            b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
-                                         lesion_type=kind, suv_max=12.0, psma_positive_vs_liver=True))
+    return [(name, kind, organ) for name, kind, organ, present in sites if present]
+
+
+def _ct(b: _Builder, sim: CohortSim, i: int, study: str, day: date, scale: float, new_lesion: bool) -> None:
+    """A CT time point: one lesion per involved site (soft-tissue ones are RECIST targets),
+    diameters × ``scale`` (tumour burden^(1/3)); a new lymph node when the model progressed."""
+    b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=study, modality=Modality.ct, study_date=day,
+                                       new_lesions=int(new_lesion)))
+    size = 18.0 + 10.0 * float(np.log1p(sim.cohort.psa_ng_ml[i]) / 8.0)
+    for name, kind, organ in _sites(sim, i):
+        sa = round(size * scale, 1)
+        b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                     lesion_type=kind, longest_diameter_mm=round(size * 1.3 * scale, 1),
+                                     short_axis_mm=sa, is_target=kind is not LesionType.bone, present=sa > 0))
+    if new_lesion:
+        b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id="new-1", organ="lymph node",
+                                     lesion_type=LesionType.lymph_node, longest_diameter_mm=20.0,
+                                     short_axis_mm=16.0, is_new=True))
 
 
 def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date,
             horizon: date, current: Point | None) -> None:
     ranges = sim.params.entry("labs", "reference_ranges")
     cuts = tuple((g.grade2, g.grade3, g.grade4) for g in sim.rules.myelo_cuts)
-    cycle = 0
+    cycle, last_ct = 0, 0.0
     series: list[list[tuple[date, int]]] = [[], [], [], []]
     steps: list[tuple[Point, Decision | None]] = [*sim.log, *([(current, None)] if current is not None else [])]
     for k, (pt, dec) in enumerate(steps):
@@ -217,6 +234,11 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
                 series[j].append((lab_day, int(grades(pt.labs[i:i + 1, j:j + 1], (cuts[j],))[0])))
             if pt.phase[i] == 1:
                 _surveillance_pet(b, sim, i, pt, k, lab_day)
+            if pt.t_days[i] - last_ct >= 77.0:
+                last_ct = float(pt.t_days[i])
+                ratio = float(pt.labs[i, 5] / sim.first_labs[i, 5])
+                prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
+                _ct(b, sim, i, f"CT-{k}", lab_day, ratio ** (1.0 / 3.0), prog)
         if dec is None or dec.action[i] != Action.GIVE:
             continue
         cycle += 1
