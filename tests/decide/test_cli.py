@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from lutetia.cli.main import app
 
-from .builders import PID, given, panel, record
+from .builders import PID, enrolment, given, panel, record
 from .test_eligibility import realup_children
 
 runner = CliRunner()
@@ -99,3 +99,20 @@ def test_next_cycle_cannot_decide_lists_missing_inputs(tmp_path: Path) -> None:
     code, out, err = _run(db, "next-cycle", PID, "--date", "2025-02-17")
     assert code == 0, err
     assert "CANNOT DECIDE" in out and "no platelet count within 14 days before 2025-02-17" in out
+
+
+def test_holiday_state_is_read_back_from_stored_decisions(tmp_path: Path) -> None:
+    from .test_flex_mrt import responder
+
+    children = responder()
+    children["enrolments"] = [enrolment("flex-mrt", "flexible", date(2024, 12, 30))]
+    db = _store(tmp_path, children)
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-03-31", "--save")
+    assert code == 0, err
+    assert "START HOLIDAY" in out and "flex.holiday" in out and "stored as decision" in out
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-04-21", "--json")
+    assert code == 0, err
+    assert json.loads(out)["kind"] == "holiday"
+    code, out, err = _run(db, "schedule", PID, "--on", "2025-06-23")
+    assert code == 0, err
+    assert "flex.holiday-surveillance" in out and "due" in out

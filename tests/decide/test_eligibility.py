@@ -168,3 +168,38 @@ def test_ecog3_registry_flag_needs_and_shows_the_recorded_reason() -> None:
     with_reason = assess_eligibility(_ecog3(True), protocol, ON)
     assert with_reason.verdict == "eligible"
     assert "high tumour burden" in with_reason.flags[0].reason
+
+
+def _history() -> list[Any]:
+    return [line("ADT", "adt", date(2018, 5, 1)), line("ARSI", "arsi", date(2020, 2, 1)),
+            line("DOC", "taxane", date(2021, 3, 1))]
+
+
+QUALIFYING: dict[str, dict[str, list[Any]]] = {
+    "pluvicto-label": {"ecog": [ecog(date(2025, 3, 1), 1)], "imaging": [pet("PET1", date(2025, 2, 25))]},
+    "prodigy-2": {"ecog": [ecog(date(2025, 3, 1), 1)], "imaging": [pet("PET1", date(2025, 2, 25))],
+                  "criterion_answers": [answer("prodigy-2", "prodigy2.inc.mcrpc", True, date(2025, 3, 1))]},
+    "flex-mrt": {"ecog": [ecog(date(2025, 3, 1), 2)], "imaging": [pet("PET1", date(2025, 2, 25))],
+                 "prior_therapies": _history(),
+                 "criterion_answers": [answer("flex-mrt", "flex.inc.marrow-renal", True, date(2025, 3, 1)),
+                                       answer("flex-mrt", "flex.exc.recent-myelosuppressive", False, date(2025, 3, 1))]},
+    "re-lupsma": {"ecog": [ecog(date(2025, 3, 1), 1)], "imaging": [pet("PET1", date(2025, 1, 20))],
+                  "prior_therapies": [*_history(), line("LU1", "lu_psma", date(2023, 1, 10), cycles=6,
+                                                        last_injection_date=date(2023, 7, 1),
+                                                        best_psa_change_pct=-60.0)],
+                  "labs": [psa(date(2024, 11, 1), 4.0), psa(date(2024, 12, 1), 6.0), psa(date(2025, 1, 5), 9.0)]},
+}
+
+
+@pytest.mark.parametrize("protocol_id", sorted(QUALIFYING))
+def test_a_patient_who_qualifies_for_each_protocol(protocol_id: str) -> None:
+    result = assess_eligibility(record(**QUALIFYING[protocol_id]), load_protocol(protocol_id), ON)
+    assert result.verdict == "eligible", (result.failed, result.missing)
+
+
+def test_re_lupsma_psma_pet_must_be_within_8_weeks_of_treatment_start() -> None:
+    children = dict(QUALIFYING["re-lupsma"])
+    children["imaging"] = [pet("PET1", date(2025, 1, 6))]   # 63 days before: outside 8 weeks (56 days)
+    result = assess_eligibility(record(**children), load_protocol("re-lupsma"), ON)
+    assert result.verdict == "cannot decide"
+    assert "no PSMA PET between 2025-01-13 and 2025-03-10" in result.missing

@@ -236,7 +236,7 @@ def schedule(
         return
     rows = [{"due": v.due, "window": f"{v.earliest} – {v.latest}", "visit": v.label, "status": v.status,
              "done": v.done_on, "items": ", ".join(v.items)} for v in visits]
-    print_table(rows, ["due", "window", "visit", "status", "done", "items"],
+    print_table(rows, ["visit", "due", "window", "status", "done", "items"],
                 title=f"{patient_id} — {protocol.id} / {arm} schedule on {day}")
 
 
