@@ -91,6 +91,10 @@ class Cohort:
     weibull_scale_weeks: F
     death_threshold: F
     new_lesion_hazard_per_week: F
+    prior_lu_cycles: I64
+    prior_lu_best_psa_pct: F
+    prior_lu_last_injection_days: F
+    prior_lu_progression_days: F
 
     @property
     def n(self) -> int:
@@ -133,9 +137,10 @@ def generate_cohort(n: int, rng: np.random.Generator, population: str = "vision"
     growth = _lognormal_median(rng, p.entry("disease", "growth_rate_per_week"), n)
     if population == "ecog3":
         growth = growth * p.value("disease", "ecog3_growth_factor")
+    prior_course = _prior_course(rng, pop.get("prior_course"), n)
     surv = p.entry("survival", "median_os_months")
     shape = p.value("survival", "weibull_shape")
-    median_weeks = float(surv[population]) * WEEKS_PER_MONTH * np.where(
+    median_weeks = float(surv.get(population, surv["vision"])) * WEEKS_PER_MONTH * np.where(
         ecog == 2, float(surv["ecog2_factor"]), 1.0)
     scale = median_weeks / np.log(2.0) ** (1.0 / shape)
     labs = p.entry("labs")
@@ -183,8 +188,27 @@ def generate_cohort(n: int, rng: np.random.Generator, population: str = "vision"
         weibull_scale_weeks=scale,
         death_threshold=rng.exponential(1.0, n),
         new_lesion_hazard_per_week=np.full(
-            n, float(p.entry("disease", "new_lesion_hazard_per_week")[population])),
+            n, float(p.entry("disease", "new_lesion_hazard_per_week").get(population, p.value(
+                "disease", "new_lesion_hazard_per_week", key="vision")))),
+        **prior_course,
     )
+
+
+def _prior_course(rng: np.random.Generator, e: dict[str, Any] | None, n: int) -> dict[str, Any]:
+    """The first 177Lu-PSMA course of a re-treatment population (zeros for the others)."""
+    if e is None:
+        z = np.zeros(n)
+        return {"prior_lu_cycles": np.zeros(n, dtype=np.int64), "prior_lu_best_psa_pct": z,
+                "prior_lu_last_injection_days": z.copy(), "prior_lu_progression_days": z.copy()}
+    cycles = rng.choice(np.asarray(e["cycles"], dtype=np.int64), size=n, p=np.asarray(e["cycle_probabilities"]))
+    best = np.clip(float(e["best_psa_change_pct_median"]) + float(e["best_psa_change_pct_sd"])
+                   * rng.standard_normal(n), -99.0, 20.0)
+    months = float(e["months_since_last_injection_median"]) * np.exp(
+        float(e["months_since_last_injection_sd_log"]) * rng.standard_normal(n))
+    last = np.round(months * WEEKS_PER_MONTH * 7.0)
+    prog = np.maximum(last - float(e["progression_months_before_screening"]) * WEEKS_PER_MONTH * 7.0, 30.0)
+    return {"prior_lu_cycles": cycles.astype(np.int64), "prior_lu_best_psa_pct": best,
+            "prior_lu_last_injection_days": last, "prior_lu_progression_days": np.round(prog)}
 
 
 @dataclass(frozen=True)

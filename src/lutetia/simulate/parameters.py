@@ -16,7 +16,7 @@ from typing import Any, Final
 from lutetia.errors import ProtocolError
 
 LABEL: Final[str] = "simulation assumption, not a clinical fact"
-POPULATIONS: Final[tuple[str, ...]] = ("vision", "ecog3")
+POPULATIONS: Final[tuple[str, ...]] = ("vision", "ecog3", "retreatment")
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,14 @@ class Parameters:
         return float(self.entry(*path)[key])
 
     def population(self, name: str) -> dict[str, Any]:
-        """The baseline tables of population ``name`` (``vision`` or ``ecog3``)."""
+        """The baseline tables of population ``name`` (``vision``, ``ecog3`` or ``retreatment``);
+        a population with ``base`` takes that population's tables it does not redefine."""
         if name not in POPULATIONS:
             raise ProtocolError(f"unknown population {name!r}; known: {', '.join(POPULATIONS)}")
-        return self.entry("populations", name)
+        pop = self.entry("populations", name)
+        if "base" in pop:
+            return {**self.population(str(pop["base"])), **{k: v for k, v in pop.items() if k != "base"}}
+        return pop
 
 
 def _check(node: dict[str, Any], where: str) -> None:

@@ -42,6 +42,7 @@ from lutetia.records import (
     PriorTherapy,
     ProAnswer,
     ProgressionKind,
+    ProgressionType,
     RecordModel,
     Sex,
     TherapyClass,
@@ -68,11 +69,15 @@ def _day(start: date, t_days: float) -> date:
     return start + timedelta(days=int(round(t_days)))
 
 
+#: The screening visit (labs, ECOG, eligibility) is this many days before the first cycle.
+SCREENING_DAYS = 7
+
+
 class _Builder:
     """Collects the child records of one patient, dropping anything after death or ``as_of``."""
 
-    def __init__(self, pid: str, death: date | None, as_of: date | None) -> None:
-        self.pid, self.death, self.as_of = pid, death, as_of
+    def __init__(self, pid: str, death: date | None, as_of: date | None, protocol_id: str = "") -> None:
+        self.pid, self.death, self.as_of, self.protocol_id = pid, death, as_of, protocol_id
         self.kids: dict[str, list[RecordModel]] = {}
 
     def add(self, kind: str, when: date, rec: RecordModel) -> None:
@@ -105,16 +110,18 @@ def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: 
     death = death if death is not None and death <= horizon else None
     if as_of is not None and death is not None and death > as_of:
         death = None
-    b = _Builder(pid, death, as_of)
+    b = _Builder(pid, death, as_of, protocol.id)
     age = float(c.age_years[i])
     patient = Patient(patient_id=pid, sex=Sex.male, birth_year=start.year - int(age),
                       weight_kg=round(float(c.weight_kg[i]), 1), height_cm=round(float(c.height_cm[i]), 1),
-                      site="virtual", notes="virtual patient (lutetia.simulate): not a real person")
+                      site="virtual", histology="adenocarcinoma (acinar)",
+                      notes="virtual patient (lutetia.simulate): not a real person")
     screen = start - timedelta(days=14)
     if enrolment:
         b.add("enrolments", screen, Enrolment(patient_id=pid, protocol_id=protocol.id, arm=arm, consent_date=screen,
                                               enrolled_on=screen, randomised_on=screen if randomised else None))
-    b.add("ecog", start - timedelta(days=7), EcogAssessment(patient_id=pid, assessed_on=start - timedelta(days=7),
+    b.add("ecog", start - timedelta(days=SCREENING_DAYS), EcogAssessment(
+        patient_id=pid, assessed_on=start - timedelta(days=SCREENING_DAYS),
                                                             ecog=int(c.ecog[i])))
     _priors(b, sim, i, start)
     _criteria(b, protocol, screen)
@@ -135,11 +142,23 @@ def _priors(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
         lines.append((TherapyClass.taxane, "cabazitaxel", 250))
     if c.prior_radium223[i]:
         lines.append((TherapyClass.radium223, "radium-223 dichloride", 350))
+    # lines before any earlier 177Lu-PSMA course (whose first cycle is 6 weeks per cycle before its last)
+    lu_days = int(c.prior_lu_last_injection_days[i]) + 42 * max(int(c.prior_lu_cycles[i]) - 1, 0)
     for j, (cls, agent, days) in enumerate(lines, start=1):
-        first = start - timedelta(days=days)
+        first = start - timedelta(days=days + lu_days)
         end = None if cls is TherapyClass.adt else first + timedelta(days=min(days - 60, 180))
         b.add("prior_therapies", first, PriorTherapy(patient_id=b.pid, line_id=f"L{j}", therapy_class=cls,
                                                      agent=agent, start_date=first, end_date=end))
+    cycles = int(c.prior_lu_cycles[i])
+    if cycles > 0:
+        last = start - timedelta(days=int(c.prior_lu_last_injection_days[i]))
+        first = last - timedelta(weeks=6 * (cycles - 1))
+        b.add("prior_therapies", first, PriorTherapy(
+            patient_id=b.pid, line_id="LU1", therapy_class=TherapyClass.lu_psma, agent="177Lu-PSMA-617",
+            start_date=first, end_date=last, cycles=cycles, cumulative_activity_gbq=round(7.4 * cycles, 1),
+            last_injection_date=last, best_psa_change_pct=round(float(c.prior_lu_best_psa_pct[i]), 1),
+            progression_during=False, progression_date=last + timedelta(days=int(c.prior_lu_progression_days[i])),
+            progression_type=ProgressionType.psa, discontinued_for_toxicity=False, hemibody_radiotherapy=False))
 
 
 def _criteria(b: _Builder, protocol: Protocol, on: date) -> None:
@@ -169,14 +188,31 @@ def _liver_panel(b: _Builder, day: date, ranges: dict[str, Any]) -> None:
 
 
 def _screening(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
-    c, ranges = sim.cohort, sim.params.entry("labs", "reference_ranges")
-    day = start - timedelta(days=10)
+    """Screening visit 7 days before the first cycle (labs, ECOG, a physician's answer on
+    spinal cord compression); PSMA PET and CT 10 days before; PSA rising before it."""
+    ranges = sim.params.entry("labs", "reference_ranges")
+    visit = start - timedelta(days=SCREENING_DAYS)
+    b.add("criterion_answers", visit, CriterionAnswer(
+        patient_id=b.pid, protocol_id=b.protocol_id, criterion_id="spinal_cord_compression_untreated",
+        answer=False, answered_on=visit, answered_by="simulated investigator",
+        note="no imminent or established spinal cord compression (virtual patient)"))
+    _screening_labs(b, sim, i, visit, ranges)
+    _screening_imaging(b, sim, i, start - timedelta(days=10))
+
+
+def _screening_labs(b: _Builder, sim: CohortSim, i: int, day: date, ranges: dict[str, Any]) -> None:
+    c = sim.cohort
     _lab(b, Analyte.alp, day, float(c.alp_u_l[i]), ranges)
     _lab(b, Analyte.testosterone, day, float(c.testosterone_nmol_l[i]), ranges)
     _liver_panel(b, day, ranges)
     for j, analyte in enumerate(LAB_COLUMNS):
-        _lab(b, analyte, day - timedelta(days=21) if analyte is Analyte.psa else day,
-             float(sim.baseline_labs[i, j]) * (0.8 if analyte is Analyte.psa else 1.0), ranges)
+        _lab(b, analyte, day, float(sim.baseline_labs[i, j]), ranges)
+    for weeks, factor in ((8, 0.64), (4, 0.8)):  # two consecutive rises 4 weeks apart (progressive mCRPC)
+        _lab(b, Analyte.psa, day - timedelta(weeks=weeks), float(sim.baseline_labs[i, 5]) * factor, ranges)
+
+
+def _screening_imaging(b: _Builder, sim: CohortSim, i: int, day: date) -> None:
+    c = sim.cohort
     study = "PSMA-PET-0"
     ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i])
     b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=study, modality=Modality.psma_pet,
@@ -194,7 +230,8 @@ def _sites(sim: CohortSim, i: int) -> list[tuple[str, LesionType, str]]:
     sites = [("lymph_node", LesionType.lymph_node, "lymph node", c.lymph_node[i]),
              ("liver", LesionType.visceral, "liver", c.liver[i]), ("lung", LesionType.visceral, "lung", c.lung[i]),
              ("bone", LesionType.bone, "bone", c.bone[i])]
-    return [(name, kind, organ) for name, kind, organ, present in sites if present]
+    out = [(name, kind, organ) for name, kind, organ, present in sites if present]
+    return out or [("bone", LesionType.bone, "bone")]  # metastatic disease: at least one site
 
 
 def _ct(b: _Builder, sim: CohortSim, i: int, study: str, day: date, scale: float, new_lesion: bool) -> None:

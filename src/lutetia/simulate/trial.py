@@ -24,7 +24,7 @@ from lutetia.records import PatientRecord
 from lutetia.simulate.cohort import Cohort, Innovations, draw_innovations, generate_cohort
 from lutetia.simulate.engine import EnginePolicy
 from lutetia.simulate.model import Action, CohortSim, Decision, Point, run_model
-from lutetia.simulate.records import patient_record
+from lutetia.simulate.records import SCREENING_DAYS, patient_record
 from lutetia.simulate.rules import arm_rules
 from lutetia.simulate.vector import vector_policy
 
@@ -71,12 +71,12 @@ def subset(obj: Any, idx: np.ndarray) -> Any:
 
 def screen(cohort: Cohort, protocol: Protocol, start: date, prefix: str) -> tuple[np.ndarray, list[Any]]:
     """Eligibility of every patient by the decision engine on the screening record (known
-    the day before the first cycle); returns (eligible mask, the engine's results)."""
+    at the screening visit, 7 days before the first cycle); returns (eligible mask, the engine's results)."""
     from lutetia.decide.eligibility import assess_eligibility
 
     sim = CohortSim(cohort, arm_rules(protocol, protocol.arms[0].id), draw_innovations(cohort.n, 1,
                                                                                        np.random.default_rng(0)))
-    on = start - timedelta(days=1)
+    on = start - timedelta(days=SCREENING_DAYS)
     results = []
     for i in range(cohort.n):
         rec = patient_record(sim, i, protocol, protocol.arms[0].id, start, pid=f"{prefix}-{i + 1:05d}",
@@ -146,7 +146,7 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
         raise ValueError(f"engine must be 'record' or 'vector', got {engine!r}")
     protocol = load_protocol(protocol_id)
     arm_ids = arms or [a.id for a in protocol.arms]
-    population = "ecog3" if protocol_id.startswith("ecog3") else "vision"
+    population = population_of(protocol)
     cohort = generate_cohort(n, rng, population)
     noise: Innovations = draw_innovations(n, MAX_STEPS, rng)
     if engine == "record":
@@ -179,6 +179,24 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
                 records.append(patient_record(sim, j, protocol, arm, start, pid=pid,
                                               randomised=len(arm_ids) > 1))
     return TrialResult(protocol.id, n, n - ok.size, records, decisions, summaries, sims)
+
+
+def population_of(protocol: Protocol) -> str:
+    """The virtual population a protocol recruits from: ``ecog3`` (the ECOG 3 registry),
+    ``retreatment`` (protocols that require a prior 177Lu-PSMA course), else ``vision``."""
+    if protocol.id.startswith("ecog3"):
+        return "ecog3"
+    facts = {"prior_lu_psma_cycles", "first_course_psa_decline_pct"}
+    if any(c.rule is not None and facts & _facts_of(c.rule) for c in protocol.criteria):
+        return "retreatment"
+    return "vision"
+
+
+def _facts_of(cond: Any) -> set[str]:
+    out = {cond.fact.value} if cond.fact is not None else set()
+    for child in (cond.all_of or []) + (cond.any_of or []):
+        out |= _facts_of(child)
+    return out
 
 
 def eligible_facts(cohort: Cohort, protocol_id: str) -> np.ndarray:
