@@ -164,3 +164,33 @@ def test_ecog3_individualised_activity_within_bounds_with_reason(requested: floa
     assert d.kind == kind
     if kind == "administer":
         assert d.activity_gbq == 6.0 and "bone marrow involvement" in d.derivation
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")
+def test_a_kidney_curve_that_does_not_clear_is_cannot_decide_not_an_error() -> None:
+    # 100 MBq at 24 h rising to 150 MBq at 96 h: T_eff cannot exceed the 177Lu half-life (159.5 h).
+    rec = record(**children("prodigy-2", "personalised", labs=panel(date(2025, 2, 14)),
+                            dosimetry=[kidney_scan(1, 100.0, 24.0), kidney_scan(1, 150.0, 96.0)]))
+    d = next_cycle(rec, load_protocol("prodigy-2"), "personalised", C2_DUE)
+    assert d.kind == "cannot_decide" and "does not clear" in d.missing[0]
+
+
+def test_two_time_points_fit_a_mono_exponential() -> None:
+    # A(t) = 200·2^(−t/40) MBq: T_eff 40 h, TIA = A0/λ = 200 MBq × 40 h/ln2 = 11541.7 MBq·h;
+    # D = 11541.7 × 2.7936e-4 Gy/(MBq·h) = 3.2243 Gy → 3.2243/7.4 = 0.4357 Gy/GBq.
+    a = [200.0 * 2 ** (-t / 40.0) for t in (24.0, 96.0)]
+    rec = record(**children("prodigy-2", "personalised", labs=panel(date(2025, 2, 14)),
+                            dosimetry=[kidney_scan(1, a[0], 24.0), kidney_scan(1, a[1], 96.0)]))
+    d = next_cycle(rec, load_protocol("prodigy-2"), "personalised", C2_DUE)
+    assert any("3.224 Gy / 7.400 GBq = 0.4357 Gy/GBq (tac:mono)" in r for r in d.reasons)
+
+
+def test_reductions_known_to_the_caller_apply_to_a_personalised_arm() -> None:
+    # A reduced personalised cycle (10.4 × 0.8 = 8.32 GBq) is above nominal, so the record alone does
+    # not show the reduction; the caller passes reductions=1 and a recurrent grade 3 discontinues.
+    rec = record(**children("prodigy-2", "personalised", labs=panel(date(2025, 2, 14), platelets=40.0),
+                            dosimetry=[kidney_scan(1, 114.76)]))
+    protocol = load_protocol("prodigy-2")
+    assert next_cycle(rec, protocol, "personalised", C2_DUE).kind == "withhold"
+    stop = next_cycle(rec, protocol, "personalised", C2_DUE, reductions=1)
+    assert stop.kind == "stop" and stop.rules[0].rule_id == "label.mod.myelo-g3-recurrent"

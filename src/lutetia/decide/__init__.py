@@ -34,6 +34,7 @@ from lutetia.decide.next_cycle import (
     Holiday,
     holidays_from_decisions,
     next_cycle,
+    reductions_from_decisions,
 )
 from lutetia.decide.randomise import Allocation, allocate, allocation_sequence
 from lutetia.decide.schedule import ScheduledVisit, build_schedule
@@ -43,4 +44,5 @@ __all__ = [
     "Context", "CriterionResult", "CycleDecision", "Eligibility", "Evaluation", "FactValue", "Holiday",
     "Outcome", "RuleResult", "ScheduledVisit", "allocate", "allocation_sequence", "anchors_for", "assess_eligibility",
     "build_schedule", "compute_fact", "evaluate", "holidays_from_decisions", "jsonable", "next_cycle",
+    "reductions_from_decisions",
 ]

@@ -51,7 +51,8 @@ def fixed_activity(rule: Activity, reductions: int, pct: float) -> ActivityPlan:
 
 
 def personalised_activity(rule: Activity, history: list[KidneyCycle], previous_cycle: int | None,
-                          cycles_remaining: int, reductions: int, pct: float) -> ActivityPlan:
+                          cycles_remaining: int, reductions: int, pct: float,
+                          problems: dict[int, str] | None = None) -> ActivityPlan:
     """Solve the activity from the kidney ledger (see the module docstring)."""
     assert rule.nominal and rule.a_min and rule.a_max and rule.kidney_limit and rule.kidney_quantity
     f = _factor(pct, reductions)
@@ -60,8 +61,8 @@ def personalised_activity(rule: Activity, history: list[KidneyCycle], previous_c
         a = rule.nominal.value * f
         return ActivityPlan(a, (lo, hi), f"personalised: first cycle at nominal {rule.nominal.value:g} GBq")
     if not history or history[-1].entry.cycle != previous_cycle:
-        return ActivityPlan(None, (lo, hi), "personalised",
-                            missing=(f"no post-therapy SPECT/CT dosimetry of cycle {previous_cycle}",))
+        why = (problems or {}).get(previous_cycle, f"no post-therapy SPECT/CT dosimetry of cycle {previous_cycle}")
+        return ActivityPlan(None, (lo, hi), "personalised", missing=(why,))
     ledger = Ledger.build([k.entry for k in history])
     last = history[-1]
     limit = Limit(rule.kidney_limit.value, rule.kidney_quantity, last.alpha_beta_gy, last.entry.g_factor or 0.0)

@@ -6,6 +6,8 @@ mono-exponential fit (:func:`lutetia.physics.tac.fit_tac`); one time point → M
 single-time-point method with the effective half-life of the patient's own earlier fitted
 cycle, else Hänscheid's, whose approximation is exact when the scan time equals T_eff
 (so T_eff = t is taken for the Lea–Catcheside factor, the method's own assumption).
+A fitted effective half-life longer than the physical half-life of 177Lu (a curve that does
+not clear) is refused: λ_eff = λ_phys + λ_bio with λ_bio ≥ 0.
 Absorbed dose by the kidney S-value scaled to the recorded mass
 (:func:`lutetia.physics.mird.organ_dose`); BED with G = T_rep/(T_rep + T_eff) and the
 kidney α/β, T_rep of :func:`lutetia.physics.radiobiology.lq_parameters`.
@@ -23,6 +25,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from lutetia.errors import LutetiaError, RecordError
+from lutetia.physics.decay import lu177
 from lutetia.physics.ledger import LedgerEntry
 from lutetia.physics.mird import organ_dose
 from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
@@ -30,6 +34,8 @@ from lutetia.physics.stp import haenscheid_tia, madsen_tia
 from lutetia.physics.tac import fit_tac
 from lutetia.records import Administration, DosimetryMeasurement, DosimetryRegion, PatientRecord
 
+#: Relative tolerance on "T_eff cannot exceed the physical half-life" (fit round-off only).
+_PHYS_TOL = 1e-3
 _KIDNEY = (DosimetryRegion.kidneys, DosimetryRegion.kidney_left, DosimetryRegion.kidney_right)
 
 
@@ -66,7 +72,11 @@ def kidney_cycle(record: PatientRecord, admin: Administration,
     if len(times) >= 2:
         fit = fit_tac(times, acts, "mono")
         tia, t_eff, method = fit.tia, fit.terminal_half_life_h, "tac:mono"
-        rel = fit.tia_sd / fit.tia if fit.tia > 0 else 0.0
+        if not (math.isfinite(tia) and tia > 0 and 0 < t_eff <= lu177().half_life_h * (1 + _PHYS_TOL)):
+            raise RecordError(f"kidney curve of cycle {admin.cycle} does not clear (fitted T_eff {t_eff:.4g} h "
+                              f"longer than the 177Lu half-life {lu177().half_life_h:.4g} h)",
+                              record=record.patient_id, field="dosimetry", value=list(zip(times, acts, strict=True)))
+        rel = fit.tia_sd / fit.tia if math.isfinite(fit.tia_sd) else 0.0
     elif earlier_t_eff_h is not None:
         stp = madsen_tia(acts[0], times[0], earlier_t_eff_h)
         tia, t_eff, method, rel = stp.tia, earlier_t_eff_h, "stp:madsen", 0.0
@@ -82,15 +92,23 @@ def kidney_cycle(record: PatientRecord, admin: Administration,
     return KidneyCycle(entry, t_eff, lq.alpha_beta_gy)
 
 
-def kidney_history(record: PatientRecord, admins: list[Administration]) -> tuple[list[KidneyCycle], list[int]]:
-    """Kidney dosimetry of each given cycle and the cycles without any (in order)."""
+def kidney_history(record: PatientRecord, admins: list[Administration]) -> tuple[list[KidneyCycle], dict[int, str]]:
+    """Kidney dosimetry of each given cycle, and for the others what is missing (by cycle).
+
+    A measurement that cannot be computed (a fit that does not converge, a rising curve)
+    is reported as missing with the reason, never raised.
+    """
     out: list[KidneyCycle] = []
-    missing: list[int] = []
+    missing: dict[int, str] = {}
     t_eff: float | None = None
     for a in admins:
-        kc = kidney_cycle(record, a, t_eff)
+        try:
+            kc = kidney_cycle(record, a, t_eff)
+        except LutetiaError as exc:
+            missing[a.cycle] = f"kidney dosimetry of cycle {a.cycle} cannot be computed: {exc}"
+            continue
         if kc is None:
-            missing.append(a.cycle)
+            missing[a.cycle] = f"no post-therapy SPECT/CT dosimetry of cycle {a.cycle}"
             continue
         if kc.entry.method == "tac:mono" and math.isfinite(kc.t_eff_h):
             t_eff = kc.t_eff_h

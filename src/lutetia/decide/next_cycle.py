@@ -130,6 +130,7 @@ class _State:
     ctx: Context
     holidays: tuple[Holiday, ...]
     requested_gbq: float | None
+    reductions: int | None = None
     notes: list[str] = field(default_factory=list)
 
     def decision(self, kind: str, **kw: Any) -> CycleDecision:
@@ -137,7 +138,7 @@ class _State:
         inputs = {"administrations": [{"cycle": a.cycle, "course": a.course, "date": a.administered_at.date(),
                                        "activity_gbq": a.activity_gbq} for a in self.given],
                   "holidays": [list(h) for h in self.holidays], "requested_activity_gbq": self.requested_gbq,
-                  "lab_window_days": self.ctx.lookback_days,
+                  "lab_window_days": self.ctx.lookback_days, "reductions": self.reductions,
                   "record_sha256": hashlib.sha256(self.record.model_dump_json().encode()).hexdigest()}
         if self.notes:
             kw["reasons"] = (*kw.get("reasons", ()), *self.notes)
@@ -207,14 +208,15 @@ def reductions_given(arm: Arm, given: Sequence[Administration]) -> int:
     return int(by_reason)
 
 
-def _activity(s: _State, reductions: int, history: list[KidneyCycle]) -> ActivityPlan:
+def _activity(s: _State, reductions: int, history: list[KidneyCycle], problems: dict[int, str]) -> ActivityPlan:
     t = s.arm.treatment
     pct = t.reduction.pct if t.reduction else 0.0
     if t.activity.mode == "fixed":
         return fixed_activity(t.activity, reductions, pct)
     if t.activity.mode == "personalised":
         previous = s.given[-1].cycle if s.given else None
-        return personalised_activity(t.activity, history, previous, t.cycles.max - len(s.given), reductions, pct)
+        return personalised_activity(t.activity, history, previous, t.cycles.max - len(s.given), reductions, pct,
+                                     problems)
     return individualised_activity(t.activity, s.ctx, s.requested_gbq)
 
 
@@ -239,7 +241,8 @@ def _kidney_cap(s: _State, plan: ActivityPlan, history: list[KidneyCycle]) -> tu
 
 def _treat(s: _State, resumed: bool) -> CycleDecision:
     t = s.arm.treatment
-    reduced = reductions_given(s.arm, s.given)
+    most = t.reduction.max_reductions if t.reduction else 0
+    reduced = reductions_given(s.arm, s.given) if s.reductions is None else min(s.reductions, most)
     last_day = s.given[-1].administered_at.date() if s.given else None
     mods = apply_modifications(s.ctx, list(s.protocol.modifications), reduced > 0, last_day)
     rules = list(mods.fired)
@@ -256,8 +259,8 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
         reductions += 1
         assert t.reduction is not None
         rules.append(rule_result(t.reduction, None, Outcome.MET, "reduction"))
-    history, missing_cycles = kidney_history(s.record, list(s.given))
-    plan = _activity(s, reductions, history)
+    history, problems = kidney_history(s.record, list(s.given))
+    plan = _activity(s, reductions, history, problems)
     reasons = [*plan.reasoning, *mods.advisory]
     if resumed:
         reasons.insert(0, _resume_baseline(s))
@@ -267,9 +270,9 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     if plan.curtail:
         return s.decision("curtail", rules=(*rules, rule_result(t.activity, None, Outcome.MET, "activity")),
                           reasons=tuple(reasons), derivation=plan.derivation)
-    if t.kidney_cap is not None and s.given and s.given[-1].cycle in missing_cycles:
+    if t.kidney_cap is not None and s.given and s.given[-1].cycle in problems:
         return s.decision("cannot_decide", rules=(*rules, rule_result(t.kidney_cap, None, Outcome.NOT_EVALUABLE)),
-                          missing=(f"no post-therapy SPECT/CT dosimetry of cycle {s.given[-1].cycle}",))
+                          missing=(problems[s.given[-1].cycle],))
     cap = _kidney_cap(s, plan, history)
     if cap is not None:
         rules.append(cap[0])
@@ -293,7 +296,7 @@ def _resume_baseline(s: _State) -> str:
 
 def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date, *,
                holidays: Sequence[Holiday] = (), requested_activity_gbq: float | None = None,
-               lab_window_days: float | None = None) -> CycleDecision:
+               lab_window_days: float | None = None, reductions: int | None = None) -> CycleDecision:
     """Decide the next cycle of ``record`` on ``protocol`` / ``arm_id`` on the date ``on``.
 
     Parameters
@@ -309,6 +312,9 @@ def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date,
         The physician's activity for an individualised arm, GBq.
     lab_window_days : float, optional
         Override of the pre-cycle lab window, days.
+    reductions : int, optional
+        Dose reductions already applied (a simulator or the store knows them); default: read
+        from the record (:func:`reductions_given`).
     """
     arm = protocol.arm(arm_id)
     given = tuple(a for a in protocol_administrations(record, protocol.id) if a.administered_at.date() <= on)
@@ -317,7 +323,7 @@ def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date,
     planned = _planned(given[-1], arm)[1] if given else None
     ctx = Context(record, protocol, on, anchors, window, baseline_date=anchors[Anchor.TREATMENT_START],
                   planned_cycle=planned)
-    s = _State(record, protocol, arm, on, given, ctx, tuple(holidays), requested_activity_gbq)
+    s = _State(record, protocol, arm, on, given, ctx, tuple(holidays), requested_activity_gbq, reductions)
     ended = _ended(record, protocol, on)
     if ended:
         return s.decision("stop", reasons=(ended,))
@@ -353,5 +359,12 @@ def holidays_from_decisions(decisions: Sequence[Mapping[str, Any]]) -> list[Holi
     return out
 
 
+def reductions_from_decisions(decisions: Sequence[Mapping[str, Any]]) -> int | None:
+    """Reductions decided so far (stored decisions of kind ``reduce``, one per cycle), None
+    when none."""
+    cycles = {d.get("cycle") for d in decisions if d.get("kind") == "reduce"}
+    return len(cycles) or None
+
+
 __all__ = ["DEFAULT_LAB_WINDOW_DAYS", "STOP_PROGRESSION_KINDS", "CycleDecision", "Holiday",
-           "holidays_from_decisions", "lab_window", "next_cycle", "reductions_given"]
+           "holidays_from_decisions", "lab_window", "next_cycle", "reductions_from_decisions", "reductions_given"]

@@ -204,12 +204,17 @@ def randomise(
                f"#{alloc.sequence_no}, block {alloc.block})")
 
 
-def _holidays(store: Any, patient_id: str, protocol_id: str) -> list[Any]:
-    from lutetia.decide import holidays_from_decisions
+def _stored(store: Any, patient_id: str, protocol_id: str) -> list[dict[str, Any]]:
     from lutetia.store.decisions import load_decisions
 
     stored = load_decisions(store, patient_id, protocol_id, "next_cycle")
-    return holidays_from_decisions([{"kind": d.outcome, "on": d.decided_on.isoformat()} for d in stored])
+    return [{"kind": d.outcome, "on": d.decided_on.isoformat(), "cycle": d.payload.get("cycle")} for d in stored]
+
+
+def _holidays(store: Any, patient_id: str, protocol_id: str) -> list[Any]:
+    from lutetia.decide import holidays_from_decisions
+
+    return holidays_from_decisions(_stored(store, patient_id, protocol_id))
 
 
 def schedule(
@@ -266,7 +271,7 @@ def next_cycle_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Administer, delay, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
-    from lutetia.decide import next_cycle
+    from lutetia.decide import next_cycle, reductions_from_decisions
     from lutetia.store.decisions import save_decision
 
     store, day = _open(ctx), _day(when, "--date")
@@ -275,7 +280,8 @@ def next_cycle_cmd(
     protocol = _protocol(enrolment.protocol_id)
     arm = _arm_of(protocol, enrolment)
     decision = next_cycle(record, protocol, arm, day, holidays=_holidays(store, patient_id, protocol.id),
-                          requested_activity_gbq=activity)
+                          requested_activity_gbq=activity,
+                          reductions=reductions_from_decisions(_stored(store, patient_id, protocol.id)))
     payload = decision.to_json()
     if save:
         payload["decision_id"] = save_decision(store, patient_id=patient_id, protocol_id=protocol.id,
