@@ -1,6 +1,8 @@
 """Benchmark: 100,000 virtual patients × up to 12 cycles (FLEX-MRT flexible arm) through the
 vectorised decision model, against a per-patient Python loop of the same model (each patient
-stepped alone; run on a subset and extrapolated), measured in the same run.
+stepped alone; run on a subset and extrapolated), measured in the same run.  For scale, the
+record-level engine (``lutetia.decide.next_cycle`` on each patient's records at every
+decision point) is timed on a small subset as well.
 
 Run: ``.venv/bin/python benchmarks/bench_simulate.py [n] [loop_subset]``
 """
@@ -41,6 +43,20 @@ def main(n: int = 100_000, loop_n: int = 500) -> None:
     print(f"per-patient loop: {loop_n} patients, {t_loop:.2f} s -> {loop_rate:,.0f} patients/s "
           f"(extrapolated to {n}: {n / loop_rate:.0f} s); same cycles as vectorised: {same}")
     print(f"ratio vectorised / loop: {vec_rate / loop_rate:,.0f}x")
+    from datetime import date
+
+    from lutetia.protocols import load_protocol
+    from lutetia.simulate.engine import EnginePolicy
+
+    eng_n = min(40, n)
+    idx = np.arange(eng_n)
+    policy = EnginePolicy(load_protocol("flex-mrt"), "flexible", date(2026, 1, 5), [f"B-{i}" for i in idx])
+    t0 = time.perf_counter()
+    eng = run_model(CohortSim(subset(cohort, idx), rules, subset(noise, idx)), policy)
+    t_eng = time.perf_counter() - t0
+    print(f"record-level engine: {eng_n} patients, {t_eng:.2f} s -> {eng_n / t_eng:,.1f} patients/s; "
+          f"same cycles as vectorised: {bool(np.array_equal(eng.cycles, sim.cycles[:eng_n]))}; "
+          f"ratio vectorised / engine: {vec_rate / (eng_n / t_eng):,.0f}x")
 
 
 if __name__ == "__main__":

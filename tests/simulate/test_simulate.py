@@ -180,3 +180,29 @@ def test_record_level_trial_screens_with_the_engine() -> None:
     assert kinds == {"eligibility", "next_cycle"}
     assert res.screen_failures == 24 - sum(s.n for s in res.summaries)
     assert all(r.enrolments[0].arm in {"personalised", "fixed"} for r in res.records)
+
+
+@pytest.mark.parametrize("protocol", ["prodigy-2", "flex-mrt", "realup", "re-lupsma", "ecog3-registry"])
+def test_every_protocol_screens_virtual_patients_with_the_engine(protocol: str) -> None:
+    """Each shipped protocol finds eligible virtual patients, and screen failures are counted."""
+    from datetime import date
+
+    from lutetia.simulate.cohort import generate_cohort as gen
+    from lutetia.simulate.trial import population_of, screen
+
+    p = load_protocol(protocol)
+    mask, results = screen(gen(20, np.random.default_rng(1), population_of(p)), p, date(2026, 1, 5), "T")
+    assert 0.5 <= mask.mean() <= 1.0
+    assert {r.verdict for r in results} <= {"eligible", "not eligible"}  # nothing left undecidable
+
+
+def test_retreatment_population_has_a_first_course() -> None:
+    from lutetia.records import TherapyClass
+    from lutetia.simulate.trial import population_of
+
+    assert population_of(load_protocol("realup")) == "retreatment"
+    assert population_of(load_protocol("prodigy-2")) == "vision"
+    res = run_trial("re-lupsma", 12, np.random.default_rng(4), engine="vector")
+    for rec in res.records:
+        lu = [t for t in rec.prior_therapies if t.therapy_class is TherapyClass.lu_psma]
+        assert len(lu) == 1 and lu[0].cycles is not None and 4 <= lu[0].cycles <= 6
