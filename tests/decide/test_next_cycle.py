@@ -194,3 +194,13 @@ def test_reductions_known_to_the_caller_apply_to_a_personalised_arm() -> None:
     assert next_cycle(rec, protocol, "personalised", C2_DUE).kind == "withhold"
     stop = next_cycle(rec, protocol, "personalised", C2_DUE, reductions=1)
     assert stop.kind == "stop" and stop.rules[0].rule_id == "label.mod.myelo-g3-recurrent"
+
+
+def test_ecog3_reason_must_be_recorded_for_this_cycle() -> None:
+    # A reason recorded before cycle 1 (2025-01-06) does not cover cycle 2.
+    rec = record(**children("ecog3-registry", "individualised", labs=panel(date(2025, 2, 14)),
+                            criterion_answers=[answer("ecog3-registry", "ecog3.activity", True, date(2025, 1, 2),
+                                                      "cycle 1: general condition")]))
+    d = next_cycle(rec, load_protocol("ecog3-registry"), "individualised", C2_DUE, requested_activity_gbq=6.0)
+    assert d.kind == "cannot_decide"
+    assert d.missing == ("no recorded reason for the individualised activity (ecog3.activity) since 2025-01-06",)

@@ -9,12 +9,14 @@
   activity and both bounds by (1 − pct/100).  Missing dosimetry of the previous cycle →
   cannot decide;
 * individualised — the physician's requested activity within [A_min, A_max] with the
-  recorded reason (criterion answer keyed by the activity rule id) when required.
+  recorded reason for this cycle (criterion answer keyed by the activity rule id, dated
+  after the previous administration) when required.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from lutetia.decide.dosimetry import KidneyCycle
 from lutetia.decide.model import Context
@@ -89,7 +91,10 @@ def personalised_activity(rule: Activity, history: list[KidneyCycle], previous_c
     return ActivityPlan(a, (lo, hi), how, tuple(reasons), probability_exceed=p.probability_exceed)
 
 
-def individualised_activity(rule: Activity, ctx: Context, requested_gbq: float | None) -> ActivityPlan:
+def individualised_activity(rule: Activity, ctx: Context, requested_gbq: float | None,
+                            last_given: date | None = None) -> ActivityPlan:
+    """The physician's activity within the bounds, with a reason recorded for this cycle
+    (an answer keyed by the activity rule id, dated after ``last_given``)."""
     assert rule.a_min is not None and rule.a_max is not None
     bounds = (rule.a_min.value, rule.a_max.value)
     missing: list[str] = []
@@ -97,9 +102,10 @@ def individualised_activity(rule: Activity, ctx: Context, requested_gbq: float |
         missing.append(f"no physician-chosen activity (individualised within {bounds[0]:g}-{bounds[1]:g} GBq)")
     elif not bounds[0] <= requested_gbq <= bounds[1]:
         missing.append(f"requested {requested_gbq:g} GBq is outside the recorded bounds {bounds[0]:g}-{bounds[1]:g} GBq")
-    answer = ctx.answer(rule.id)
+    answer = ctx.answer(rule.id, after=last_given)
     if rule.reason_required and (answer is None or not answer[0]):
-        missing.append(f"no recorded reason for the individualised activity ({rule.id})")
+        since = f" since {last_given}" if last_given else ""
+        missing.append(f"no recorded reason for the individualised activity ({rule.id}){since}")
     if missing:
         return ActivityPlan(None, bounds, "individualised", missing=tuple(missing))
     assert answer is not None or not rule.reason_required

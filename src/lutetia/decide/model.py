@@ -126,11 +126,13 @@ class Context:
         end = min(anchor + timedelta(days=window.after), self.on)
         return start, end
 
-    def answer(self, criterion_id: str) -> tuple[bool, str] | None:
-        """The latest recorded answer (on or before ``on``) to ``criterion_id``, with its source."""
+    def answer(self, criterion_id: str, after: date | None = None) -> tuple[bool, str] | None:
+        """The latest recorded answer to ``criterion_id`` on or before ``on`` (and, with
+        ``after``, dated after that day), with its source."""
         answers = sorted((a for a in self.record.criterion_answers
                           if a.protocol_id == self.protocol.id and a.criterion_id == criterion_id
-                          and a.answered_on <= self.on), key=lambda a: a.answered_on)
+                          and a.answered_on <= self.on and (after is None or a.answered_on > after)),
+                         key=lambda a: a.answered_on)
         if not answers:
             return None
         a = answers[-1]

@@ -8,7 +8,7 @@ after recovery).  The strongest action wins: discontinue > withhold > reduce > "
 (advisory, shown to the physician); every fired rule is reported.  A withhold with
 ``until`` lasts while ``until`` is not met; a withhold without ``until`` ("until
 improvement") ends only with the physician's recorded decision to resume (a criterion
-answer ``True`` keyed by the rule id, dated on or after the trigger).  A trigger that is
+answer ``True`` keyed by the rule id, dated after the last administration).  A trigger that is
 not evaluable makes the decision "cannot decide" with what is missing.
 
 Reading: the record does not say which toxicity a reduction was for, so ``first`` /
@@ -54,7 +54,7 @@ def _met_since(ctx: Context, rule: Modification, since: date | None) -> date | N
     return None
 
 
-def _action_of(rule: Modification, ctx: Context, now: bool, since_day: date | None) -> tuple[str, bool, str]:
+def _action_of(rule: Modification, ctx: Context, now: bool, last_given: date | None) -> tuple[str, bool, str]:
     """(action, reduce pending, note) of a fired rule."""
     a = rule.action
     if a.discontinue == "yes":
@@ -66,9 +66,10 @@ def _action_of(rule: Modification, ctx: Context, now: bool, since_day: date | No
             if now or until.outcome is not Outcome.MET:
                 return "withhold", reduce, f"withhold until {until.description} ({until.outcome.value})"
             return ("reduce" if reduce else "none"), reduce, f"until met: {until.description}"
-        answer = ctx.answer(rule.id)
+        answer = ctx.answer(rule.id, after=last_given)
         if answer is None or not answer[0]:
-            return "withhold", reduce, "withhold until improvement: resumption is a recorded physician decision"
+            return "withhold", reduce, ("withhold until improvement: resumption is a recorded physician decision "
+                                        f"(an answer to {rule.id} after the last administration)")
         return ("reduce" if reduce else "none"), reduce, f"physician decided to resume ({answer[1]})"
     if reduce:
         return "reduce", True, "reduce"
@@ -95,7 +96,7 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
             continue
         if ev.outcome is not Outcome.MET and past is None:
             continue
-        action, pending, note = _action_of(rule, ctx, ev.outcome is Outcome.MET, past)
+        action, pending, note = _action_of(rule, ctx, ev.outcome is Outcome.MET, last_administration)
         if past is not None:
             note = f"trigger met on {past}; " + note
         fired.append(rule_result(rule, ev, Outcome.MET, rule.family, note))

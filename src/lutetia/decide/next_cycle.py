@@ -217,7 +217,8 @@ def _activity(s: _State, reductions: int, history: list[KidneyCycle], problems: 
         previous = s.given[-1].cycle if s.given else None
         return personalised_activity(t.activity, history, previous, t.cycles.max - len(s.given), reductions, pct,
                                      problems)
-    return individualised_activity(t.activity, s.ctx, s.requested_gbq)
+    last = s.given[-1].administered_at.date() if s.given else None
+    return individualised_activity(t.activity, s.ctx, s.requested_gbq, last)
 
 
 def _kidney_cap(s: _State, plan: ActivityPlan, history: list[KidneyCycle]) -> tuple[RuleResult, list[str], bool] | None:
