@@ -220,3 +220,15 @@ def test_photon_water_table_edition() -> None:
     assert t["meta"]["edition"].startswith("NIST SRD 126")
     # NIST water: 100 keV μ/ρ 0.1707, μen/ρ 0.02546 cm²/g
     assert [0.1, 0.1707, 0.02546] in t["coefficients"]["table"]
+
+
+def test_rising_curve_is_a_convergence_error_not_an_absurd_tia() -> None:
+    """A kidney curve that keeps rising has no finite TIA under an exponential model: the fit
+    must say so (the mono-exponential rate ends at its lower bound 0)."""
+    import pytest
+
+    from lutetia.errors import ConvergenceError
+    from lutetia.physics.tac import fit_tac
+
+    with pytest.raises(ConvergenceError, match="does not clear"):
+        fit_tac([4.0, 24.0, 48.0, 168.0], [10.0, 20.0, 30.0, 40.0], "mono")

@@ -230,9 +230,20 @@ def fit_tac(t_h: Sequence[float], activity_mbq: Sequence[float], model: str = "m
     return _finish(m, best.x, np.asarray(best.jac), float(2 * best.cost), len(t))
 
 
+#: Smallest clearance rate (1/h) a fit may end at: a rate at the lower bound 0 means the
+#: data do not clear (rising or flat curve) and the TIA would be unbounded.  1e-6/h is a
+#: half-life of ~79 years, far beyond any biological or physical (6.6 d) clearance.
+MIN_FITTED_RATE_PER_H = 1e-6
+
+
 def _finish(m: ExpModel, p: FloatArray, jac: FloatArray, rss: float, n: int) -> TacFit:
     cov = np.asarray(np.linalg.pinv(jac.T @ jac), dtype=np.float64)
     c, r = m.terms(p)
+    if np.any((np.asarray(r) < MIN_FITTED_RATE_PER_H) & (np.asarray(c) > 0)):
+        raise ConvergenceError(
+            f"{m.name} fit: a clearance rate ended at {float(np.min(r)):.3g}/h (the curve does not clear), "
+            "so the TIA is unbounded; use the trapezoid with a physical-decay tail"
+        )
     tia = tia_sum_exp(c, r)
     grad = np.zeros(m.n_params)
     for i in range(m.n_params):
