@@ -58,6 +58,10 @@ class PatientRecord(RecordModel):
             for rec in getattr(self, kind):
                 yield kind, rec
 
+    def flatten(self) -> list[RecordModel]:
+        """The patient and every child record, as the store and interchange take them."""
+        return [self.patient, *(rec for _, rec in self.children())]
+
     @property
     def death_date(self) -> date | None:
         deaths = [e.event_date for e in self.events if e.kind is EventKind.death]
