@@ -27,7 +27,10 @@ import pint
 
 from lutetia.errors import UnitError
 
-ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+# pint already knows "cps" (cycles per second); in nuclear medicine it is counts per second,
+# so Lutetia redefines it on purpose (silently: on_redefinition="ignore").
+ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True,
+                                                        on_redefinition="ignore")
 ureg.define("Gy_BED = [biologically_effective_dose]")
 ureg.define("Gy_EQD2 = [equieffective_dose_2gy]")
 ureg.define("cts = [detector_counts]")

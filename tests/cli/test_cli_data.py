@@ -70,10 +70,20 @@ def test_edit_with_reason_and_version(sample_path: Path, tmp_path: Path) -> None
     assert '"old": {\n      "ecog": 0\n    }' in out or '"ecog": 0' in out
 
 
-def test_demo_builds_a_database(tmp_path: Path) -> None:
-    code, out, err = _run(tmp_path / "demo.db", "demo", "--out", str(tmp_path / "demo"))
-    assert code == 0, err
-    assert "SYN-001" in out and "Synthetic patients" in out
+def test_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    """A small demo (10% of the planned sizes) twice with one seed: identical exports."""
+    exports = []
+    for run in ("a", "b"):
+        db = tmp_path / run / "demo.db"
+        code, out, err = _run(db, "demo", "--out", str(tmp_path / run), "--scale", "0.1", "--seed", "7")
+        assert code == 0, err
+        assert "Reports:" in out and "flex" in out
+        assert (tmp_path / run / "index.html").exists()
+        assert (tmp_path / run / "flex-mrt" / "index.html").exists()
+        assert _run(db, "export", str(tmp_path / run / "export"))[0] == 0
+        exports.append({f.name: f.read_text() for f in sorted((tmp_path / run / "export").glob("*.csv"))})
+    assert exports[0] == exports[1]
+    assert exports[0]["administrations.csv"].count("\n") > 10
 
 
 def test_help_does_not_import_heavy_libraries() -> None:
