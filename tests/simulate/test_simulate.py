@@ -146,8 +146,10 @@ def test_trial_summary_and_screening() -> None:
     assert load_protocol("flex-mrt").arm("control").treatment.cycles.max == 6
 
 
-@pytest.mark.parametrize(("protocol", "arm", "n"), [("prodigy-2", "personalised", 120), ("prodigy-2", "fixed", 60),
-                                                    ("flex-mrt", "flexible", 120)])
+@pytest.mark.parametrize(("protocol", "arm", "n"), [("prodigy-2", "personalised", 100), ("prodigy-2", "fixed", 50),
+                                                    ("flex-mrt", "flexible", 100),
+                                                    ("ecog3-registry", "individualised", 40),
+                                                    ("realup", "retreatment", 40)])
 def test_vectorised_rules_agree_with_the_record_level_engine(protocol: str, arm: str, n: int) -> None:
     """Same cohort, same noise: the vectorised rules and decide.next_cycle on the records reach
     the same action (and activity within 1 %) at ≥ 98 % of decision points.  Known difference
@@ -155,10 +157,11 @@ def test_vectorised_rules_agree_with_the_record_level_engine(protocol: str, arm:
     from datetime import date
 
     from lutetia.simulate.engine import EnginePolicy
+    from lutetia.simulate.trial import population_of
 
     rng = np.random.default_rng(7)
-    c, nz = generate_cohort(n, rng), draw_innovations(n, MAX_STEPS, rng)
     p = load_protocol(protocol)
+    c, nz = generate_cohort(n, rng, population_of(p)), draw_innovations(n, MAX_STEPS, rng)
     rules = arm_rules(p, arm)
     vec = run_model(CohortSim(c, rules, nz), vector_policy)
     eng = run_model(CohortSim(c, rules, nz), EnginePolicy(p, arm, date(2026, 1, 5), [f"S-{i}" for i in range(n)]))
@@ -168,7 +171,7 @@ def test_vectorised_rules_agree_with_the_record_level_engine(protocol: str, arm:
             total += 1
             a_ok = dv.action[i] != Action.GIVE or abs(dv.activity_gbq[i] - de.activity_gbq[i]) <= 0.01 * de.activity_gbq[i]
             same += int(dv.action[i] == de.action[i] and a_ok)
-    assert total > 3 * n
+    assert total > 2 * n
     assert same / total >= 0.98
     assert np.mean(vec.cycles == eng.cycles) >= 0.97
     assert abs(vec.cum_gbq.mean() - eng.cum_gbq.mean()) <= 0.01 * eng.cum_gbq.mean()

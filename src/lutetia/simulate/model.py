@@ -75,6 +75,8 @@ class Point:
     active: B  # at a decision point (treatment or holiday phase, alive)
     phase: NDArray[np.int64]
     late: B
+    lab_offset_days: F  # the panel was drawn this many days before the decision date
+    lab_stale: B  # drawn, but before the protocol's pre-cycle lab window
 
 
 @dataclass
@@ -147,8 +149,14 @@ class CohortSim:
         u = self.noise.uniform[:, k, :]
         missing = (u[:, 0] < p.value("data", "lab_missing_probability")) & (self.step > 0)
         active = self.phase <= Phase.HOLIDAY
-        late = u[:, 1] < p.value("data", "visit_late_probability")
-        return Point(self.step, self.t.copy(), labs, missing, active, self.phase.copy(), late)
+        late = (u[:, 1] < p.value("data", "visit_late_probability")) & (self.step > 0)
+        lo, hi = p.entry("data", "visit_late_probability")["late_days"]
+        within = 2.0 + np.minimum(np.round(np.abs(p.value("data", "visit_shift_sd_days") * self.noise.shift[:, k])),
+                                  max(self.rules.lab_window_days - 2.0, 0.0))
+        offset = np.where(late, float(lo) + np.floor(u[:, 5] * (float(hi) - float(lo) + 1.0)), within)
+        offset = offset if self.step > 0 else np.full_like(offset, 2.0)  # cycle 1: labs 2 days before
+        stale = ~missing & (offset > self.rules.lab_window_days)
+        return Point(self.step, self.t.copy(), labs, missing, active, self.phase.copy(), late, offset, stale)
 
     # ----------------------------------------------------------------- applying a decision
     def apply(self, pt: Point, d: Decision) -> None:
@@ -157,7 +165,7 @@ class CohortSim:
         self.log.append((pt, d))
         if self.step == 0:
             self.first_labs = pt.labs.copy()
-        self.psa_history.append((pt.t_days, np.where(pt.lab_missing, np.nan, pt.labs[:, 5])))
+        self.psa_history.append((pt.t_days - pt.lab_offset_days, np.where(pt.lab_missing, np.nan, pt.labs[:, 5])))
         act = d.action
         give = act == Action.GIVE
         self.reductions += d.reduce_now.astype(np.int64)
@@ -171,7 +179,8 @@ class CohortSim:
         resumed = give & (self.phase == Phase.HOLIDAY)
         self.progression_day = np.where(resumed, np.nan, self.progression_day)
         self.nadir = np.where(resumed, self.burden, self.nadir)
-        self.phase = np.where(hol, Phase.HOLIDAY, np.where(give | hold, Phase.TREATMENT, self.phase))
+        # a holiday stays open until a cycle is given (a withheld resumption is still on holiday)
+        self.phase = np.where(hol, Phase.HOLIDAY, np.where(give, Phase.TREATMENT, self.phase))
         self.phase = np.where(stop, Phase.OFF, self.phase)
         self.delay_days = np.where(give, 0.0, self.delay_days)
         g3 = np.zeros(give.shape[0], dtype=bool)

@@ -124,7 +124,7 @@ def patient_record(sim: CohortSim, i: int, protocol: Protocol, arm: str, start: 
         patient_id=pid, assessed_on=start - timedelta(days=SCREENING_DAYS),
                                                             ecog=int(c.ecog[i])))
     _priors(b, sim, i, start)
-    _criteria(b, protocol, screen)
+    _criteria(b, protocol, arm, screen)
     _screening(b, sim, i, start)
     _course(b, sim, i, protocol, arm, start, horizon, current)
     _events(b, sim, i, start, horizon, death, final=as_of is None)
@@ -161,9 +161,16 @@ def _priors(b: _Builder, sim: CohortSim, i: int, start: date) -> None:
             progression_type=ProgressionType.psa, discontinued_for_toxicity=False, hemibody_radiotherapy=False))
 
 
-def _criteria(b: _Builder, protocol: Protocol, on: date) -> None:
+def _criteria(b: _Builder, protocol: Protocol, arm: str, on: date) -> None:
     """Recorded answers: judgement criteria (consent, investigator opinion) as a compliant
-    virtual patient, and a reason to proceed for every flag (registry practice)."""
+    virtual patient, a reason to proceed for every flag (registry practice), and the reason
+    for an individualised activity when the arm requires one."""
+    activity = protocol.arm(arm).treatment.activity
+    if activity.reason_required:
+        b.add("criterion_answers", on, CriterionAnswer(
+            patient_id=b.pid, protocol_id=protocol.id, criterion_id=activity.id, answer=True, answered_on=on,
+            answered_by="simulated physician",
+            note="activity chosen from tumour burden, marrow involvement, general condition and blood counts"))
     for crit in protocol.criteria:
         if crit.judgement or crit.kind == "flag":
             note = "reason to proceed: treated in registry practice (simulated)" if crit.kind == "flag" else (
@@ -256,13 +263,19 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
     ranges = sim.params.entry("labs", "reference_ranges")
     cuts = tuple((g.grade2, g.grade3, g.grade4) for g in sim.rules.myelo_cuts)
     cycle, last_ct = 0, 0.0
+    activity_id = protocol.arm(arm).treatment.activity.id
+    reason_required = protocol.arm(arm).treatment.activity.reason_required
     series: list[list[tuple[date, int]]] = [[], [], [], []]
     steps: list[tuple[Point, Decision | None]] = [*sim.log, *([(current, None)] if current is not None else [])]
     for k, (pt, dec) in enumerate(steps):
         if not pt.active[i] or _day(start, float(pt.t_days[i])) > horizon:
             continue
         day = _day(start, float(pt.t_days[i]))
-        lab_day = day - timedelta(days=2)
+        lab_day = day - timedelta(days=int(pt.lab_offset_days[i]))
+        if reason_required and k > 0:
+            b.add("criterion_answers", day, CriterionAnswer(
+                patient_id=b.pid, protocol_id=protocol.id, criterion_id=activity_id, answer=True, answered_on=day,
+                answered_by="simulated physician", note="activity chosen from blood counts and general condition"))
         if not pt.lab_missing[i]:
             for j, analyte in enumerate(LAB_COLUMNS):
                 _lab(b, analyte, lab_day, float(pt.labs[i, j]), ranges)

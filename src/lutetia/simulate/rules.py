@@ -4,7 +4,8 @@ The vectorised cohort model (:mod:`lutetia.simulate.vector`) must apply the *sam
 the record-level engine (:mod:`lutetia.decide`).  Nothing here is re-typed: activity bounds,
 cycles, interval, reduction, kidney limits and holiday thresholds come from
 :func:`lutetia.protocols.load_protocol`; the myelosuppression grade thresholds come from
-the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; kidney α/β and repair half-time from
+the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; the pre-cycle lab window from
+:func:`lutetia.decide.next_cycle.lab_window`; kidney α/β and repair half-time from
 :func:`lutetia.physics.radiobiology.lq_parameters`.
 """
 
@@ -14,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from lutetia.assess.ctcae import find_term
+from lutetia.decide.next_cycle import lab_window
 from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
 from lutetia.protocols import Condition, Protocol, load_protocol
 from lutetia.protocols.facts import Fact
@@ -65,6 +67,7 @@ class ArmRules:
     psa_strict: bool = False
     psa_confirm_days: float = 0.0
     psa_nadir: bool = True
+    lab_window_days: float = 14.0
 
     def g_factor(self, t_eff_h: float) -> float:
         """Lea–Catcheside G of a mono-exponential kidney time course."""
@@ -126,4 +129,5 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
         psa_strict=pp.op == ">" if pp else False,
         psa_confirm_days=(pp.confirm_days_min or 0.0) if pp else 21.0,
         psa_nadir=pp.reference == "nadir" if pp else True,
+        lab_window_days=lab_window(proto, proto.arm(arm_id)),
     )

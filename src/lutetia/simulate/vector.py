@@ -15,7 +15,8 @@ Order of the rules at a decision point (first that applies wins)
 3. in a holiday: RECIP or PSA progression → resume (go on with 5–8), else stay on holiday;
 4. holiday entry: PSA decline ≥ threshold confirmed ≥ ``confirm_days`` later and SPECT
    tumour-volume decline ≥ threshold (only arms with a holiday rule);
-5. labs missing → withhold (a missing input is never a pass);
+5. labs missing, or drawn before the protocol's pre-cycle lab window → withhold ("cannot
+   decide": a missing input is never a pass; labs are repeated);
 6. myelosuppression above the patient's baseline grade: grade ≥ 3 after the allowed
    reductions → discontinue; grade ≥ 3 → withhold and reduce; grade 2 → withhold; a delay
    beyond the simulated physician's limit → discontinue;
@@ -85,9 +86,9 @@ def individualised_activity(sim: CohortSim, pt: Point) -> F:
 
 
 def _psa_series(sim: CohortSim, pt: Point) -> list[tuple[F, F]]:
-    """(t_days, PSA or NaN) of every point so far, the current one included."""
+    """(sampling day, PSA or NaN) of every point so far, the current one included."""
     now = np.where(pt.lab_missing, np.nan, pt.labs[:, 5])
-    return [*sim.psa_history, (pt.t_days, now)]
+    return [*sim.psa_history, (pt.t_days - pt.lab_offset_days, now)]
 
 
 def psa_confirmed_decline(sim: CohortSim, pt: Point, pct: float, days: float) -> np.ndarray:
@@ -187,7 +188,7 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         spect = (1 - sim.spect_ttv_last / sim.spect_ttv_c1) * 100 >= r.holiday_spect_decline_pct
         psa = psa_confirmed_decline(sim, pt, r.holiday_psa_decline_pct, r.holiday_confirm_days)
         settle(treat & (sim.cycles >= 1) & spect & psa, Action.HOLIDAY)
-    settle(pt.lab_missing, Action.WITHHOLD)
+    settle(pt.lab_missing | pt.lab_stale, Action.WITHHOLD)
     g_now = grades(pt.labs[:, :4], _cuts(sim))
     g3_past = sim.g3_since_admin | (g_now >= 3)
     reduced = sim.reductions >= 1
