@@ -17,7 +17,8 @@ Model (every parameter a simulation assumption, ``params/virtual_patients.toml``
   A(t) = Ã·λ·e^(−λt) with Ã = D/S(m) (S scaled by kidney mass) and measurement noise;
   measured Gy/GBq: cycle 1 log-linear mono-exponential fit, later cycles Madsen single time
   point with the cycle-1 effective half-life; BED with G = T_rep/(T_rep + T_eff);
-* marrow damage M (Gy) ← M·2^(−Δt/T½) + D_marrow·reserve; counts = baseline·exp(−k·M);
+* marrow damage M (Gy) ← M·2^(−Δt/T½) + D_marrow·reserve, plus a permanent fraction f of
+  the cumulative marrow dose; counts = baseline·exp(−k·(M + f·ΣD));
 * death when the Weibull cumulative hazard × B^β passes an Exp(1) threshold.
 """
 
@@ -103,7 +104,7 @@ class CohortSim:
         self.t = z.copy()
         self.phase = np.zeros(n, dtype=np.int64)
         self.burden, self.nadir = np.ones(n), np.ones(n)
-        self.marrow, self.hazard = z.copy(), z.copy()
+        self.marrow, self.hazard, self.cum_marrow = z.copy(), z.copy(), z.copy()
         self.cycles = np.zeros(n, dtype=np.int64)
         self.reductions = np.zeros(n, dtype=np.int64)
         self.cum_gbq, self.cum_dose, self.cum_bed, self.cum_bed_measured = z.copy(), z.copy(), z.copy(), z.copy()
@@ -126,16 +127,18 @@ class CohortSim:
         self.baseline_labs = np.column_stack([c.haemoglobin_g_l, c.platelets_giga_l, c.neutrophils_giga_l,
                                               c.wbc_giga_l, c.creatinine_umol_l, c.psa_ng_ml])
         self.log: list[tuple[Point, Decision]] = []
+        self.follow_labs: list[tuple[F, F, B]] = []  # (day, labs (n, 6), drawn) after treatment
         self.first_labs = self.baseline_labs.copy()  # replaced by the first decision point's labs
         self.doses: list[dict[str, F]] = []  # per step: what was administered and measured
 
     # ----------------------------------------------------------------- measurements
-    def point(self) -> Point:
-        """The measurements at the current decision point of every patient."""
-        p, k = self.params, min(self.step, self.noise.steps - 1)
+    def current_labs(self, k: int) -> F:
+        """Lab values now (n, 6) with the noise of step ``k``: Hb, platelets, neutrophils, WBC,
+        creatinine, PSA."""
+        p = self.params
         cv = p.value("labs", "measurement_cv")
         tox = p.entry("toxicity")
-        m = self.marrow
+        m = self.marrow + p.value("toxicity", "marrow_permanent_fraction") * self.cum_marrow
         factors = np.column_stack([
             np.exp(-float(tox["haemoglobin_sensitivity_per_gy"]["value"]) * m) * self.burden ** -0.03,
             np.exp(-float(tox["platelet_sensitivity_per_gy"]["value"]) * m),
@@ -145,7 +148,12 @@ class CohortSim:
             self.burden,
         ])
         cvs = np.array([cv, cv, cv, cv, cv, p.value("disease", "psa_cv")])
-        labs = self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2)
+        return np.asarray(self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2))
+
+    def point(self) -> Point:
+        """The measurements at the current decision point of every patient."""
+        p, k = self.params, min(self.step, self.noise.steps - 1)
+        labs = self.current_labs(k)
         u = self.noise.uniform[:, k, :]
         missing = (u[:, 0] < p.value("data", "lab_missing_probability")) & (self.step > 0)
         active = self.phase <= Phase.HOLIDAY
@@ -225,6 +233,7 @@ class CohortSim:
         d_tumour = a * c.tumour_gy_per_gbq
         self.burden = np.where(give, self.burden * np.exp(-c.radiosensitivity_per_gy * d_tumour), self.burden)
         self.marrow += a * c.marrow_gy_per_gbq * self.reserve
+        self.cum_marrow += a * c.marrow_gy_per_gbq * self.reserve
         ttv = c.psa_ng_ml * c.ttv_ml_per_psa * self.burden * np.exp(0.05 * self.noise.spect[:, k, 5])
         self.spect_ttv_c1 = np.where(first, ttv, self.spect_ttv_c1)
         self.spect_ttv_last = np.where(give, ttv, self.spect_ttv_last)
@@ -264,14 +273,20 @@ class CohortSim:
 
     def follow_up(self, horizon: float) -> None:
         """Advance every living patient off treatment to the follow-up horizon (days) in
-        surveillance steps, so that deaths and progressions after treatment are known."""
+        surveillance steps, so that deaths and progressions after treatment are known, with a
+        lab panel (haematology, creatinine, PSA) at each step (``follow_labs``)."""
         week = 7.0 * self.params.value("data", "surveillance_weeks")
-        k = min(self.step, self.noise.steps - 1)
+        j = 0
         while True:
             todo = (self.phase != Phase.DEAD) & (self.t < horizon)
             if not todo.any():
                 return
+            k = min(self.step + j, self.noise.steps - 1)
             self._advance(np.where(todo, np.minimum(week, horizon - self.t), 0.0), k)
+            alive = todo & (self.phase != Phase.DEAD) & (self.t <= horizon)
+            missing = self.noise.uniform[:, k, 0] < self.params.value("data", "lab_missing_probability")
+            self.follow_labs.append((self.t.copy(), self.current_labs(k), alive & ~missing))
+            j += 1
 
     def _advance(self, days: F, k: int) -> None:
         c, p = self.cohort, self.params

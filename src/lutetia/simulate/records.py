@@ -315,6 +315,13 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
                     patient_id=b.pid, ae_id=f"AE-{term[:3].upper()}-C{cycle}", term=term, grade=1,
                     onset_date=day + timedelta(days=7), attribution=Attribution.possible))
     _pros(b, sim, i, start, horizon, cycle)
+    for t, labs, drawn in sim.follow_labs:  # quarterly labs after treatment (follow-up visits)
+        if drawn[i]:
+            day = _day(start, float(t[i]))
+            for j, analyte in enumerate(LAB_COLUMNS):
+                _lab(b, analyte, day, float(labs[i, j]), ranges)
+            for j in range(4):
+                series[j].append((day, int(grades(labs[i:i + 1, j:j + 1], (cuts[j],))[0])))
     for j, term in enumerate(MYELO_TERMS):
         _lab_adverse_events(b, term, series[j])
 

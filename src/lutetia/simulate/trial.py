@@ -34,7 +34,13 @@ MAX_STEPS = 64
 
 @dataclass(frozen=True)
 class ArmSummary:
-    """Per-arm results (means over treated patients; BED in Gy_BED, activity GBq)."""
+    """Per-arm results (means over treated patients; BED in Gy_BED, activity GBq).
+
+    ``kidney_bed_mean`` is the true cumulative kidney BED of the model, ``kidney_bed_max`` the
+    highest *measured* one (what the rules see); ``g3_cytopenia_patients`` had grade 3–4
+    platelets or neutrophils, ``aesi_patients`` a PRODIGY-2 subacute AESI (persisting > 12
+    weeks, :func:`persistent_cytopenia_patients`).
+    """
 
     arm: str
     n: int
@@ -42,6 +48,7 @@ class ArmSummary:
     cumulative_gbq_mean: float
     kidney_bed_mean: float
     kidney_bed_max: float
+    g3_cytopenia_patients: int
     aesi_patients: int
     holiday_patients: int
     curtailed: int
@@ -101,18 +108,49 @@ def _vector_decisions(sim: CohortSim, i: int, pid: str, protocol_id: str, start:
     return out
 
 
+def persistent_cytopenia_patients(sim: CohortSim) -> tuple[np.ndarray, np.ndarray]:
+    """(grade 3–4 platelets or neutrophils ever, PRODIGY-2 subacute AESI) per patient.
+
+    The AESI is grade 3–4 thrombocytopenia or neutropenia persisting more than
+    ``persist_days`` (:func:`lutetia.assess.aesi.aesi_params`, 84 days) on the recorded
+    labs: a run of qualifying values whose first and last sampling dates are further apart.
+    """
+    from lutetia.assess.aesi import aesi_params
+
+    ap = aesi_params()
+    cuts = sim.rules.myelo_cuts
+    n = sim.cohort.n
+    ever, met = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for j in (1, 2):  # platelets, neutrophils
+        start = np.full(n, np.nan)
+        for pt, _ in sim.log:
+            seen = pt.active & ~pt.lab_missing
+            g = np.where(pt.labs[:, j] < cuts[j].grade4, 4, np.where(pt.labs[:, j] < cuts[j].grade3, 3, 0))
+            q = seen & (g >= ap.min_grade) & (g <= ap.max_grade)
+            day = pt.t_days - pt.lab_offset_days
+            start = np.where(q, np.where(np.isnan(start), day, start), np.where(seen, np.nan, start))
+            ever |= q
+            met |= q & (day - start > ap.persist_days)
+        for day, labs, drawn in sim.follow_labs:
+            g = np.where(labs[:, j] < cuts[j].grade4, 4, np.where(labs[:, j] < cuts[j].grade3, 3, 0))
+            q = drawn & (g >= ap.min_grade) & (g <= ap.max_grade)
+            start = np.where(q, np.where(np.isnan(start), day, start), np.where(drawn, np.nan, start))
+            ever |= q
+            met |= q & (day - start > ap.persist_days)
+    return ever, met
+
+
 def _summary(arm: str, sim: CohortSim) -> ArmSummary:
     horizon = sim.horizon_days()
     dead = np.isfinite(sim.death_day) & (sim.death_day <= horizon)
-    cuts = sim.rules.myelo_cuts
-    g3 = np.zeros(sim.cohort.n, dtype=bool)
     curtailed = np.zeros(sim.cohort.n, dtype=bool)
-    for pt, dec in sim.log:
-        g3 |= pt.active & ((pt.labs[:, 1] < cuts[1].grade3) | (pt.labs[:, 2] < cuts[2].grade3))
+    for _, dec in sim.log:
         curtailed |= dec.action == Action.CURTAIL
+    g3, aesi = persistent_cytopenia_patients(sim)
     return ArmSummary(arm=arm, n=sim.cohort.n, cycles_mean=float(sim.cycles.mean()),
                       cumulative_gbq_mean=float(sim.cum_gbq.mean()), kidney_bed_mean=float(sim.cum_bed.mean()),
-                      kidney_bed_max=float(sim.cum_bed_measured.max()), aesi_patients=int(g3.sum()),
+                      kidney_bed_max=float(sim.cum_bed_measured.max()), g3_cytopenia_patients=int(g3.sum()),
+                      aesi_patients=int(aesi.sum()),
                       holiday_patients=int((sim.holidays > 0).sum()), curtailed=int(curtailed.sum()),
                       deaths=int(dead.sum()), survival_2y=float(1.0 - dead.mean()))
 

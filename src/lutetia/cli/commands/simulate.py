@@ -79,7 +79,7 @@ def simulate(
     typer.echo(f"{result.protocol_id}: {result.screened} screened, {result.screen_failures} screen failures "
                f"(seed {seed}; simulation assumptions, not clinical facts)")
     short = {"cycles_mean": "cycles", "cumulative_gbq_mean": "GBq", "kidney_bed_mean": "kid BED",
-             "kidney_bed_max": "BED max", "aesi_patients": "G3+ cyto", "holiday_patients": "holiday",
+             "kidney_bed_max": "BED max", "g3_cytopenia_patients": "G3-4 cyto", "aesi_patients": "AESI", "holiday_patients": "holiday",
              "curtailed": "curtail", "deaths": "deaths", "survival_2y": "OS 2y"}
     rows = [{short.get(k, k): v for k, v in r.items()} for r in rows]
     print_table(rows, ["arm", "n", *short.values()],
