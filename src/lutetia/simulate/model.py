@@ -120,7 +120,8 @@ class CohortSim:
         self.psa_history: list[tuple[F, F]] = []  # (t_days, psa) per point
         self.step = 0
         # kidney S-value scaled to the patient's kidney mass: mGy/(MBq s) × 3600 s/h × 1e-3 Gy/mGy
-        self.s_kidney = np.array([kidney_s_value(float(m)) for m in c.kidney_mass_g]) * 3.6  # Gy/(MBq h)
+        masses, where = np.unique(c.kidney_mass_g, return_inverse=True)
+        self.s_kidney = np.array([kidney_s_value(float(m)) for m in masses])[where] * 3.6  # Gy/(MBq h)
         reserve = 1.0 + p.value("toxicity", "low_reserve_factor") * np.clip(
             1.0 - c.platelets_giga_l / 230.0, 0.0, None)
         self.reserve = reserve * np.where(c.prior_radium223 | c.second_taxane, 1.3, 1.0)

@@ -108,7 +108,7 @@ def psa_confirmed_decline(sim: CohortSim, pt: Point, pct: float, days: float) ->
     return np.asarray(ok_now & earlier, dtype=bool)
 
 
-def psa_progression(sim: CohortSim, pt: Point) -> tuple[np.ndarray, np.ndarray]:
+def psa_progression(sim: CohortSim, pt: Point, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(met, awaiting confirmation) of the protocol's PSA progression since the baseline.
 
     A post-baseline value rising ``rise_pct`` and ``rise_ng_ml`` above the reference (running
@@ -117,7 +117,9 @@ def psa_progression(sim: CohortSim, pt: Point) -> tuple[np.ndarray, np.ndarray]:
     """
     r = sim.rules
     series = _psa_series(sim, pt)
-    n = pt.t_days.shape[0]
+    if rows is not None:  # only these patients (the others: not met)
+        series = [(t[rows], v[rows]) for t, v in series]
+    n = series[0][1].shape[0]
     ref = series[0][1].copy()
     met, pending = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     post = series[1:]
@@ -182,7 +184,9 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
     settle(treat & prog, Action.PROGRESSION)
     holiday = undecided & (pt.phase == Phase.HOLIDAY)
     if holiday.any():
-        psa_met, _ = psa_progression(sim, pt)
+        rows = np.flatnonzero(holiday)
+        psa_met = np.zeros(n, dtype=bool)
+        psa_met[rows] = psa_progression(sim, pt, rows)[0]
         settle(holiday & ~(recip_progression(sim, pt) | psa_met), Action.HOLIDAY)
     if r.holiday:
         spect = (1 - sim.spect_ttv_last / sim.spect_ttv_c1) * 100 >= r.holiday_spect_decline_pct
