@@ -314,9 +314,14 @@ class CohortSim:
         self.phase = np.where(crossed, Phase.DEAD, self.phase)
 
 
-def run_model(sim: CohortSim, policy: Callable[[CohortSim, Point], Decision]) -> CohortSim:
+def run_model(sim: CohortSim, policy: Callable[[CohortSim, Point], Decision],
+              on_step: Callable[[float], None] | None = None) -> CohortSim:
     """Step ``sim`` with ``policy`` until every patient is off treatment, dead or past the
-    follow-up horizon (or the pre-drawn steps run out); returns ``sim``."""
+    follow-up horizon (or the pre-drawn steps run out); returns ``sim``.
+
+    ``on_step(fraction)`` is called after each decision point with the fraction of patients
+    no longer under treatment (for a progress display; the core prints nothing).
+    """
     horizon = sim.horizon_days()
     while sim.step < sim.noise.steps:
         pt = sim.point()
@@ -324,5 +329,7 @@ def run_model(sim: CohortSim, policy: Callable[[CohortSim, Point], Decision]) ->
         if not pt.active.any():
             break
         sim.apply(pt, policy(sim, pt))
+        if on_step is not None:
+            on_step(1.0 - float(pt.active.mean()))
     sim.follow_up(horizon)
     return sim

@@ -76,7 +76,8 @@ def subset(obj: Any, idx: np.ndarray) -> Any:
     return type(obj)(**vals)
 
 
-def screen(cohort: Cohort, protocol: Protocol, start: date, prefix: str) -> tuple[np.ndarray, list[Any]]:
+def screen(cohort: Cohort, protocol: Protocol, start: date, prefix: str,
+           on_patient: Callable[[int], None] | None = None) -> tuple[np.ndarray, list[Any]]:
     """Eligibility of every patient by the decision engine on the screening record (known
     at the screening visit, 7 days before the first cycle); returns (eligible mask, the engine's results)."""
     from lutetia.decide.eligibility import assess_eligibility
@@ -89,6 +90,8 @@ def screen(cohort: Cohort, protocol: Protocol, start: date, prefix: str) -> tupl
         rec = patient_record(sim, i, protocol, protocol.arms[0].id, start, pid=f"{prefix}-{i + 1:05d}",
                              as_of=on, enrolment=False)
         results.append(assess_eligibility(rec, protocol, on, treatment_start=start))
+        if on_patient is not None:
+            on_patient(i + 1)
     return np.array([r.verdict == "eligible" for r in results], dtype=bool), results
 
 
@@ -157,7 +160,8 @@ def _summary(arm: str, sim: CohortSim) -> ArmSummary:
 
 def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[str] | None = None,
               start: date = date(2026, 1, 5), engine: str = "record",
-              with_records: bool = True, prefix: str = "SIM") -> TrialResult:
+              with_records: bool = True, prefix: str = "SIM",
+              progress: Callable[[str, float], None] | None = None) -> TrialResult:
     """Run protocol ``protocol_id`` on ``n`` screened virtual patients.
 
     Parameters
@@ -179,6 +183,11 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
         read, ECOG range) and the vectorised rules (thousands of patients/s).
     with_records : bool
         Build the :class:`PatientRecord` objects (slower; off for large cohorts).
+    prefix : str
+        Patient ids are ``{prefix}-00001``...
+    progress : callable, optional
+        ``progress(stage, fraction)`` with stage ``"screening"`` or ``"arm <id>"`` and the
+        fraction done, for a progress display (nothing is printed here).
     """
     if engine not in ("record", "vector"):
         raise ValueError(f"engine must be 'record' or 'vector', got {engine!r}")
@@ -188,7 +197,8 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
     cohort = generate_cohort(n, rng, population)
     noise: Innovations = draw_innovations(n, MAX_STEPS, rng)
     if engine == "record":
-        mask, screening = screen(cohort, protocol, start, prefix)
+        mask, screening = screen(cohort, protocol, start, prefix,
+                                 None if progress is None else lambda k: progress("screening", k / n))
     else:
         mask, screening = eligible_facts(cohort, protocol_id), []
     ok = np.flatnonzero(mask)
@@ -205,7 +215,9 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
         policy: Policy = vector_policy
         if engine == "record":
             policy = EnginePolicy(protocol, arm, start, pids, randomised=len(arm_ids) > 1)
-        sim = run_model(CohortSim(subset(cohort, idx), arm_rules(protocol, arm), subset(noise, idx)), policy)
+        step = None if progress is None else (lambda f, arm=arm: progress(f"arm {arm}", f))
+        sim = run_model(CohortSim(subset(cohort, idx), arm_rules(protocol, arm), subset(noise, idx)), policy,
+                        step)
         sims[arm] = sim
         summaries.append(_summary(arm, sim))
         for j, i in enumerate(idx):

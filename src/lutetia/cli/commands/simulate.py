@@ -34,20 +34,26 @@ def simulate(
     import json
 
     import numpy as np
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
     from lutetia.errors import ProtocolError
     from lutetia.simulate import run_trial
 
     want_records = out is not None or store
-    with Progress(transient=True) as progress:
-        task = progress.add_task(f"simulating {protocol} (n = {n})", total=None)
+    with Progress(transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def show(stage: str, fraction: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{protocol}: {stage}", total=1.0)
+            bar.update(tasks[stage], completed=fraction)
+
         try:
             result = run_trial(protocol, n, np.random.default_rng(seed), arms=arm or None,
-                               with_records=want_records, engine="vector" if fast else "record")
+                               with_records=want_records, engine="vector" if fast else "record",
+                               progress=show)
         except (ProtocolError, KeyError) as exc:
             raise typer.BadParameter(str(exc)) from exc
-        progress.update(task, completed=1)
     rows = [{k: round(v, 2) if isinstance(v, float) else v for k, v in dataclasses.asdict(s).items()}
             for s in result.summaries]
     if out is not None:
