@@ -209,3 +209,27 @@ def test_retreatment_population_has_a_first_course() -> None:
     for rec in res.records:
         lu = [t for t in rec.prior_therapies if t.therapy_class is TherapyClass.lu_psma]
         assert len(lu) == 1 and lu[0].cycles is not None and 4 <= lu[0].cycles <= 6
+
+
+@pytest.mark.parametrize(("protocol", "arm"), [("prodigy-2", "personalised"), ("flex-mrt", "flexible")])
+def test_property_activities_within_bounds_and_cycles_within_max(protocol: str, arm: str) -> None:
+    """Property over seeds (hypothesis): every administered activity lies in the protocol's
+    bounds (a reduction may go to nominal × (1 − pct)) and no patient exceeds ``cycles.max``."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    rules = arm_rules(protocol, arm)
+    lo = min(rules.a_min_gbq, rules.nominal_gbq * (1 - rules.reduction_pct / 100))
+
+    @settings(max_examples=12, deadline=None)
+    @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+    def check(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        sim = run_model(CohortSim(generate_cohort(150, rng), rules, draw_innovations(150, MAX_STEPS, rng)),
+                        vector_policy)
+        assert sim.cycles.max() <= rules.max_cycles
+        for _, dec in sim.log:
+            given_gbq = dec.activity_gbq[dec.action == Action.GIVE]
+            assert ((given_gbq >= lo - 1e-9) & (given_gbq <= rules.a_max_gbq + 1e-9)).all()
+
+    check()
