@@ -77,7 +77,8 @@ class EnginePolicy:
                                  randomised=self.randomised, as_of=day, current=pt)
             hol = self.holidays.setdefault(int(i), [])
             d = next_cycle(rec, self.protocol, self.arm, day, holidays=tuple(hol),
-                           requested_activity_gbq=None if requested is None else float(requested[i]))
+                           requested_activity_gbq=None if requested is None else float(requested[i]),
+                           reductions=int(sim.reductions[i]))
             self.decisions.setdefault(int(i), []).append(d)
             if d.kind == "start_holiday":
                 hol.append((day, None))
