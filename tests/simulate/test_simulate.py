@@ -233,3 +233,13 @@ def test_property_activities_within_bounds_and_cycles_within_max(protocol: str, 
             assert ((given_gbq >= lo - 1e-9) & (given_gbq <= rules.a_max_gbq + 1e-9)).all()
 
     check()
+
+
+def test_recruitment_stops_at_the_planned_size() -> None:
+    import numpy as np
+
+    from lutetia.simulate import run_trial
+
+    res = run_trial("flex-mrt", 40, np.random.default_rng(3), engine="vector", with_records=False, enrol=10)
+    assert sum(s.n for s in res.summaries) == 10
+    assert res.screened - res.screen_failures == 10 and res.screened <= 40

@@ -161,7 +161,8 @@ def _summary(arm: str, sim: CohortSim) -> ArmSummary:
 def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[str] | None = None,
               start: date = date(2026, 1, 5), engine: str = "record",
               with_records: bool = True, prefix: str = "SIM",
-              progress: Callable[[str, float], None] | None = None) -> TrialResult:
+              progress: Callable[[str, float], None] | None = None,
+              enrol: int | None = None) -> TrialResult:
     """Run protocol ``protocol_id`` on ``n`` screened virtual patients.
 
     Parameters
@@ -188,6 +189,9 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
     progress : callable, optional
         ``progress(stage, fraction)`` with stage ``"screening"`` or ``"arm <id>"`` and the
         fraction done, for a progress display (nothing is printed here).
+    enrol : int, optional
+        Stop recruitment at this many eligible patients (a study's planned size); the
+        patients after the last one enrolled count as never screened.
     """
     if engine not in ("record", "vector"):
         raise ValueError(f"engine must be 'record' or 'vector', got {engine!r}")
@@ -202,6 +206,12 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
     else:
         mask, screening = eligible_facts(cohort, protocol_id), []
     ok = np.flatnonzero(mask)
+    screened = n
+    if enrol is not None and ok.size > enrol:
+        # recruitment stops at the planned size: patients after the last one enrolled
+        # were never screened
+        ok = ok[:enrol]
+        screened = int(ok[-1]) + 1 if ok.size else n
     alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
     records: list[PatientRecord] = []
     decisions: dict[str, list[dict[str, Any]]] = {}
@@ -228,7 +238,7 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
             if with_records:
                 records.append(patient_record(sim, j, protocol, arm, start, pid=pid,
                                               randomised=len(arm_ids) > 1))
-    return TrialResult(protocol.id, n, n - ok.size, records, decisions, summaries, sims)
+    return TrialResult(protocol.id, screened, screened - ok.size, records, decisions, summaries, sims)
 
 
 def population_of(protocol: Protocol) -> str:

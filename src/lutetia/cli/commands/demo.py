@@ -89,7 +89,8 @@ def demo(
 def _simulate(protocol_id: str, n: int, rng: Any) -> Any:
     from lutetia.simulate import run_trial
 
-    return run_trial(protocol_id, n, rng, engine="record", prefix=_prefix(protocol_id))
+    # screen up to 1.6× the planned size and stop recruiting at the planned size
+    return run_trial(protocol_id, math.ceil(1.6 * n), rng, engine="record", prefix=_prefix(protocol_id), enrol=n)
 
 
 def _prefix(protocol_id: str) -> str:
