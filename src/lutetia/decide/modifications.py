@@ -63,9 +63,7 @@ def _action_of(rule: Modification, ctx: Context, now: bool, last_given: date | N
     if a.withhold:
         if a.until is not None:
             until = evaluate(a.until, ctx)
-            # "withhold until G≤1 or baseline": a grade that is already at the patient's
-            # baseline meets ``until`` at once, so nothing is withheld (label §2.4 Table 1).
-            if until.outcome is not Outcome.MET:
+            if now or until.outcome is not Outcome.MET:
                 return "withhold", reduce, f"withhold until {until.description} ({until.outcome.value})"
             return ("reduce" if reduce else "none"), reduce, f"until met: {until.description}"
         answer = ctx.answer(rule.id, after=last_given)
@@ -80,13 +78,7 @@ def _action_of(rule: Modification, ctx: Context, now: bool, last_given: date | N
 
 def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
                         last_administration: date | None) -> ModificationOutcome:
-    """Evaluate ``rules`` on ``ctx.on`` (see the module docstring).
-
-    Before the first administration no rule applies: dose modifications respond to adverse
-    reactions to a dose given (label §2.4); eligibility decides the first cycle.
-    """
-    if last_administration is None:
-        return ModificationOutcome("none", False, (), (), ())
+    """Evaluate ``rules`` on ``ctx.on`` (see the module docstring)."""
     fired: list[RuleResult] = []
     missing: dict[str, list[str]] = {}
     advisory: list[str] = []
