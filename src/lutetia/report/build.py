@@ -13,7 +13,7 @@ from lutetia.analysis.trial import TrialAnalysis, analyse_trial, arm_of, enrolle
 from lutetia.protocols.schema import Protocol
 from lutetia.records import PatientRecord
 from lutetia.report.figures import SwimmerLane
-from lutetia.report.patient_report import DecisionView, LedgerRow, write_patient_report
+from lutetia.report.patient_report import DecisionView, write_patient_report
 from lutetia.report.trial_report import KidneyCourse, write_trial_report
 
 
@@ -36,12 +36,6 @@ def decision_view(decided_on: date, outcome: str, payload: dict[str, Any]) -> De
                for r in payload.get("rules", []) if isinstance(r, dict)],
         missing=[str(m) for m in payload.get("missing", [])],
     )
-
-
-def ledger_rows(rec: PatientRecord, protocol_id: str) -> list[LedgerRow]:
-    """The kidney ledger (analysis) as report rows."""
-    return [LedgerRow(r.cycle, r.date, r.activity_gbq, r.gy_per_gbq, r.dose_gy, r.bed_gy, r.cumulative_bed_gy,
-                      r.method) for r in kidney_ledger(rec, protocol_id)]
 
 
 def holiday_weeks(views: Sequence[DecisionView], start: date, last: date) -> list[tuple[float, float]]:
@@ -92,7 +86,7 @@ def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Pat
     limits: set[tuple[float, str]] = set()
     for rec in records:
         views = list((decisions or {}).get(rec.patient_id, ()))
-        ledger = ledger_rows(rec, protocol.id)
+        ledger = kidney_ledger(rec, protocol.id)
         limit = kidney_limit(protocol, arm_of(rec, protocol.id))
         href = f"patients/{rec.patient_id}.html"
         write_patient_report(rec, out / href, protocol_title=protocol.title, arm=arm_of(rec, protocol.id),

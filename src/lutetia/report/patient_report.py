@@ -10,23 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from lutetia import __version__
+from lutetia.analysis.kidney import KidneyRow
 from lutetia.analysis.trial import GradedLab
 from lutetia.records import PatientRecord
 from lutetia.report.trial_report import _template, css
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    """One cycle of the kidney ledger as the physics/decision layer computed it."""
-
-    cycle: int
-    date: date
-    activity_gbq: float
-    gy_per_gbq: float | None
-    dose_gy: float | None
-    bed_gy: float | None
-    cumulative_bed_gy: float | None
-    method: str
 
 
 @dataclass(frozen=True)
@@ -55,7 +42,7 @@ def write_patient_report(
     protocol_title: str,
     arm: str,
     labs: Sequence[GradedLab],
-    ledger: Sequence[LedgerRow] = (),
+    ledger: Sequence[KidneyRow] = (),
     decisions: Sequence[DecisionView] = (),
     limit: str = "",
     simulated: bool = False,
