@@ -16,9 +16,11 @@ from lutetia.analysis.responses import (
     ProScore,
     RecistResult,
     aesis,
+    fdg,
     pro_scores,
     recip,
     recist,
+    spect_best_change,
 )
 from lutetia.analysis.stat_tests import PairedTestResult, paired_comparison
 from lutetia.records import Analyte, PatientRecord
@@ -36,6 +38,8 @@ class ArmResponses:
     orr: RateEstimate | None
     dcr: RateEstimate | None
     recip_counts: dict[str, int]
+    fdg_counts: dict[str, int]
+    spect_best_change_median: float | None
     aesi_patients: int
     aesi_counts: dict[str, int]
     n: int
@@ -71,10 +75,13 @@ def arm_responses(arm: str, records: Sequence[PatientRecord], protocol_id: str) 
     bor = Counter(r.confirmed_bor for r in rec_results)
     n_eval = len(rec_results)
     recips = Counter(v for v in (recip(x, protocol_id) for x in records) if v is not None)
+    fdgs = Counter(v for v in (fdg(x, protocol_id) for x in records) if v is not None)
+    spect = [v for v in (spect_best_change(x) for x in records) if v is not None]
     safety = [aesis(x, protocol_id) for x in records]
     counts = Counter(k for s in safety for k in s.met)
     summary = ArmResponses(arm, dict(bor), _rate(sum(bor[k] for k in ORR), n_eval),
-                           _rate(sum(bor[k] for k in DCR), n_eval), dict(recips),
+                           _rate(sum(bor[k] for k in DCR), n_eval), dict(recips), dict(fdgs),
+                           statistics.median(spect) if spect else None,
                            sum(1 for s in safety if s.met), dict(counts), len(records))
     return summary, rec_results, safety
 

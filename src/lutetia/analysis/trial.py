@@ -45,7 +45,14 @@ from lutetia.analysis.summaries import (
     pre_post_labs,
     pro_changes,
 )
-from lutetia.analysis.survival import KMResult, LogRankResult, kaplan_meier, logrank
+from lutetia.analysis.survival import (
+    CoxResult,
+    KMResult,
+    LogRankResult,
+    cox_hazard_ratio,
+    kaplan_meier,
+    logrank,
+)
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
 from lutetia.protocols.schema import Endpoint, Protocol
@@ -71,6 +78,7 @@ class EndpointSurvival:
     km_by_arm: dict[str, KMResult]
     logrank: LogRankResult | None
     landmark_alive: dict[str, RateEstimate] = field(default_factory=dict)
+    cox: CoxResult | None = None
 
 
 @dataclass(frozen=True)
@@ -126,10 +134,25 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
             known = [f for f in flags if f is not None]
             if known:
                 alive[arm] = clopper_pearson(sum(known), len(known))
-    test = None
+    test, cox = None, None
     if len(km) > 1:
         test = logrank([r.months for r in rows], [r.event for r in rows], arms)
-    return EndpointSurvival(endpoint, tuple(rows), km, test, alive)
+    if len(km) == 2 and sum(r.event for r in rows) > 0:
+        reference = _reference_arm(protocol, sorted(km))
+        try:
+            cox = cox_hazard_ratio([r.months for r in rows], [r.event for r in rows], arms, reference=reference)
+        except (ValueError, ArithmeticError):  # e.g. no events in one arm: no finite estimate
+            cox = None
+    return EndpointSurvival(endpoint, tuple(rows), km, test, alive, cox)
+
+
+def _reference_arm(protocol: Protocol, arms: list[str]) -> str:
+    """The control arm (the protocol's arm listed last is its comparator: fixed, control)."""
+    order = [a.id for a in protocol.arms]
+    for candidate in ("control", "fixed", "standard"):
+        if candidate in arms:
+            return candidate
+    return max(arms, key=lambda a: order.index(a) if a in order else -1)
 
 
 def _shift_tables(records: Sequence[PatientRecord], protocol_id: str) -> dict[str, dict[tuple[int, int], int]]:
