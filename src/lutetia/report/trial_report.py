@@ -96,7 +96,7 @@ def write_trial_report(
                          "median": _fmt_median(km.median, km.median_lower, km.median_upper), "landmark": landmark})
         survival_ctx.append({
             "id": s.endpoint.id, "text": s.endpoint.text, "citation": s.endpoint.citation, "arms": rows,
-            "logrank": s.logrank, "figure": f"figures/{name}",
+            "logrank": s.logrank, "cox": s.cox, "figure": f"figures/{name}",
             "landmark": s.endpoint.landmark_months is not None,
             "landmark_label": f"S({s.endpoint.landmark_months or 0:g} months), KM with 95% CI",
         })
