@@ -1,6 +1,6 @@
 """Physics core: hand-computed cases (arithmetic in comments) and the dosimetry.md example.
 
-Expected values come from /work/shared/domain/dosimetry.md (worked example, cross-checks)
+Expected values come from ../shared/domain/dosimetry.md (the steering repository beside this one) (worked example, cross-checks)
 or from arithmetic written beside them; none is recomputed with the function under test.
 """
 

@@ -11,7 +11,8 @@ import os
 import re
 from pathlib import Path
 
-SEEDS = Path(os.environ.get("LUTETIA_SEEDS", "/work/shared/seeds"))
+# the steering repo's shared/ folder sits beside this repository (../shared/seeds)
+SEEDS = Path(os.environ.get("LUTETIA_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
 
 
 def normalise(text: str) -> str:

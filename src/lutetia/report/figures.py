@@ -246,6 +246,10 @@ def kidney_bed_figure(cumulative_bed_gy: Mapping[str, Sequence[float]], *, limit
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if len(cumulative_bed_gy) <= 12:  # one legend entry per patient only while it stays legible
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    else:
+        ax.text(0.99, 0.02, f"{len(cumulative_bed_gy)} patients", transform=ax.transAxes, ha="right",
+                fontsize=8)
     fig.tight_layout()
     return fig
