@@ -204,3 +204,74 @@ def test_ecog3_reason_must_be_recorded_for_this_cycle() -> None:
     d = next_cycle(rec, load_protocol("ecog3-registry"), "individualised", C2_DUE, requested_activity_gbq=6.0)
     assert d.kind == "cannot_decide"
     assert d.missing == ("no recorded reason for the individualised activity (ecog3.activity) since 2025-01-06",)
+
+
+# --- treatment-emergent myelosuppression: the label's "until Grade 1 or baseline" (§2.4) ----------
+# CTCAE v5.0 anaemia: G1 <LLN-10.0 g/dL, G2 <10.0-8.0, G3 <8.0; platelet count decreased: G1
+# <LLN-75, G2 <75-50, G3 <50-25 (×10^9/L).  The baseline is the latest value on or before cycle 1.
+
+def _label_with_baseline(on: date, baseline: list[Any], labs: list[Any], **extra: list[Any]) -> Any:
+    kids = children(**extra)
+    kids["labs"] = [*baseline, *labs]
+    return next_cycle(record(**kids), load_protocol("pluvicto-label"), "standard", on)
+
+
+def test_grade_2_anaemia_already_present_at_baseline_is_not_withheld() -> None:
+    d = _label_with_baseline(C2_DUE, panel(date(2025, 1, 3), haemoglobin=9.2),
+                             panel(date(2025, 2, 14), haemoglobin=9.4))
+    assert d.kind == "administer" and d.activity_gbq == pytest.approx(7.4)
+    assert not [r for r in d.rules if r.rule_id.startswith("label.mod.myelo")]
+
+
+def test_grade_2_anaemia_new_since_baseline_is_withheld_until_grade_1() -> None:
+    low = panel(date(2025, 2, 14), haemoglobin=9.0)
+    d = _label_with_baseline(C2_DUE, panel(date(2025, 1, 3)), low)
+    assert d.kind == "withhold" and [r.rule_id for r in d.rules] == ["label.mod.myelo-g2"]
+    assert d.rules[0].evaluation is not None
+    assert d.rules[0].evaluation.facts[0].source == ("Anemia grade 2 from labs haemoglobin 2025-02-14 = 9 g/dL "
+                                                     "(baseline grade 0)")
+    back = _label_with_baseline(date(2025, 2, 24), panel(date(2025, 1, 3)),
+                                [*low, *panel(date(2025, 2, 21), haemoglobin=10.5)])
+    assert back.kind == "administer"  # 10.5 g/dL: grade 1
+
+
+def test_baseline_is_per_term_a_new_grade_2_thrombocytopenia_is_withheld() -> None:
+    # Anaemia G2 at baseline and now (not treatment-emergent); platelets 70: a new G2 → withhold.
+    base = panel(date(2025, 1, 3), haemoglobin=9.2)
+    assert _label_with_baseline(C2_DUE, base, panel(date(2025, 2, 14), haemoglobin=9.0,
+                                                     platelets=120.0)).kind == "administer"  # platelets G1
+    d = _label_with_baseline(C2_DUE, base, panel(date(2025, 2, 14), haemoglobin=9.0, platelets=70.0))
+    assert d.kind == "withhold" and [r.rule_id for r in d.rules] == ["label.mod.myelo-g2"]
+
+
+def test_anaemia_worse_than_its_grade_2_baseline_follows_the_grade_3_row() -> None:
+    d = _label_with_baseline(C2_DUE, panel(date(2025, 1, 3), haemoglobin=9.2),
+                             panel(date(2025, 2, 14), haemoglobin=7.5))
+    assert d.kind == "withhold" and [r.rule_id for r in d.rules] == ["label.mod.myelo-g3"]
+
+
+def test_without_a_baseline_value_a_grade_2_cannot_be_called_treatment_emergent() -> None:
+    # No haemoglobin in the label's 14-day pre-cycle window before cycle 1: the grade-2 value now
+    # may or may not be new.
+    base = [x for x in panel(date(2025, 1, 3)) if x.analyte.value != "haemoglobin"]
+    d = _label_with_baseline(C2_DUE, base, panel(date(2025, 2, 14), haemoglobin=9.0))
+    assert d.kind == "cannot_decide"
+    assert any("baseline Anemia: no haemoglobin within 14 days before 2025-01-06" in m for m in d.missing)
+
+
+def test_a_laboratory_term_is_graded_from_the_laboratory_not_from_its_adverse_event() -> None:
+    # An open "Anemia" grade 3 AE (episode worst) does not stand for today's haemoglobin of 13 g/dL.
+    d = label(C2_DUE, labs=panel(date(2025, 2, 14)), adverse_events=[ae("AE1", "Anemia", 3, date(2025, 1, 30))])
+    assert d.kind == "administer"
+
+
+def test_ecog3_reduction_scales_the_physicians_requested_activity() -> None:
+    # Grade 3 thrombocytopenia after cycle 1, recovered to grade 1: reduce 20 % → 6.0 × 0.8 = 4.8 GBq.
+    answers = [answer("ecog3-registry", "ecog3.activity", True, date(2025, 2, 21), "general condition")]
+    rec = record(**children("ecog3-registry", "individualised",
+                            labs=[*panel(date(2025, 2, 14), platelets=40.0), *panel(date(2025, 2, 21), platelets=110.0)],
+                            criterion_answers=answers))
+    d = next_cycle(rec, load_protocol("ecog3-registry"), "individualised", date(2025, 2, 24), requested_activity_gbq=6.0)
+    assert d.kind == "reduce" and d.activity_gbq == pytest.approx(4.8)
+    assert d.range_gbq == pytest.approx((2.7 * 0.8, 10.4 * 0.8))
+    assert any("of the requested 6 GBq: 4.800 GBq" in r for r in d.reasons)

@@ -140,7 +140,7 @@ def test_label_baseline() -> None:
     mods = {m.id: m for m in p.modifications}
     g3 = mods["label.mod.myelo-g3"]
     assert (g3.applies, g3.action.withhold, g3.action.reduce) == ("first", True, "yes")
-    assert "Platelet count decreased" in _leaf(g3.trigger, "ctcae_grade").terms
+    assert "Platelet count decreased" in _leaf(g3.trigger, "ctcae_grade_beyond_baseline").terms
     assert mods["label.mod.myelo-g3-recurrent"].action.discontinue == "yes"
     assert mods["label.mod.myelo-g3-recurrent"].applies == "after_reduction"
     assert _leaf(mods["label.mod.delay-over-4-weeks"].trigger, "treatment_delay_days").value == 28

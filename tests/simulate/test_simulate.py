@@ -146,13 +146,14 @@ def test_trial_summary_and_screening() -> None:
     assert load_protocol("flex-mrt").arm("control").treatment.cycles.max == 6
 
 
-@pytest.mark.parametrize(("protocol", "arm", "n"), [("prodigy-2", "personalised", 100), ("prodigy-2", "fixed", 50),
+@pytest.mark.parametrize(("protocol", "arm", "n"), [("pluvicto-label", "standard", 60),
+                                                    ("prodigy-2", "personalised", 100), ("prodigy-2", "fixed", 50),
                                                     ("flex-mrt", "flexible", 100),
                                                     ("ecog3-registry", "individualised", 40),
                                                     ("realup", "retreatment", 40)])
 def test_vectorised_rules_agree_with_the_record_level_engine(protocol: str, arm: str, n: int) -> None:
     """Same cohort, same noise: the vectorised rules and decide.next_cycle on the records reach
-    the same action (and activity within 1 %) at ≥ 98 % of decision points.  Known difference
+    the same action (and activity within 1 %) at ≥ 99 % of decision points.  Known difference
     (docs/simulate.md): a progression during a holiday followed by resumption."""
     from datetime import date
 
@@ -172,8 +173,8 @@ def test_vectorised_rules_agree_with_the_record_level_engine(protocol: str, arm:
             a_ok = dv.action[i] != Action.GIVE or abs(dv.activity_gbq[i] - de.activity_gbq[i]) <= 0.01 * de.activity_gbq[i]
             same += int(dv.action[i] == de.action[i] and a_ok)
     assert total > 2 * n
-    assert same / total >= 0.98
-    assert np.mean(vec.cycles == eng.cycles) >= 0.97
+    assert same / total >= 0.99  # measured 100 % in every arm (docs/simulate.md)
+    assert np.mean(vec.cycles == eng.cycles) >= 0.98
     assert abs(vec.cum_gbq.mean() - eng.cum_gbq.mean()) <= 0.01 * eng.cum_gbq.mean()
 
 
@@ -243,3 +244,15 @@ def test_recruitment_stops_at_the_planned_size() -> None:
     res = run_trial("flex-mrt", 40, np.random.default_rng(3), engine="vector", with_records=False, enrol=10)
     assert sum(s.n for s in res.summaries) == 10
     assert res.screened - res.screen_failures == 10 and res.screened <= 40
+
+
+def test_treatment_emergent_grade_is_per_term_against_the_baseline() -> None:
+    """Hand-graded with CTCAE v5.0: Hb (g/L) G2 <100, G3 <80; platelets (10^9/L) G2 <75, G3 <50, G4 <25."""
+    from lutetia.simulate.grading import beyond_baseline, grades
+
+    cuts = ((100.0, 80.0, -np.inf), (75.0, 50.0, 25.0))
+    now = np.array([[95.0, 200.0], [95.0, 70.0], [70.0, 200.0], [120.0, 40.0], [95.0, 20.0]])
+    base = np.array([[95.0, 200.0], [95.0, 200.0], [95.0, 200.0], [120.0, 60.0], [120.0, 200.0]])
+    assert grades(now, cuts).tolist() == [2, 2, 3, 3, 4]
+    # G2 anaemia at baseline: 0; new G2 platelets beside it: 2; anaemia G2→G3: 3; platelets G2→G3: 3
+    assert beyond_baseline(now, base, cuts).tolist() == [0, 2, 3, 3, 4]

@@ -10,7 +10,9 @@
   cannot decide;
 * individualised — the physician's requested activity within [A_min, A_max] with the
   recorded reason for this cycle (criterion answer keyed by the activity rule id, dated
-  after the previous administration) when required.
+  after the previous administration) when required; a dose-modification reduction scales
+  the requested activity and both bounds by (1 − pct/100) per reduction, as for the other
+  modes (the protocol's reduction applies to whatever activity the physician chose).
 """
 
 from __future__ import annotations
@@ -92,9 +94,10 @@ def personalised_activity(rule: Activity, history: list[KidneyCycle], previous_c
 
 
 def individualised_activity(rule: Activity, ctx: Context, requested_gbq: float | None,
-                            last_given: date | None = None) -> ActivityPlan:
+                            last_given: date | None = None, reductions: int = 0, pct: float = 0.0) -> ActivityPlan:
     """The physician's activity within the bounds, with a reason recorded for this cycle
-    (an answer keyed by the activity rule id, dated after ``last_given``)."""
+    (an answer keyed by the activity rule id, dated after ``last_given``), reduced
+    ``reductions`` times by ``pct`` %."""
     assert rule.a_min is not None and rule.a_max is not None
     bounds = (rule.a_min.value, rule.a_max.value)
     missing: list[str] = []
@@ -108,9 +111,15 @@ def individualised_activity(rule: Activity, ctx: Context, requested_gbq: float |
         missing.append(f"no recorded reason for the individualised activity ({rule.id}){since}")
     if missing:
         return ActivityPlan(None, bounds, "individualised", missing=tuple(missing))
-    assert answer is not None or not rule.reason_required
+    assert requested_gbq is not None and (answer is not None or not rule.reason_required)
     reason = answer[1] if answer else "no reason required"
-    return ActivityPlan(requested_gbq, bounds, f"individualised within {bounds[0]:g}-{bounds[1]:g} GBq: {reason}")
+    how = f"individualised within {bounds[0]:g}-{bounds[1]:g} GBq: {reason}"
+    if not reductions:
+        return ActivityPlan(requested_gbq, bounds, how)
+    f = _factor(pct, reductions)
+    a = round(requested_gbq * f, 4)
+    return ActivityPlan(a, (bounds[0] * f, bounds[1] * f), how,
+                        (f"dose reduction {pct:g} % × {reductions} of the requested {requested_gbq:g} GBq: {a:.3f} GBq",))
 
 
 __all__ = ["ActivityPlan", "fixed_activity", "individualised_activity", "personalised_activity"]

@@ -196,7 +196,7 @@ def compute_fact(ctx: Context, leaf: Condition) -> FactValue:
         return _change(ctx, leaf, fact.value, "serum creatinine", _creat_series(ctx))
     if fact is Fact.CRCL_CHANGE_FROM_BASELINE_PCT:
         return _change(ctx, leaf, fact.value, "creatinine clearance", _crcl_only(ctx))
-    if fact in (Fact.CTCAE_GRADE, Fact.CTCAE_GRADE_ABOVE_BASELINE):
+    if fact in (Fact.CTCAE_GRADE, Fact.CTCAE_GRADE_BEYOND_BASELINE):
         return ctcae_fact(ctx, leaf)
     return HISTORY_FACTS[fact](ctx, leaf)
 

@@ -1,7 +1,12 @@
 """CTCAE facts: highest current grade among a rule's terms (or system organ class).
 
+``ctcae_grade`` is the highest grade now; ``ctcae_grade_beyond_baseline`` the highest
+grade now among the terms that are worse than at the treatment baseline (the
+treatment-emergent grade the label's "until Grade 1 or baseline" compares with).
+
 Laboratory terms are graded from the latest value of their analyte in the window by
-:func:`lutetia.assess.ctcae_grade` (CTCAE v5.0); other terms come from adverse events
+:func:`lutetia.assess.ctcae_grade` (CTCAE v5.0) — never from an adverse-event record of
+the same term, which carries its episode's worst grade; other terms come from adverse events
 active on the evaluation date (onset on or before it, not resolved before it).  A
 recorded adverse-event list is complete by design, so a term without an active AE is
 grade 0; a laboratory term without a value in the window is missing.  When some terms
@@ -22,7 +27,7 @@ from typing import Final, Literal
 
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.decide.model import Context, FactValue
-from lutetia.protocols import Condition
+from lutetia.protocols import Condition, Fact
 from lutetia.records import Analyte, LabResult
 
 #: Laboratory CTCAE terms and the analyte that grades them.
@@ -79,9 +84,9 @@ def _lab_grade(ctx: Context, term: str, analyte: Analyte, start: date, end: date
     return grade.grade, f"{term} grade {grade.grade} from labs {analyte.value} {lab.sampled_on} = {lab.value:g} {lab.unit}"
 
 
-def _ae_grade(ctx: Context, terms: set[str], day: date) -> tuple[int, str]:
+def _ae_grade(ctx: Context, term: str, day: date) -> tuple[int, str]:
     active = [a for a in ctx.record.adverse_events
-              if a.term in terms and a.onset_date <= day
+              if a.term == term and a.onset_date <= day
               and (a.resolution_date is None or a.resolution_date >= day)]
     if not active:
         return 0, ""
@@ -90,51 +95,94 @@ def _ae_grade(ctx: Context, terms: set[str], day: date) -> tuple[int, str]:
 
 
 def _terms(leaf: Condition) -> tuple[set[str], set[str]]:
-    """(lab terms, AE terms) the leaf reads."""
+    """(laboratory terms, other terms) the leaf reads.
+
+    A laboratory-defined term is graded from its analyte only: an adverse-event record of
+    such a term is graded by the worst value of its episode, not by the value now.
+    """
     names = set(leaf.terms)
     if leaf.soc:
         names |= set(SOC_TERMS.get(leaf.soc, frozenset()))
-    return {n for n in names if n in LAB_TERMS}, names
+    return {n for n in names if n in LAB_TERMS}, {n for n in names if n not in LAB_TERMS}
+
+
+def term_grades(ctx: Context, leaf: Condition, on: date, start: date) -> dict[str, tuple[int | None, str]]:
+    """Grade (None: missing) and its source, per term of the leaf, on ``on``.
+
+    Laboratory terms: the latest value of the analyte in [start, on]; other terms: the
+    worst adverse event active on ``on`` (grade 0 and no source when none is).
+    """
+    lab_terms, ae_terms = _terms(leaf)
+    out: dict[str, tuple[int | None, str]] = {}
+    for term in sorted(lab_terms):
+        out[term] = _lab_grade(ctx, term, LAB_TERMS[term], start, on)
+    for term in sorted(ae_terms):
+        out[term] = _ae_grade(ctx, term, on)
+    return out
 
 
 def grade_now(ctx: Context, leaf: Condition, on: date, start: date) -> tuple[int, list[str], list[str]]:
     """(highest grade, sources, missing) over the leaf's terms on ``on``."""
-    lab_terms, ae_terms = _terms(leaf)
     best, sources, missing = 0, [], []
-    for term in sorted(lab_terms):
-        g, text = _lab_grade(ctx, term, LAB_TERMS[term], start, on)
+    for g, text in term_grades(ctx, leaf, on, start).values():
         if g is None:
             missing.append(text)
             continue
-        sources.append(text)
+        if text:
+            sources.append(text)
         best = max(best, g)
-    g_ae, text = _ae_grade(ctx, ae_terms, on)
-    if text:
-        sources.append(text)
-    return max(best, g_ae), sources, missing
+    return best, sources, missing
+
+
+def _beyond_baseline(ctx: Context, leaf: Condition, start: date, end: date) -> FactValue:
+    """Highest current grade among the terms worse than at the treatment baseline.
+
+    Reading of the label's "until Grade 1 or baseline" (Pluvicto US PI §2.4): a term at or
+    below its own baseline grade is not a treatment toxicity, so per term the current grade
+    counts only when it exceeds that term's grade on the baseline date (the latest value in
+    the lookback window before it; for other terms, the adverse events active then).  A term
+    whose baseline is unknown could count or not: when its grade is above the maximum of the
+    others it is a gap (that maximum is then a lower bound, ``partial``).
+    """
+    name = Fact.CTCAE_GRADE_BEYOND_BASELINE.value
+    base_day = ctx.baseline_date or ctx.on
+    now = term_grades(ctx, leaf, end, start)
+    base = term_grades(ctx, leaf, base_day, base_day - timedelta(days=ctx.lookback_days))
+    best, sources, gaps = 0, [], []
+    unknown: list[tuple[int, str]] = []
+    for term, (g, text) in now.items():
+        b, b_text = base[term]
+        if g is None:
+            gaps.append(text)
+        elif b is None:
+            unknown.append((g, f"baseline {term}: {b_text}"))
+        elif g > b:
+            best = max(best, g)
+            sources.append(f"{text} (baseline grade {b})")
+        elif g > 0:
+            sources.append(f"{text} is not above its baseline grade {b}")
+    gaps += [text for g, text in unknown if g > best]  # could raise the maximum
+    if gaps and not sources and best == 0:
+        return FactValue(name, None, "grade", missing="; ".join(gaps), gaps=tuple(gaps))
+    return FactValue(name, best, "grade", end, "; ".join(sources) or "no term above its baseline grade",
+                     partial=bool(gaps), gaps=tuple(gaps))
 
 
 def ctcae_fact(ctx: Context, leaf: Condition) -> FactValue:
-    """``ctcae_grade`` or ``ctcae_grade_above_baseline`` of the leaf's terms."""
+    """``ctcae_grade`` or ``ctcae_grade_beyond_baseline`` of the leaf's terms."""
     assert leaf.fact is not None
     name = leaf.fact.value
     bounds = ctx.bounds(leaf.window)
     if isinstance(bounds, str):
         return FactValue(name, None, "grade", missing=bounds)
     start, end = bounds
+    if leaf.fact is Fact.CTCAE_GRADE_BEYOND_BASELINE:
+        return _beyond_baseline(ctx, leaf, start, end)
     grade, sources, missing = grade_now(ctx, leaf, end, start)
-    partial = bool(missing)
     if missing and not sources and grade == 0:
         return FactValue(name, None, "grade", missing="; ".join(missing), gaps=tuple(missing))
-    if name == "ctcae_grade_above_baseline":
-        base_day = ctx.baseline_date or ctx.on
-        b_grade, _, b_missing = grade_now(ctx, leaf, base_day, base_day - timedelta(days=ctx.lookback_days))
-        if b_missing:
-            return FactValue(name, None, "grade", missing="baseline: " + "; ".join(b_missing))
-        return FactValue(name, grade - b_grade, "grade", end, "; ".join(sources) + f"; baseline grade {b_grade}",
-                         partial=partial, gaps=tuple(missing))
     return FactValue(name, grade, "grade", end, "; ".join(sources) or "no active adverse event",
-                     partial=partial, gaps=tuple(missing), series=_series(ctx, leaf, start, end))
+                     partial=bool(missing), gaps=tuple(missing), series=_series(ctx, leaf, start, end))
 
 
 def _series(ctx: Context, leaf: Condition, start: date, end: date) -> tuple[tuple[date, float], ...]:

@@ -6,9 +6,10 @@ met on the date, or — for rules that reduce or discontinue — on any laborato
 since the last administration (a grade 3 seen between cycles still leads to the reduction
 after recovery).  The strongest action wins: discontinue > withhold > reduce > "consider"
 (advisory, shown to the physician); every fired rule is reported.  A withhold with
-``until`` lasts while ``until`` is not met; a withhold without ``until`` ("until
-improvement") ends only with the physician's recorded decision to resume (a criterion
-answer ``True`` keyed by the rule id, dated after the last administration).  A trigger that is
+``until`` lasts while ``until`` is not met (one whose ``until`` already holds withholds
+nothing); a withhold without ``until`` ("until improvement") ends only with the
+physician's recorded decision to resume (a criterion answer ``True`` keyed by the rule id,
+dated after the last administration).  A trigger that is
 not evaluable makes the decision "cannot decide" with what is missing.
 
 Reading: the record does not say which toxicity a reduction was for, so ``first`` /
@@ -54,7 +55,7 @@ def _met_since(ctx: Context, rule: Modification, since: date | None) -> date | N
     return None
 
 
-def _action_of(rule: Modification, ctx: Context, now: bool, last_given: date | None) -> tuple[str, bool, str]:
+def _action_of(rule: Modification, ctx: Context, last_given: date | None) -> tuple[str, bool, str]:
     """(action, reduce pending, note) of a fired rule."""
     a = rule.action
     if a.discontinue == "yes":
@@ -63,7 +64,7 @@ def _action_of(rule: Modification, ctx: Context, now: bool, last_given: date | N
     if a.withhold:
         if a.until is not None:
             until = evaluate(a.until, ctx)
-            if now or until.outcome is not Outcome.MET:
+            if until.outcome is not Outcome.MET:
                 return "withhold", reduce, f"withhold until {until.description} ({until.outcome.value})"
             return ("reduce" if reduce else "none"), reduce, f"until met: {until.description}"
         answer = ctx.answer(rule.id, after=last_given)
@@ -96,7 +97,7 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
             continue
         if ev.outcome is not Outcome.MET and past is None:
             continue
-        action, pending, note = _action_of(rule, ctx, ev.outcome is Outcome.MET, last_administration)
+        action, pending, note = _action_of(rule, ctx, last_administration)
         if past is not None:
             note = f"trigger met on {past}; " + note
         fired.append(rule_result(rule, ev, Outcome.MET, rule.family, note))

@@ -218,7 +218,7 @@ def _activity(s: _State, reductions: int, history: list[KidneyCycle], problems: 
         return personalised_activity(t.activity, history, previous, t.cycles.max - len(s.given), reductions, pct,
                                      problems)
     last = s.given[-1].administered_at.date() if s.given else None
-    return individualised_activity(t.activity, s.ctx, s.requested_gbq, last)
+    return individualised_activity(t.activity, s.ctx, s.requested_gbq, last, reductions, pct)
 
 
 def _kidney_cap(s: _State, plan: ActivityPlan, history: list[KidneyCycle]) -> tuple[RuleResult, list[str], bool] | None:

@@ -78,7 +78,7 @@ class Fact(StrEnum):
     CREATININE_CHANGE_FROM_BASELINE_PCT = "creatinine_change_from_baseline_pct"
     CRCL_CHANGE_FROM_BASELINE_PCT = "crcl_change_from_baseline_pct"
     CTCAE_GRADE = "ctcae_grade"
-    CTCAE_GRADE_ABOVE_BASELINE = "ctcae_grade_above_baseline"
+    CTCAE_GRADE_BEYOND_BASELINE = "ctcae_grade_beyond_baseline"
     NOT_AMENABLE_TO_MEDICAL_INTERVENTION = "not_amenable_to_medical_intervention"
     TREATMENT_DELAY_DAYS = "treatment_delay_days"
     PSA_DECLINE_FROM_BASELINE_PCT = "psa_decline_from_baseline_pct"
@@ -181,8 +181,9 @@ FACT_SPECS: Final[dict[Fact, FactSpec]] = {
         "%", "number", "Signed % change of creatinine clearance from the protocol baseline."),
     F.CTCAE_GRADE: FactSpec("grade", "integer",
                             "Highest CTCAE grade among the condition's terms (or SOC) in window."),
-    F.CTCAE_GRADE_ABOVE_BASELINE: FactSpec(
-        "grade", "integer", "That highest grade minus the patient's baseline grade for the same terms."),
+    F.CTCAE_GRADE_BEYOND_BASELINE: FactSpec(
+        "grade", "integer",
+        "Highest current grade among the terms worse than at the treatment baseline (0 if none)."),
     F.NOT_AMENABLE_TO_MEDICAL_INTERVENTION: _b(
         "Recorded physician answer: the toxicity is not amenable to medical intervention."),
     F.TREATMENT_DELAY_DAYS: FactSpec("day", "number",
@@ -196,7 +197,7 @@ FACT_SPECS: Final[dict[Fact, FactSpec]] = {
 }
 
 #: Facts whose value depends on CTCAE terms or an SOC given in the condition.
-CTCAE_FACTS: Final[frozenset[Fact]] = frozenset({Fact.CTCAE_GRADE, Fact.CTCAE_GRADE_ABOVE_BASELINE})
+CTCAE_FACTS: Final[frozenset[Fact]] = frozenset({Fact.CTCAE_GRADE, Fact.CTCAE_GRADE_BEYOND_BASELINE})
 
 #: Facts that accept ``interval_days_min`` (sequence facts).
 SEQUENCE_FACTS: Final[frozenset[Fact]] = frozenset({Fact.PSA_RISES_CONSECUTIVE})

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from lutetia.physics.mird import kidney_s_value
 from lutetia.simulate.cohort import WEEKS_PER_MONTH, Cohort, Innovations
+from lutetia.simulate.grading import beyond_baseline
 from lutetia.simulate.parameters import Parameters, load_parameters
 from lutetia.simulate.rules import ArmRules
 
@@ -192,9 +193,8 @@ class CohortSim:
         self.phase = np.where(hol, Phase.HOLIDAY, np.where(give, Phase.TREATMENT, self.phase))
         self.phase = np.where(stop, Phase.OFF, self.phase)
         self.delay_days = np.where(give, 0.0, self.delay_days)
-        g3 = np.zeros(give.shape[0], dtype=bool)
-        for j, cut in enumerate(self.rules.myelo_cuts):
-            g3 |= pt.labs[:, j] < cut.grade3
+        cuts = tuple((c.grade2, c.grade3, c.grade4) for c in self.rules.myelo_cuts)
+        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], cuts) >= 3
         self.g3_since_admin = np.where(give, False, self.g3_since_admin | (g3 & ~pt.lab_missing))
         weeks = np.where(give, self.rules.interval_weeks, np.where(
             hold, p.value("data", "withhold_recheck_weeks"),

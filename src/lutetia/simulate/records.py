@@ -48,8 +48,8 @@ from lutetia.records import (
     TherapyClass,
     build_record,
 )
+from lutetia.simulate.grading import grades
 from lutetia.simulate.model import Action, CohortSim, Decision, Point
-from lutetia.simulate.vector import grades
 
 LAB_COLUMNS = (Analyte.haemoglobin, Analyte.platelets, Analyte.neutrophils, Analyte.wbc,
                Analyte.creatinine, Analyte.psa)
@@ -63,6 +63,12 @@ _RANGES = {Analyte.haemoglobin: "haemoglobin_g_l", Analyte.platelets: "platelets
            Analyte.testosterone: "testosterone_nmol_l", Analyte.alt: "alt_u_l", Analyte.ast: "ast_u_l",
            Analyte.bilirubin: "bilirubin_umol_l"}
 MYELO_TERMS = ("Anemia", "Platelet count decreased", "Neutrophil count decreased", "White blood cell decreased")
+
+
+def _volume(ml: float) -> float:
+    """A tumour volume as a reader reports it: four significant figures (a fixed 0.1 mL would
+    round a small responding tumour to 0 and lose the decline the rules read)."""
+    return float(f"{ml:.4g}")
 
 
 def _day(start: date, t_days: float) -> date:
@@ -223,7 +229,7 @@ def _screening_imaging(b: _Builder, sim: CohortSim, i: int, day: date) -> None:
     study = "PSMA-PET-0"
     ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i])
     b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=study, modality=Modality.psma_pet,
-                                       study_date=day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1),
+                                       study_date=day, tracer="68Ga-PSMA-11", ttv_ml=_volume(ttv),
                                        vision_psma_positive=bool(c.psma_positive[i]),
                                        vision_psma_negative_lesion=not bool(c.psma_positive[i])))
     _ct(b, sim, i, "CT-0", day, 1.0, False)
@@ -301,7 +307,7 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
         sid = f"SPECT-C{cycle}"
         b.add("imaging", spect_day, ImagingStudy(
             patient_id=b.pid, study_id=sid, modality=Modality.spect_ct, study_date=spect_day, cycle=cycle,
-            time_after_administration_h=48.0, ttv_ml=round(float(d["spect_ttv_ml"][i]), 1)))
+            time_after_administration_h=48.0, ttv_ml=_volume(float(d["spect_ttv_ml"][i]))))
         for t_h, mbq in zip(d["times_h"][i], d["kidney_mbq"][i], strict=True):
             if np.isfinite(t_h):
                 b.add("dosimetry", day + timedelta(hours=float(t_h)), DosimetryMeasurement(
@@ -349,7 +355,7 @@ def _surveillance_pet(b: _Builder, sim: CohortSim, i: int, pt: Point, k: int, da
     ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i] * pt.labs[i, 5] / sim.first_labs[i, 5])
     prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
     b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=f"PSMA-PET-S{k}", modality=Modality.psma_pet,
-                                       study_date=day, tracer="68Ga-PSMA-11", ttv_ml=round(ttv, 1),
+                                       study_date=day, tracer="68Ga-PSMA-11", ttv_ml=_volume(ttv),
                                        new_lesions=1 if prog else 0))
 
 

@@ -17,9 +17,10 @@ Order of the rules at a decision point (first that applies wins)
    tumour-volume decline ≥ threshold (only arms with a holiday rule);
 5. labs missing, or drawn before the protocol's pre-cycle lab window → withhold ("cannot
    decide": a missing input is never a pass; labs are repeated);
-6. myelosuppression above the patient's baseline grade: grade ≥ 3 after the allowed
-   reductions → discontinue; grade ≥ 3 → withhold and reduce; grade 2 → withhold; a delay
-   beyond the simulated physician's limit → discontinue;
+6. myelosuppression beyond the patient's baseline (per term, the current grade counts when
+   it is worse than at the first decision point: ``ctcae_grade_beyond_baseline``): grade ≥ 3
+   after the allowed reductions → discontinue; grade ≥ 3 → withhold and reduce; grade 2 →
+   withhold; a delay beyond the simulated physician's limit → discontinue;
 7. activity: fixed nominal, personalised BED budget clamped to [a_min, a_max] (curtail when
    even a_min exceeds the per-cycle budget), or individualised (simulated physician);
    each reduction multiplies by (1 − pct);
@@ -31,24 +32,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.simulate.grading import beyond_baseline
 from lutetia.simulate.model import Action, CohortSim, Decision, Phase, Point
 
 F = NDArray[np.float64]
 I64 = NDArray[np.int64]
-
-
-def grades(labs: F, cuts: tuple[tuple[float, float, float], ...]) -> I64:
-    """Worst CTCAE grade (0, 2, 3 or 4; grade 1 is not used by the rules) per patient.
-
-    ``labs`` columns are Hb (g/L), platelets, neutrophils, WBC (10^9/L); ``cuts`` gives
-    (grade-2, grade-3, grade-4) thresholds per column, a value below a cut has that grade.
-    """
-    worst = np.zeros(labs.shape[0], dtype=np.int64)
-    for j, (g2, g3, g4) in enumerate(cuts):
-        v = labs[:, j]
-        g = np.where(v < g4, 4, np.where(v < g3, 3, np.where(v < g2, 2, 0)))
-        worst = np.maximum(worst, g)
-    return worst
 
 
 def _cuts(sim: CohortSim) -> tuple[tuple[float, float, float], ...]:
@@ -193,7 +181,7 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         psa = psa_confirmed_decline(sim, pt, r.holiday_psa_decline_pct, r.holiday_confirm_days)
         settle(treat & (sim.cycles >= 1) & spect & psa, Action.HOLIDAY)
     settle(pt.lab_missing | pt.lab_stale, Action.WITHHOLD)
-    g_now = grades(pt.labs[:, :4], _cuts(sim))
+    g_now = beyond_baseline(pt.labs[:, :4], sim.first_labs[:, :4], _cuts(sim))
     g3_past = sim.g3_since_admin | (g_now >= 3)
     reduced = sim.reductions >= 1
     settle(g3_past & (sim.reductions >= r.max_reductions) & reduced, Action.DISCONTINUE)
