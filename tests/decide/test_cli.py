@@ -116,3 +116,24 @@ def test_holiday_state_is_read_back_from_stored_decisions(tmp_path: Path) -> Non
     code, out, err = _run(db, "schedule", PID, "--on", "2025-06-23")
     assert code == 0, err
     assert "flex.holiday-surveillance" in out and "due" in out
+
+
+def test_eligibility_is_stored_with_its_inputs_when_asked(tmp_path: Path) -> None:
+    from lutetia.store.decisions import load_decisions
+    from lutetia.store.repository import Store
+
+    db = _store(tmp_path, realup_children())
+    code, out, err = _run(db, "eligibility", PID, "--protocol", "realup", "--on", "2025-03-10")
+    assert code == 0, err
+    assert "ELIGIBLE" in out and "stored as decision" not in out
+    assert load_decisions(Store.open(db), PID, "realup", "eligibility") == []
+    code, out, err = _run(db, "eligibility", PID, "--protocol", "realup", "--on", "2025-03-10", "--save", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    stored = load_decisions(Store.open(db), PID, "realup", "eligibility")
+    assert len(stored) == 1 and stored[0].outcome == "eligible" and stored[0].user == "dr-test"
+    assert stored[0].payload["inputs"]["record_sha256"] == shown["inputs"]["record_sha256"]
+    assert stored[0].payload["inputs"]["lookback_days"] == 28.0
+    assert {c["result"]["rule_id"] for c in stored[0].payload["criteria"]} >= {"realup.inc.ecog"}
+    code, out, _ = _run(db, "audit", PID, "--json")
+    assert '"kind": "eligibility"' in out

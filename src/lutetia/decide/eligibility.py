@@ -15,9 +15,12 @@ evaluable (listing exactly what is missing); else *eligible*.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 from lutetia.decide.evaluate import evaluate, rule_result
 from lutetia.decide.model import (
@@ -56,6 +59,7 @@ class Eligibility:
     missing: tuple[str, ...]
     failed: tuple[str, ...]
     flags: tuple[CriterionResult, ...]
+    inputs: Mapping[str, Any] | None = None
 
 
 def _judgement(ctx: Context, c: Criterion) -> tuple[Outcome, Evaluation]:
@@ -117,8 +121,10 @@ def assess_eligibility(record: PatientRecord, protocol: Protocol, on: date, *,
                                                 "despite the flag",))
     verdict: Verdict = "not eligible" if failed else ("cannot decide" if missing else "eligible")
     flags = tuple(r for r in results if r.result.kind == "flag" and r.result.outcome is Outcome.MET)
+    inputs = {"protocol_version": protocol.version, "lookback_days": lookback_days,
+              "record_sha256": hashlib.sha256(record.model_dump_json().encode()).hexdigest()}
     return Eligibility(record.patient_id, protocol.id, on, start, verdict, results,
-                       tuple(dict.fromkeys(missing)), failed, flags)
+                       tuple(dict.fromkeys(missing)), failed, flags, MappingProxyType(inputs))
 
 
 __all__ = ["CriterionResult", "Eligibility", "Verdict", "assess_eligibility"]

@@ -139,6 +139,7 @@ class _State:
                                        "activity_gbq": a.activity_gbq} for a in self.given],
                   "holidays": [list(h) for h in self.holidays], "requested_activity_gbq": self.requested_gbq,
                   "lab_window_days": self.ctx.lookback_days, "reductions": self.reductions,
+                  "protocol_version": self.protocol.version,
                   "record_sha256": hashlib.sha256(self.record.model_dump_json().encode()).hexdigest()}
         if self.notes:
             kw["reasons"] = (*kw.get("reasons", ()), *self.notes)

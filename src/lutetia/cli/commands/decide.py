@@ -102,17 +102,24 @@ def eligibility(
     protocol_id: Annotated[str, typer.Option("--protocol", help="Protocol id (lutetia protocols list).")],
     on: DateOpt = None,
     treatment_start: Annotated[str | None, typer.Option(help="Planned first administration (default: --on).")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Store the assessment with its inputs (audited).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Every criterion met / not met / not evaluable, and the verdict with what is missing."""
     from lutetia.decide import assess_eligibility, jsonable
+    from lutetia.store.decisions import save_decision
 
     store = _open(ctx)
     day = _day(on)
     result = assess_eligibility(_record(store, patient_id), _protocol(protocol_id), day,
                                 treatment_start=_day(treatment_start, "--treatment-start") if treatment_start else None)
+    payload = jsonable(result)
+    if save:
+        payload["decision_id"] = save_decision(store, patient_id=patient_id, protocol_id=protocol_id,
+                                               kind="eligibility", decided_on=day, outcome=result.verdict,
+                                               payload=payload, user=settings(ctx).user)
     if as_json:
-        emit_json(jsonable(result))
+        emit_json(payload)
         return
     print_table(_criteria_rows(result), ["rule", "kind", "outcome", "passes", "values / missing", "text"],
                 title=f"{patient_id} — {protocol_id} eligibility on {day}")
@@ -121,6 +128,8 @@ def eligibility(
         typer.echo(f"  missing: {m}")
     for f in result.failed:
         typer.echo(f"  failed: {f}")
+    if save:
+        typer.echo(f"  stored as decision {payload['decision_id']}")
 
 
 def enrol(
