@@ -137,3 +137,51 @@ def test_eligibility_is_stored_with_its_inputs_when_asked(tmp_path: Path) -> Non
     assert {c["result"]["rule_id"] for c in stored[0].payload["criteria"]} >= {"realup.inc.ecog"}
     code, out, _ = _run(db, "audit", PID, "--json")
     assert '"kind": "eligibility"' in out
+
+
+def test_a_randomised_arm_cannot_be_chosen_repeated_or_edited(tmp_path: Path) -> None:
+    db = _store(tmp_path, {"labs": panel(date(2025, 3, 3))})
+    code, _, err = _run(db, "enrol", PID, "--protocol", "flex-mrt", "--arm", "flexible", "--on", "2025-03-10",
+                        "--override-reason", "test")
+    assert code == 2 and "the arm comes from `lutetia randomise`" in err
+    assert _run(db, "enrol", PID, "--protocol", "flex-mrt", "--on", "2025-03-10", "--override-reason", "test")[0] == 0
+    code, out, err = _run(db, "randomise", PID, "--protocol", "flex-mrt", "--seed", "7", "--on", "2025-03-11", "--json")
+    assert code == 0, err
+    arm = json.loads(out)["arm"]
+    other = "control" if arm == "flexible" else "flexible"
+    from lutetia.store.repository import Store
+
+    version = Store.open(db).get("enrolments", (PID, "flex-mrt")).version
+    code, _, err = _run(db, "edit", "enrolments", PID, "flex-mrt", "--set", f"arm={other}", "--version", str(version),
+                        "--reason", "typo")
+    assert code == 1 and f"arm cannot change: randomised to {arm!r} on 2025-03-11" in err
+
+
+def test_an_enrolment_randomised_elsewhere_is_not_randomised_again(tmp_path: Path) -> None:
+    # Randomised outside this store's allocation list (e.g. an imported enrolment with its arm).
+    db = _store(tmp_path, {"labs": panel(date(2025, 3, 3)), "enrolments": [
+        enrolment("flex-mrt", "control", date(2025, 3, 10)).model_copy(update={"randomised_on": date(2025, 3, 10)})]})
+    code, _, err = _run(db, "randomise", PID, "--protocol", "flex-mrt", "--seed", "7")
+    assert code == 1 and "already randomised in flex-mrt: 'control' on 2025-03-10" in err
+
+
+def test_a_past_date_reads_the_stored_history_as_it_was_then(tmp_path: Path) -> None:
+    from .test_flex_mrt import responder
+
+    children = responder()
+    children["enrolments"] = [enrolment("flex-mrt", "flexible", date(2024, 12, 30))]
+    db = _store(tmp_path, children)
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-03-31", "--save", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["kind"] == "start_holiday"
+    # the same decision again is not stored twice
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-03-31", "--save")
+    assert code == 0, err
+    assert f"already stored as decision {first['decision_id']}" in out
+    # re-made on its own date, the holiday that decision started is not yet in force
+    code, out, err = _run(db, "next-cycle", PID, "--date", "2025-03-31", "--json")
+    assert json.loads(out)["kind"] == "start_holiday"
+    code, out, err = _run(db, "schedule", PID, "--on", "2025-03-30", "--json")
+    assert code == 0, err
+    assert "flex.holiday-surveillance" not in out

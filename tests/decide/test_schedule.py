@@ -59,3 +59,20 @@ def test_realup_follow_up_periods_after_the_last_dose() -> None:
     visits = {v.rule_id: v for v in build_schedule(rec, load_protocol("realup"), "retreatment", date(2026, 1, 5))}
     assert visits["realup.follow-up"].status == "in period"
     assert visits["realup.long-term-follow-up"].earliest == last + timedelta(days=round(9 * 30.436875, 6))
+
+
+
+def test_the_calendar_on_a_past_date_ignores_later_administrations() -> None:
+    visits = _prodigy(C2 - timedelta(days=1))  # cycle 2 (given 2025-02-17) is not known yet
+    assert visits[("cycle 1", C1)].status == "done"
+    c2 = visits[("cycle 2", C2)]
+    assert c2.status == "due" and c2.done_on is None
+
+
+def test_a_cycle_given_outside_its_window_is_marked() -> None:
+    # cycle 2 due 2025-02-17 ± 1 week; given 2025-03-03 (2 weeks late)
+    late = date(2025, 3, 3)
+    rec = record(administrations=[given(1, C1, protocol="prodigy-2"), given(2, late, protocol="prodigy-2")],
+                 labs=[*panel(date(2024, 12, 31))])
+    visits = {v.label: v for v in build_schedule(rec, load_protocol("prodigy-2"), "personalised", date(2025, 3, 10))}
+    assert visits["cycle 2"].status == "done outside window" and visits["cycle 2"].done_on == late

@@ -8,7 +8,9 @@ anchors: ``cycle`` (each cycle), ``treatment_start``, ``last_administration``,
 ``end_of_treatment`` (once treatment has ended: off study, or the maximum given),
 ``holiday_start``.  A visit is ``done`` when a matching record lies in its window
 (labs for laboratory items, PSMA PET / FDG PET / SPECT/CT studies, PRO answers), else
-``due`` inside the window, ``overdue`` after it, ``upcoming`` before it.  Follow-up
+``due`` inside the window, ``overdue`` after it, ``upcoming`` before it; a cycle or visit
+done outside its window is ``done outside window``.  Only what is recorded up to the
+evaluation date counts (the calendar as it stood on that date).  Follow-up
 *periods* are shown as one row (``in period`` / ``upcoming`` / ``ended``).
 """
 
@@ -20,7 +22,7 @@ from typing import Final
 
 from lutetia.decide.history import protocol_administrations
 from lutetia.protocols import Anchor, Protocol, Visit
-from lutetia.records import Modality, PatientRecord
+from lutetia.records import Administration, Modality, PatientRecord
 
 #: How far past the evaluation date open-ended repeating visits are listed, in days.
 #: A display choice, not a clinical parameter.
@@ -45,7 +47,7 @@ class ScheduledVisit:
 
 def _status(due_window: tuple[date, date], done: date | None, on: date) -> str:
     if done is not None:
-        return "done"
+        return "done" if due_window[0] <= done <= due_window[1] else "done outside window"
     if on < due_window[0]:
         return "upcoming"
     return "due" if on <= due_window[1] else "overdue"
@@ -68,10 +70,15 @@ def _done(record: PatientRecord, items: tuple[str, ...], start: date, end: date)
     return min(days) if days else None
 
 
+def _given(record: PatientRecord, protocol: Protocol, on: date) -> list[Administration]:
+    """The protocol's administrations up to ``on`` (the calendar as it stood on that date)."""
+    return [a for a in protocol_administrations(record, protocol.id) if a.administered_at.date() <= on]
+
+
 def _cycles(record: PatientRecord, protocol: Protocol, arm_id: str, on: date,
             start: date) -> list[ScheduledVisit]:
     arm = protocol.arm(arm_id)
-    given = protocol_administrations(record, protocol.id)
+    given = _given(record, protocol, on)
     iv = arm.treatment.interval
     out: list[ScheduledVisit] = []
     prev: date | None = None
@@ -161,7 +168,7 @@ def build_schedule(record: PatientRecord, protocol: Protocol, arm_id: str, on: d
         When treatment ended; default the off-study date, or the last administration once
         the maximum number of cycles has been given.
     """
-    given = protocol_administrations(record, protocol.id)
+    given = _given(record, protocol, on)
     start = given[0].administered_at.date() if given else (planned_start or on)
     cycles = _cycles(record, protocol, arm_id, on, start)
     anchors: dict[Anchor, date] = {Anchor.TREATMENT_START: start}

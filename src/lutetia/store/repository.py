@@ -421,6 +421,7 @@ class Store:
             diff_new = {k: new[k] for k in new if old[k] != new[k]}
             if not diff_new:
                 return current
+            _check_allocation_fixed(kind, current.record, diff_new)
             pid = _pid(new_rec)
             self._check_replaced(conn, kind, current.row_id, new_rec, pid)
             audit_id = self._audit(
@@ -567,6 +568,21 @@ def _single(fresh: Mapping[str, list[RecordModel]]) -> tuple[KindSpec, RecordMod
         if recs:
             return KINDS[kind], recs[0]
     raise ValueError("empty")  # pragma: no cover
+
+
+#: Enrolment fields an allocation sets once (``lutetia randomise``); the allocations log keeps them.
+ALLOCATION_FIELDS = ("arm", "randomised_on", "stratum")
+
+
+def _check_allocation_fixed(kind: str, record: Any, changes: Mapping[str, Any]) -> None:
+    """A randomised enrolment's arm, date and stratum cannot change once allocated (the
+    integrity of the randomisation); only the first allocation sets them."""
+    if kind != "enrolments" or getattr(record, "randomised_on", None) is None:
+        return
+    touched = sorted(set(changes) & set(ALLOCATION_FIELDS))
+    if touched:
+        raise ConflictError(f"enrolments {record.patient_id}/{record.protocol_id}: {', '.join(touched)} cannot change: "
+                            f"randomised to {record.arm!r} on {record.randomised_on} (the allocation log keeps it)")
 
 
 def _require_reason(reason: str | None, what: str) -> None:

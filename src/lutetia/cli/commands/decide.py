@@ -8,7 +8,7 @@ Rich table with rule ids and texts (or ``--json``), and persist through the stor
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -96,6 +96,21 @@ def _criteria_rows(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _save_once(ctx: typer.Context, store: Any, *, patient_id: str, protocol_id: str, kind: str, day: date,
+               outcome: str, payload: dict[str, Any]) -> tuple[int, bool]:
+    """Store a decision unless the same one (date, outcome, same record and inputs) is already
+    stored; returns (decision id, newly stored).  The log is append-only: a repeat of an
+    identical decision adds nothing, a different one is added beside the earlier."""
+    from lutetia.store.decisions import load_decisions, save_decision
+
+    for d in load_decisions(store, patient_id, protocol_id, kind):
+        if d.decided_on == day and d.outcome == outcome and d.payload.get("inputs") == payload.get("inputs") \
+                and d.payload.get("activity_gbq") == payload.get("activity_gbq"):
+            return d.id, False
+    return save_decision(store, patient_id=patient_id, protocol_id=protocol_id, kind=kind, decided_on=day,
+                         outcome=outcome, payload=payload, user=settings(ctx).user), True
+
+
 def eligibility(
     ctx: typer.Context,
     patient_id: Annotated[str, typer.Argument(help="Pseudonymous patient id.")],
@@ -107,7 +122,6 @@ def eligibility(
 ) -> None:
     """Every criterion met / not met / not evaluable, and the verdict with what is missing."""
     from lutetia.decide import assess_eligibility, jsonable
-    from lutetia.store.decisions import save_decision
 
     store = _open(ctx)
     day = _day(on)
@@ -115,9 +129,9 @@ def eligibility(
                                 treatment_start=_day(treatment_start, "--treatment-start") if treatment_start else None)
     payload = jsonable(result)
     if save:
-        payload["decision_id"] = save_decision(store, patient_id=patient_id, protocol_id=protocol_id,
-                                               kind="eligibility", decided_on=day, outcome=result.verdict,
-                                               payload=payload, user=settings(ctx).user)
+        payload["decision_id"], fresh = _save_once(ctx, store, patient_id=patient_id, protocol_id=protocol_id,
+                                                   kind="eligibility", day=day, outcome=result.verdict,
+                                                   payload=payload)
     if as_json:
         emit_json(payload)
         return
@@ -129,7 +143,8 @@ def eligibility(
     for f in result.failed:
         typer.echo(f"  failed: {f}")
     if save:
-        typer.echo(f"  stored as decision {payload['decision_id']}")
+        typer.echo(f"  stored as decision {payload['decision_id']}" if fresh
+                   else f"  already stored as decision {payload['decision_id']} (same date, outcome and inputs)")
 
 
 def enrol(
@@ -138,7 +153,9 @@ def enrol(
     protocol_id: Annotated[str, typer.Option("--protocol", help="Protocol id.")],
     arm: Annotated[str | None, typer.Option(help="Arm (non-randomised protocols; default: the only arm).")] = None,
     on: DateOpt = None,
+    treatment_start: Annotated[str | None, typer.Option(help="Planned first administration (default: --on).")] = None,
     override_reason: Annotated[str | None, typer.Option(help="Enrol although not eligible, with this reason.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Enrol a patient: checks eligibility, writes the enrolment and the decision (audited)."""
     from lutetia.decide import assess_eligibility, jsonable
@@ -147,7 +164,11 @@ def enrol(
     from lutetia.store.decisions import save_decision
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
-    result = assess_eligibility(_record(store, patient_id), protocol, day)
+    if arm is not None and protocol.randomisation is not None:
+        raise fail(f"{protocol_id} is randomised ({protocol.randomisation}): the arm comes from "
+                   f"`lutetia randomise`, not --arm", 2)
+    start = _day(treatment_start, "--treatment-start") if treatment_start else None
+    result = assess_eligibility(_record(store, patient_id), protocol, day, treatment_start=start)
     if result.verdict != "eligible" and not override_reason:
         raise fail(f"{patient_id} is {result.verdict} for {protocol_id} on {day}: "
                    + "; ".join([*(f"failed {f}" for f in result.failed), *result.missing])
@@ -163,10 +184,18 @@ def enrol(
                   user=who, reason=reason)
     except (ConflictError, RecordError) as exc:
         raise fail(str(exc), 1) from exc
-    save_decision(store, patient_id=patient_id, protocol_id=protocol_id, kind="enrolment", decided_on=day,
-                  outcome=result.verdict, payload={"eligibility": jsonable(result), "override_reason": override_reason},
-                  user=who)
+    decision_id = save_decision(store, patient_id=patient_id, protocol_id=protocol_id, kind="enrolment",
+                                decided_on=day, outcome=result.verdict,
+                                payload={"eligibility": jsonable(result), "override_reason": override_reason},
+                                user=who)
+    if as_json:
+        emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": arm, "enrolled_on": day.isoformat(),
+                   "verdict": result.verdict, "override_reason": override_reason, "decision_id": decision_id,
+                   "flags": [f.result.rule_id for f in result.flags]})
+        return
     typer.echo(f"{patient_id} enrolled in {protocol_id}" + (f" ({arm})" if arm else "") + f" on {day}: {reason}")
+    for f in result.flags:
+        typer.echo(f"  flag: {f.result.rule_id}: {f.result.text}" + (f" — reason recorded: {f.reason}" if f.reason else ""))
 
 
 def randomise(
@@ -177,6 +206,7 @@ def randomise(
     block_size: Annotated[int, typer.Option(help="Permuted block size.")] = 4,
     stratum: Annotated[str, typer.Option(help="Stratum label (default: one stratum).")] = "all",
     on: DateOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Allocate the next entry of the stratum's permuted-block list; stored and audited."""
     from lutetia.decide import allocate
@@ -184,8 +214,18 @@ def randomise(
     from lutetia.store.decisions import load_allocations, save_allocation
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
-    enrolment = _enrolment(_record(store, patient_id), protocol_id)
-    done = [a for a in load_allocations(store, protocol_id) if a.stratum == stratum]
+    record = _record(store, patient_id)
+    enrolment = _enrolment(record, protocol_id)
+    allocations = load_allocations(store, protocol_id)
+    earlier = [a for a in allocations if a.patient_id == patient_id]
+    if enrolment.randomised_on is not None or earlier:
+        what = f"{earlier[0].arm} ({earlier[0].stratum} #{earlier[0].sequence_no})" if earlier else repr(enrolment.arm)
+        raise fail(f"{patient_id} is already randomised in {protocol_id}: {what}"
+                   + (f" on {enrolment.randomised_on}" if enrolment.randomised_on else "")
+                   + "; an allocation cannot be repeated or changed", 1)
+    if record.death_date is not None and record.death_date <= day:
+        raise fail(f"{patient_id} died on {record.death_date}: cannot be randomised on {day}", 1)
+    done = [a for a in allocations if a.stratum == stratum]
     if done:
         if (seed is not None and seed != done[0].seed) or block_size != done[0].block_size:
             raise fail(f"stratum {stratum!r} of {protocol_id} uses seed {done[0].seed} and block size "
@@ -208,22 +248,35 @@ def randomise(
         raise fail(str(exc), 1) from exc
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
-    del enrolment
+    if as_json:
+        emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": alloc.arm, "randomised_on": day.isoformat(),
+                   "stratum": stratum, "sequence_no": alloc.sequence_no, "block": alloc.block,
+                   "block_size": block_size, "seed": seed})
+        return
     typer.echo(f"{patient_id} allocated to {alloc.arm} ({protocol_id}, stratum {stratum}, "
                f"#{alloc.sequence_no}, block {alloc.block})")
 
 
-def _stored(store: Any, patient_id: str, protocol_id: str) -> list[dict[str, Any]]:
+def _stored(store: Any, patient_id: str, protocol_id: str, before: date) -> list[dict[str, Any]]:
+    """Stored next-cycle decisions made before ``before``: a decision re-made or looked at on a
+    past date reads the history as it was then, never a later holiday or reduction."""
     from lutetia.store.decisions import load_decisions
 
     stored = load_decisions(store, patient_id, protocol_id, "next_cycle")
-    return [{"kind": d.outcome, "on": d.decided_on.isoformat(), "cycle": d.payload.get("cycle")} for d in stored]
+    return [{"kind": d.outcome, "on": d.decided_on.isoformat(), "cycle": d.payload.get("cycle")}
+            for d in stored if d.decided_on < before]
 
 
-def _holidays(store: Any, patient_id: str, protocol_id: str) -> list[Any]:
+def _holidays(stored: list[dict[str, Any]]) -> list[Any]:
     from lutetia.decide import holidays_from_decisions
 
-    return holidays_from_decisions(_stored(store, patient_id, protocol_id))
+    return holidays_from_decisions(stored)
+
+
+def _treatment_ended(stored: list[dict[str, Any]]) -> date | None:
+    """The date of the first stored decision that ended treatment (stop or curtail)."""
+    ends = [date.fromisoformat(d["on"]) for d in stored if d["kind"] in ("stop", "curtail")]
+    return min(ends) if ends else None
 
 
 def schedule(
@@ -241,10 +294,13 @@ def schedule(
     enrolment = _enrolment(record, protocol_id)
     protocol = _protocol(enrolment.protocol_id)
     arm = _arm_of(protocol, enrolment)
-    holidays = _holidays(store, patient_id, protocol.id)
+    stored = _stored(store, patient_id, protocol.id, day + timedelta(days=1))
+    holidays = _holidays(stored)
     open_holiday = holidays[-1][0] if holidays and holidays[-1][1] is None else None
+    off = enrolment.off_study_on if enrolment.off_study_on and enrolment.off_study_on <= day else None
+    ended = [d for d in (_treatment_ended(stored), off) if d is not None]
     visits = build_schedule(record, protocol, arm, day, planned_start=enrolment.enrolled_on,
-                            holiday_start=open_holiday, end_of_treatment=enrolment.off_study_on)
+                            holiday_start=open_holiday, end_of_treatment=min(ended) if ended else None)
     if as_json:
         emit_json(jsonable(visits))
         return
@@ -281,27 +337,27 @@ def next_cycle_cmd(
 ) -> None:
     """Administer, delay, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
     from lutetia.decide import next_cycle, reductions_from_decisions
-    from lutetia.store.decisions import save_decision
 
     store, day = _open(ctx), _day(when, "--date")
     record = _record(store, patient_id)
     enrolment = _enrolment(record, protocol_id)
     protocol = _protocol(enrolment.protocol_id)
     arm = _arm_of(protocol, enrolment)
-    decision = next_cycle(record, protocol, arm, day, holidays=_holidays(store, patient_id, protocol.id),
-                          requested_activity_gbq=activity,
-                          reductions=reductions_from_decisions(_stored(store, patient_id, protocol.id)))
+    stored = _stored(store, patient_id, protocol.id, day)
+    decision = next_cycle(record, protocol, arm, day, holidays=_holidays(stored), requested_activity_gbq=activity,
+                          reductions=reductions_from_decisions(stored))
     payload = decision.to_json()
     if save:
-        payload["decision_id"] = save_decision(store, patient_id=patient_id, protocol_id=protocol.id,
-                                               kind="next_cycle", decided_on=day, outcome=decision.kind,
-                                               payload=payload, user=settings(ctx).user)
+        payload["decision_id"], fresh = _save_once(ctx, store, patient_id=patient_id, protocol_id=protocol.id,
+                                                   kind="next_cycle", day=day, outcome=decision.kind,
+                                                   payload=payload)
     if as_json:
         emit_json(payload)
         return
     _print_decision(decision)
     if save:
-        typer.echo(f"  stored as decision {payload['decision_id']}")
+        typer.echo(f"  stored as decision {payload['decision_id']}" if fresh
+                   else f"  already stored as decision {payload['decision_id']} (same date, outcome and inputs)")
 
 
 def register(app: typer.Typer) -> None:
