@@ -110,6 +110,20 @@ def test_maximum_cycles_and_progression_stop() -> None:
     prog = label(C2_DUE, labs=panel(date(2025, 2, 14)), events=[event(
         "P1", "progression", date(2025, 2, 10), progression_kind="radiographic")])
     assert prog.kind == "stop" and "progression" in prog.reasons[0]
+    assert [r.rule_id for r in prog.rules] == ["label.progression-stop"]
+    assert "until progression or unacceptable toxicity" in prog.rules[0].text
+    psa_only = label(C2_DUE, labs=panel(date(2025, 2, 14)), events=[event(
+        "P1", "progression", date(2025, 2, 10), progression_kind="psa")])
+    assert psa_only.kind == "administer"  # PSA progression alone does not stop (project default, PCWG3)
+
+
+def test_protocol_progression_kinds_are_the_record_kinds() -> None:
+    from typing import get_args
+
+    from lutetia.protocols.treatment import ProgressionKindName
+    from lutetia.records import ProgressionKind
+
+    assert set(get_args(ProgressionKindName)) == {k.value for k in ProgressionKind}
 
 
 def _prodigy(gy_per_gbq: float, arm: str = "personalised", dosimetry: bool = True) -> Any:

@@ -29,7 +29,6 @@ from lutetia.decide.model import (
 )
 from lutetia.decide.next_cycle import (
     DEFAULT_LAB_WINDOW_DAYS,
-    STOP_PROGRESSION_KINDS,
     CycleDecision,
     Holiday,
     holidays_from_decisions,
@@ -40,7 +39,7 @@ from lutetia.decide.randomise import Allocation, allocate, allocation_sequence
 from lutetia.decide.schedule import ScheduledVisit, build_schedule
 
 __all__ = [
-    "DEFAULT_LAB_WINDOW_DAYS", "DEFAULT_LOOKBACK_DAYS", "STOP_PROGRESSION_KINDS", "ActivityPlan", "Allocation",
+    "DEFAULT_LAB_WINDOW_DAYS", "DEFAULT_LOOKBACK_DAYS", "ActivityPlan", "Allocation",
     "Context", "CriterionResult", "CycleDecision", "Eligibility", "Evaluation", "FactValue", "Holiday",
     "Outcome", "RuleResult", "ScheduledVisit", "allocate", "allocation_sequence", "anchors_for", "assess_eligibility",
     "build_schedule", "compute_fact", "evaluate", "holidays_from_decisions", "jsonable", "next_cycle",

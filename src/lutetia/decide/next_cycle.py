@@ -5,7 +5,7 @@ Order of the checks on the date ``on`` for a patient on ``protocol`` / ``arm``:
 
 1. stop: death, off study, maximum cycles given (cycles before and after holidays count
    together), or progression (recorded progression events of
-   :data:`STOP_PROGRESSION_KINDS` after treatment start, outside holidays);
+   the arm's ``progression_stop`` kinds after treatment start, outside holidays);
 2. holiday (arms with a ``holiday`` rule): on holiday, resume when ``resume`` is met,
    else stay on holiday with the next surveillance date; after a cycle, start a holiday
    when ``enter`` is met;
@@ -45,10 +45,6 @@ from lutetia.records import Administration, EventKind, PatientRecord
 #: Labs count for a cycle when sampled within this many days before it, if the protocol
 #: has no pre-cycle lab visit.  Project default (the label gives no lab timing).
 DEFAULT_LAB_WINDOW_DAYS: Final[float] = 14.0
-#: Progression kinds that stop treatment.  Project default: PSA progression alone does not
-#: (PCWG3 advises against stopping for an early PSA rise alone; Scher JCO 2016;34:1402).
-STOP_PROGRESSION_KINDS: Final[frozenset[str]] = frozenset(
-    {"radiographic", "radiographic_soft_tissue", "radiographic_bone", "clinical", "investigator"})
 
 Holiday = tuple[date, date | None]
 
@@ -107,13 +103,16 @@ def _stop_rules(record: PatientRecord, arm: Arm, given: list[Administration], on
     cycles = arm.treatment.cycles
     if len(given) >= cycles.max:
         return rule_result(cycles, None, Outcome.MET, "stop"), f"{len(given)} of at most {cycles.max} cycles given"
+    stop = arm.treatment.progression_stop
+    if stop is None:
+        return None
     start = given[0].administered_at.date() if given else on
     progressed = [e for e in record.events if e.kind is EventKind.progression and start < e.event_date <= on
-                  and e.progression_kind is not None and e.progression_kind.value in STOP_PROGRESSION_KINDS
+                  and e.progression_kind is not None and e.progression_kind.value in stop.kinds
                   and not _in_holiday(e.event_date, holidays)]
     if progressed:
         e = progressed[0]
-        return (rule_result(arm.treatment.activity, None, Outcome.MET, "stop"),
+        return (rule_result(stop, None, Outcome.MET, "stop"),
                 f"progression ({e.progression_kind.value if e.progression_kind else ''}) on {e.event_date}")
     return None
 
@@ -368,5 +367,5 @@ def reductions_from_decisions(decisions: Sequence[Mapping[str, Any]]) -> int | N
     return len(cycles) or None
 
 
-__all__ = ["DEFAULT_LAB_WINDOW_DAYS", "STOP_PROGRESSION_KINDS", "CycleDecision", "Holiday",
+__all__ = ["DEFAULT_LAB_WINDOW_DAYS", "CycleDecision", "Holiday",
            "holidays_from_decisions", "lab_window", "next_cycle", "reductions_from_decisions", "reductions_given"]

@@ -26,7 +26,7 @@ from lutetia.protocols.schema import Protocol
 
 DATA_PACKAGE = "lutetia.protocols.data"
 RULE_LISTS = ("criteria", "modifications", "schedule", "endpoints")
-TREATMENT_PARTS = ("activity", "interval", "cycles", "reduction", "kidney_cap", "holiday")
+TREATMENT_PARTS = ("activity", "interval", "cycles", "reduction", "kidney_cap", "holiday", "progression_stop")
 _MAX_DEPTH = 5
 
 

@@ -175,6 +175,18 @@ class Holiday(Rule):
     resume_baseline: Literal["cycle1_spect", "last_spect"] = "cycle1_spect"
 
 
+#: Progression kinds a record can carry (:class:`lutetia.records.ProgressionKind`).
+ProgressionKindName = Literal["psa", "radiographic_soft_tissue", "radiographic_bone", "radiographic", "clinical",
+                              "investigator"]
+
+
+class ProgressionStop(Rule):
+    """Treatment stops at a recorded progression of one of ``kinds`` after treatment start
+    (outside treatment holidays, where the holiday's ``resume`` rule applies)."""
+
+    kinds: list[ProgressionKindName] = Field(min_length=1)
+
+
 class Treatment(Strict):
     """The treatment of one arm (merged over the inherited label at load)."""
 
@@ -184,6 +196,7 @@ class Treatment(Strict):
     reduction: Reduction | None = None
     kidney_cap: KidneyCap | None = None
     holiday: Holiday | None = None
+    progression_stop: ProgressionStop | None = None
 
 
 class Action(Strict):

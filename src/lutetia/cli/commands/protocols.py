@@ -90,6 +90,8 @@ def _render(protocol: Protocol) -> None:
         _rule(console, t.interval, f"every {t.interval.weeks:g} ± {t.interval.window_weeks:g} weeks")
         cycles = f"up to {t.cycles.max} cycles" + (f", at least {t.cycles.min}" if t.cycles.min else "")
         _rule(console, t.cycles, cycles)
+        if t.progression_stop:
+            _rule(console, t.progression_stop, "stop at a recorded progression: " + ", ".join(t.progression_stop.kinds))
         if t.reduction:
             _rule(console, t.reduction, f"reduce by {t.reduction.pct:g}%, at most "
                   f"{t.reduction.max_reductions} reduction(s)")
