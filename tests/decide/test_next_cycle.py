@@ -18,7 +18,7 @@ import pytest
 from lutetia.decide import next_cycle
 from lutetia.protocols import load_protocol
 
-from .builders import ae, answer, bone_lesion, event, given, kidney_scan, panel, pet, record
+from .builders import ae, answer, bone_lesion, ecog, event, given, kidney_scan, panel, pet, record
 
 C1 = date(2025, 1, 6)
 C2_DUE = date(2025, 2, 17)   # 6 weeks after cycle 1; window 2025-02-10 to 2025-02-24
@@ -289,3 +289,19 @@ def test_ecog3_reduction_scales_the_physicians_requested_activity() -> None:
     assert d.kind == "reduce" and d.activity_gbq == pytest.approx(4.8)
     assert d.range_gbq == pytest.approx((2.7 * 0.8, 10.4 * 0.8))
     assert any("of the requested 6 GBq: 4.800 GBq" in r for r in d.reasons)
+
+
+def test_ecog_3_is_flagged_with_every_cycle_decision_not_only_at_eligibility() -> None:
+    # The ECOG 3 registry allows ECOG 3; the label's "ECOG > 2" flag (VISION excluded it) stays visible.
+    answers = [answer("ecog3-registry", "ecog3.activity", True, date(2025, 2, 14), "general condition")]
+    rec = record(**children("ecog3-registry", "individualised", labs=panel(date(2025, 2, 14)),
+                            criterion_answers=answers, ecog=[ecog(date(2025, 2, 14), 3)]))
+    d = next_cycle(rec, load_protocol("ecog3-registry"), "individualised", C2_DUE, requested_activity_gbq=6.0)
+    assert d.kind == "administer"
+    assert [f.rule_id for f in d.flags] == ["label.ecog-above-2"]
+    assert d.flags[0].text == "Notably, the VISION trial excluded all patients with ECOG > 2."
+    assert d.to_json()["flags"][0]["rule_id"] == "label.ecog-above-2"
+    better = record(**children("ecog3-registry", "individualised", labs=panel(date(2025, 2, 14)),
+                               criterion_answers=answers, ecog=[ecog(date(2025, 2, 14), 2)]))
+    assert next_cycle(better, load_protocol("ecog3-registry"), "individualised", C2_DUE,
+                      requested_activity_gbq=6.0).flags == ()

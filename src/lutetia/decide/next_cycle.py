@@ -67,6 +67,7 @@ class CycleDecision:
     missing: tuple[str, ...] = ()
     next_date: date | None = None
     inputs: Mapping[str, Any] | None = None
+    flags: tuple[RuleResult, ...] = ()
 
     @property
     def administer(self) -> bool:
@@ -142,8 +143,21 @@ class _State:
                   "record_sha256": hashlib.sha256(self.record.model_dump_json().encode()).hexdigest()}
         if self.notes:
             kw["reasons"] = (*kw.get("reasons", ()), *self.notes)
+        flags = () if kind == "stop" else _flags(self.ctx, self.protocol)
         return CycleDecision(self.record.patient_id, self.protocol.id, self.arm.id, self.on, kind, cycle,
-                             inputs=MappingProxyType(inputs), **kw)
+                             inputs=MappingProxyType(inputs), flags=flags, **kw)
+
+
+def _flags(ctx: Context, protocol: Protocol) -> tuple[RuleResult, ...]:
+    """The protocol's flag criteria met on the decision date (e.g. the label's ECOG > 2, which
+    the ECOG 3 registry allows): shown with every decision that continues treatment."""
+    out = []
+    for c in protocol.criteria:
+        if c.kind == "flag" and c.rule is not None:
+            ev = evaluate(c.rule, ctx)
+            if ev.outcome is Outcome.MET:
+                out.append(rule_result(c, ev, Outcome.MET, "flag"))
+    return tuple(out)
 
 
 def _holiday_step(s: _State) -> CycleDecision | None:

@@ -86,8 +86,7 @@ def _criteria_rows(result: Any) -> list[dict[str, Any]]:
     rows = []
     for c in result.criteria:
         ev = c.result.evaluation
-        values = "; ".join(f"{f.fact}={f.value} ({f.source})" for f in ev.facts if f.evaluable) if ev else ""
-        detail = "; ".join(c.result.missing) or values or (ev.note if ev else "")
+        detail = _values(c.result) or (ev.note if ev else "")
         if c.reason:
             detail = f"reason: {c.reason}"
         rows.append({"rule": c.result.rule_id, "kind": c.result.kind, "outcome": c.result.outcome.value,
@@ -142,6 +141,9 @@ def eligibility(
         typer.echo(f"  missing: {m}")
     for f in result.failed:
         typer.echo(f"  failed: {f}")
+    for fl in result.flags:
+        typer.echo(f"  flag: {fl.result.rule_id}: {fl.result.text}"
+                   + (f" — physician's reason: {fl.reason}" if fl.reason else ""))
     if save:
         typer.echo(f"  stored as decision {payload['decision_id']}" if fresh
                    else f"  already stored as decision {payload['decision_id']} (same date, outcome and inputs)")
@@ -310,10 +312,17 @@ def schedule(
                 title=f"{patient_id} — {protocol.id} / {arm} schedule on {day}")
 
 
+def _values(r: Any) -> str:
+    """The values a rule read (fact = value (source)), or what it missed."""
+    ev = r.evaluation
+    values = "; ".join(f"{f.fact}={f.value} ({f.source})" for f in ev.facts if f.evaluable) if ev else ""
+    return "; ".join(r.missing) or values
+
+
 def _print_decision(d: Any) -> None:
-    rows = [{"rule": r.rule_id, "kind": r.kind, "outcome": r.outcome.value, "note": r.note, "text": r.text[:100]}
-            for r in d.rules]
-    print_table(rows, ["rule", "kind", "outcome", "note", "text"], title=f"{d.patient_id} next cycle on {d.on}")
+    rows = [{"rule": r.rule_id, "kind": r.kind, "outcome": r.outcome.value, "values / note": _values(r) or r.note,
+             "text": r.text[:100]} for r in (*d.rules, *d.flags)]
+    print_table(rows, ["rule", "kind", "outcome", "values / note", "text"], title=f"{d.patient_id} next cycle on {d.on}")
     activity = f" {d.activity_gbq:.2f} GBq (allowed {d.range_gbq[0]:.2f}–{d.range_gbq[1]:.2f})" if (
         d.activity_gbq is not None and d.range_gbq) else ""
     typer.echo(f"{d.patient_id}: {d.kind.upper().replace('_', ' ')}" + (f" cycle {d.cycle}" if d.cycle else "")
@@ -324,6 +333,8 @@ def _print_decision(d: Any) -> None:
         typer.echo(f"  - {line}")
     for m in d.missing:
         typer.echo(f"  missing: {m}")
+    for fl in d.flags:
+        typer.echo(f"  flag: {fl.rule_id}: {fl.text}")
 
 
 def next_cycle_cmd(
