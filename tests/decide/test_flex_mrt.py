@@ -16,7 +16,7 @@ from lutetia.decide import compute_fact, holidays_from_decisions, next_cycle
 from lutetia.decide.model import Context, anchors_for
 from lutetia.protocols import Condition, load_protocol
 
-from .builders import given, kidney_scan, panel, pet, psa, record, spect
+from .builders import event, given, kidney_scan, panel, pet, psa, record, spect
 
 P = "flex-mrt"
 C1, C2 = date(2025, 1, 6), date(2025, 2, 17)
@@ -87,6 +87,20 @@ def test_progression_on_holiday_resumes_against_the_cycle_1_spect() -> None:
                       Condition(fact="spect_tumour_volume_decline_pct", op=">=", value=80, unit="%"))
     assert fv.value == pytest.approx(70.0)   # (200 − 60)/200
     assert "cycle-1 SPECT1" in fv.source
+
+
+def test_a_progression_recorded_during_the_holiday_resumes_whatever_the_surveillance_scan_says() -> None:
+    # "if progression is detected, treatment resumes": a radiographic progression recorded on
+    # 2025-08-04 (e.g. a bone scan), while the surveillance PSMA PET reads no RECIP progression.
+    extra = {"imaging": [pet("PET1", date(2025, 6, 20), ttv=90.0)],
+             "labs": [psa(date(2025, 6, 20), 6.0), *panel(date(2025, 8, 8))],
+             "events": [event("E1", "progression", date(2025, 8, 4), progression_kind="radiographic")]}
+    d = decide(responder(**extra), date(2025, 8, 11), [(date(2025, 3, 31), None)])
+    assert d.kind == "resume" and d.cycle == 3
+    assert "progression (radiographic) recorded on 2025-08-04 during the holiday begun 2025-03-31: resume" in d.reasons
+    # a PSA-only progression event does not (PSA is judged by the protocol's own PSA rule)
+    extra["events"] = [event("E1", "progression", date(2025, 8, 4), progression_kind="psa")]
+    assert decide(responder(**extra), date(2025, 8, 11), [(date(2025, 3, 31), None)]).kind == "holiday"
 
 
 def test_kidney_bed_cap_of_39_gy_curtails_the_regimen() -> None:

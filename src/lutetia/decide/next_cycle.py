@@ -6,7 +6,8 @@ Order of the checks on the date ``on`` for a patient on ``protocol`` / ``arm``:
 1. stop: death, off study, maximum cycles given (cycles before and after holidays count
    together), or progression (recorded progression events of
    the arm's ``progression_stop`` kinds after treatment start, outside holidays);
-2. holiday (arms with a ``holiday`` rule): on holiday, resume when ``resume`` is met,
+2. holiday (arms with a ``holiday`` rule): on holiday, resume when a progression of the
+   ``progression_stop`` kinds is recorded since the holiday began or ``resume`` is met,
    else stay on holiday with the next surveillance date; after a cycle, start a holiday
    when ``enter`` is met;
 3. timing: before the earliest day of the cycle's window → delay;
@@ -166,6 +167,10 @@ def _holiday_step(s: _State) -> CycleDecision | None:
         return None
     current = s.holidays[-1] if s.holidays and s.holidays[-1][1] is None else None
     if current is not None:
+        seen = _progression_during(s, current[0])
+        if seen is not None:
+            s.notes.append(seen)
+            return None  # progression detected: resume (the holiday's own text), continue to the dose checks
         ev = evaluate(rule.resume, s.ctx)
         if ev.outcome is Outcome.MET:
             return None  # resume: continue to the dose checks
@@ -187,6 +192,21 @@ def _holiday_step(s: _State) -> CycleDecision | None:
             f"exceptional response after cycle {len(s.given)} ({rule.enter_status}: {rule.enter_note})",
             f"first surveillance {rule.surveillance.imaging} + PSA by {nxt}"), next_date=nxt)
     return None
+
+
+def _progression_during(s: _State, holiday_start: date) -> str | None:
+    """A recorded progression of the arm's ``progression_stop`` kinds since the holiday began:
+    "if progression is detected, treatment resumes" (the holiday rule) whatever the
+    surveillance scan's RECIP read says."""
+    stop = s.arm.treatment.progression_stop
+    kinds = set(stop.kinds) if stop is not None else set()
+    events = [e for e in s.record.events if e.kind is EventKind.progression and holiday_start <= e.event_date <= s.on
+              and e.progression_kind is not None and e.progression_kind.value in kinds]
+    if not events:
+        return None
+    e = min(events, key=lambda e: e.event_date)
+    kind = e.progression_kind.value if e.progression_kind else ""
+    return f"progression ({kind}) recorded on {e.event_date} during the holiday begun {holiday_start}: resume"
 
 
 def _timing(s: _State) -> CycleDecision | None:

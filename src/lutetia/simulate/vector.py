@@ -12,7 +12,8 @@ Order of the rules at a decision point (first that applies wins)
 0. the first cycle follows eligibility at the protocol's first-cycle activity;
 1. dead or off treatment → no decision;
 2. in treatment: ``cycles.max`` given → completed; radiographic progression → stop;
-3. in a holiday: RECIP or PSA progression → resume (go on with 5–8), else stay on holiday;
+3. in a holiday: a recorded (the model's radiographic) progression, RECIP or PSA progression
+   → resume (go on with 5–8), else stay on holiday;
 4. holiday entry: PSA decline ≥ threshold confirmed ≥ ``confirm_days`` later and SPECT
    tumour-volume decline ≥ threshold (only arms with a holiday rule);
 5. labs missing, or drawn before the protocol's pre-cycle lab window → withhold ("cannot
@@ -175,7 +176,8 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         rows = np.flatnonzero(holiday)
         psa_met = np.zeros(n, dtype=bool)
         psa_met[rows] = psa_progression(sim, pt, rows)[0]
-        settle(holiday & ~(recip_progression(sim, pt) | psa_met), Action.HOLIDAY)
+        # a recorded progression (the model's) resumes, as does RECIP or PSA progression at surveillance
+        settle(holiday & ~(prog | recip_progression(sim, pt) | psa_met), Action.HOLIDAY)
     if r.holiday:
         spect = (1 - sim.spect_ttv_last / sim.spect_ttv_c1) * 100 >= r.holiday_spect_decline_pct
         psa = psa_confirmed_decline(sim, pt, r.holiday_psa_decline_pct, r.holiday_confirm_days)
