@@ -36,6 +36,20 @@ def test_simulate_stores_records_and_decisions(tmp_path: Path) -> None:
     kinds = {d.kind for d in load_decisions(store)}
     assert kinds == {"eligibility", "next_cycle"}
     assert (tmp_path / "out" / "patients.csv").exists()
+    # the randomisation list: permuted blocks of 4 from one seed, in sequence, matching the enrolments
+    from lutetia.decide import allocation_sequence
+    from lutetia.store.decisions import load_allocations
+
+    allocs = sorted(load_allocations(store, "flex-mrt"), key=lambda a: a.sequence_no)
+    assert [a.sequence_no for a in allocs] == list(range(len(allocs))) and len(allocs) >= 4
+    assert {a.block_size for a in allocs} == {4} and len({a.seed for a in allocs}) == 1
+    assert [a.arm for a in allocs] == allocation_sequence(["control", "flexible"], len(allocs), seed=allocs[0].seed,
+                                                          block_size=4)
+    for a in allocs:
+        enrolment = store.get("enrolments", (a.patient_id, "flex-mrt")).record
+        assert enrolment.arm == a.arm and enrolment.randomised_on is not None
+    again = runner.invoke(app, ["--db", str(db), "randomise", allocs[0].patient_id, "--protocol", "flex-mrt"])
+    assert again.exit_code == 1 and "already randomised" in again.output
 
 
 def test_unknown_protocol_is_a_usage_error() -> None:

@@ -2,7 +2,8 @@
 
 :func:`run_trial` draws the cohort, screens every patient with the decision engine
 (:func:`lutetia.decide.eligibility.assess_eligibility` on the screening record; screen
-failures counted), allocates arms (random permutation, equal allocation), steps every arm's
+failures counted), allocates arms (randomised protocols: the permuted blocks of
+:mod:`lutetia.decide.randomise`; otherwise a random permutation), steps every arm's
 patients decision point by decision point — with the record-level engine
 (:func:`lutetia.decide.next_cycle.next_cycle`, ``engine="record"``, default) or the
 vectorised twin of its rules (``engine="vector"``, fast) — converts the course into real
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lutetia.decide.randomise import allocation_sequence
 from lutetia.protocols import Protocol, load_protocol
 from lutetia.records import PatientRecord
 from lutetia.simulate.cohort import Cohort, Innovations, draw_innovations, generate_cohort
@@ -30,6 +32,8 @@ from lutetia.simulate.vector import vector_policy
 
 Policy = Callable[[CohortSim, Point], Decision]
 MAX_STEPS = 64
+#: Permuted-block size of simulated randomisations (the CLI's default; a project default).
+RANDOMISATION_BLOCK_SIZE = 4
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,21 @@ class ArmSummary:
 
 
 @dataclass(frozen=True)
+class SimAllocation:
+    """One randomised allocation of the trial (``save_allocation`` keyword arguments)."""
+
+    patient_id: str
+    arm: str
+    sequence_no: int
+    seed: int
+    block_size: int
+    stratum: str = "all"
+
+
+@dataclass(frozen=True)
 class TrialResult:
-    """Records, decisions (per patient) and per-arm summaries of one in-silico trial."""
+    """Records, decisions (per patient), allocations (randomised protocols, in sequence) and
+    per-arm summaries of one in-silico trial."""
 
     protocol_id: str
     screened: int
@@ -67,6 +84,7 @@ class TrialResult:
     decisions: dict[str, list[dict[str, Any]]]
     summaries: list[ArmSummary]
     sims: dict[str, CohortSim]
+    allocations: list[SimAllocation] = dataclasses.field(default_factory=list)
 
 
 def subset(obj: Any, idx: np.ndarray) -> Any:
@@ -174,7 +192,8 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
     rng : numpy.random.Generator
         The only source of randomness (same state, same trial).
     arms : list of str, optional
-        Arms to run (default: all).  Several arms: 1:1... allocation by random permutation;
+        Arms to run (default: all: a randomised protocol allocates by permuted blocks of
+        :data:`RANDOMISATION_BLOCK_SIZE`, kept in ``allocations``; chosen arms by random permutation);
         ``run_trial(..., arms=[a])`` gives every eligible patient arm ``a``.
     start : date
         Date of the first administration (records are dated from it; no clock is read).
@@ -212,7 +231,16 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
         # were never screened
         ok = ok[:enrol]
         screened = int(ok[-1]) + 1 if ok.size else n
-    alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
+    allocations: list[SimAllocation] = []
+    if len(arm_ids) > 1 and protocol.randomisation is not None and arms is None:
+        # the protocol's randomisation: permuted blocks of 4 (lutetia.decide.randomise), one stratum
+        seed, block = int(rng.integers(2**31)), RANDOMISATION_BLOCK_SIZE
+        order = allocation_sequence(arm_ids, ok.size, seed=seed, block_size=block)
+        alloc = np.array([arm_ids.index(a) for a in order], dtype=np.int64)
+        allocations = [SimAllocation(f"{prefix}-{i + 1:05d}", a, k, seed, block) for k, (i, a) in enumerate(zip(ok, order,
+                                                                                                            strict=True))]
+    else:
+        alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
     records: list[PatientRecord] = []
     decisions: dict[str, list[dict[str, Any]]] = {}
     summaries: list[ArmSummary] = []
@@ -238,7 +266,7 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
             if with_records:
                 records.append(patient_record(sim, j, protocol, arm, start, pid=pid,
                                               randomised=len(arm_ids) > 1))
-    return TrialResult(protocol.id, screened, screened - ok.size, records, decisions, summaries, sims)
+    return TrialResult(protocol.id, screened, screened - ok.size, records, decisions, summaries, sims, allocations)
 
 
 def population_of(protocol: Protocol) -> str:

@@ -99,20 +99,9 @@ def _prefix(protocol_id: str) -> str:
 
 
 def _store(store: Any, result: Any, user: str, seed: int) -> None:
-    from datetime import date
+    from lutetia.cli.commands.simulate import store_trial
 
-    from lutetia.store.decisions import NewDecision, save_decisions
-
-    store.add([rec for r in result.records for rec in r.flatten()], user=user, source=f"lutetia demo: simulate {result.protocol_id} seed {seed}",
-              reason="in-silico demonstration (virtual patients)")
-    items = []
-    for payloads in result.decisions.values():
-        for p in payloads:  # save_decision keyword arguments, as run_trial gives them
-            day = p["decided_on"]
-            items.append(NewDecision(p["patient_id"], p["protocol_id"], p["kind"],
-                                     day if isinstance(day, date) else date.fromisoformat(str(day)),
-                                     str(p["outcome"]), p["payload"]))
-    save_decisions(store, items, user=user)
+    store_trial(store, result, user, f"lutetia demo: simulate {result.protocol_id} seed {seed}")
 
 
 def _report(store: Any, study: Study, result: Any, folder: Path) -> list[dict[str, Any]]:

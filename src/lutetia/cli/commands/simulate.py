@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from lutetia.cli.common import print_table, settings
+
+
+def store_trial(store: Any, result: Any, user: str, source: str) -> None:
+    """Write an in-silico trial to the store: records (one import), decisions (one
+    transaction) and the randomisation list in sequence, all audited."""
+    from datetime import date
+
+    from lutetia.store.decisions import NewDecision, save_allocation, save_decisions
+
+    store.add([rec for r in result.records for rec in r.flatten()], user=user, source=source,
+              reason="in-silico trial (virtual patients)")
+    items = []
+    for payloads in result.decisions.values():
+        for p in payloads:  # save_decision keyword arguments, as run_trial gives them
+            day = p["decided_on"]
+            items.append(NewDecision(p["patient_id"], p["protocol_id"], p["kind"],
+                                     day if isinstance(day, date) else date.fromisoformat(str(day)),
+                                     str(p["outcome"]), p["payload"]))
+    save_decisions(store, items, user=user)
+    for a in result.allocations:
+        save_allocation(store, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
+                        patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
 
 
 def simulate(
@@ -67,17 +89,10 @@ def simulate(
                 by_kind[kind].append(child)
         write_folder(out, by_kind)  # type: ignore[arg-type]
     if store:
-        from lutetia.store.decisions import save_decision
         from lutetia.store.repository import Store
 
         cfg = settings(ctx)
-        db = Store.open(cfg.db_url)
-        flat = [r.patient for r in result.records] + [c for r in result.records for _, c in r.children()]
-        db.add(flat, user=cfg.user, source=f"lutetia simulate {protocol} seed {seed}",
-               reason="in-silico trial (virtual patients)")
-        for decisions in result.decisions.values():
-            for d in decisions:
-                save_decision(db, user=cfg.user, **d)
+        store_trial(Store.open(cfg.db_url), result, cfg.user, f"lutetia simulate {protocol} seed {seed}")
     if as_json:
         typer.echo(json.dumps({"protocol": result.protocol_id, "screened": result.screened,
                                "screen_failures": result.screen_failures, "arms": rows}, indent=2))
