@@ -4,11 +4,13 @@ surveillance every 12 weeks; ReaLuP follow-up periods."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from lutetia.decide import build_schedule
 from lutetia.protocols import load_protocol
+from lutetia.records import ProAnswer
 
-from .builders import enrolment, given, panel, record, spect
+from .builders import PID, enrolment, given, kidney_scan, panel, record, spect
 
 C1, C2 = date(2025, 1, 6), date(2025, 2, 17)
 
@@ -31,7 +33,8 @@ def test_prodigy2_cycles_follow_the_actual_administrations() -> None:
 
 def test_prodigy2_assessments_with_status() -> None:
     visits = _prodigy(date(2025, 3, 31))
-    assert visits[("prodigy2.post-therapy-spect", date(2025, 1, 8))].status == "done"
+    spect1 = visits[("prodigy2.post-therapy-spect", date(2025, 1, 8))]  # SPECT recorded, no kidney dosimetry
+    assert spect1.status == "overdue" and spect1.missing_items == ("renal dosimetry",)
     assert visits[("prodigy2.post-therapy-spect", date(2025, 2, 19))].status == "overdue"
     assert visits[("prodigy2.labs-before-cycle", C2)].done_on == date(2025, 2, 14)
     assert visits[("prodigy2.fdg-pet", C1 + timedelta(weeks=12))].status == "due"
@@ -76,3 +79,18 @@ def test_a_cycle_given_outside_its_window_is_marked() -> None:
                  labs=[*panel(date(2024, 12, 31))])
     visits = {v.label: v for v in build_schedule(rec, load_protocol("prodigy-2"), "personalised", date(2025, 3, 10))}
     assert visits["cycle 2"].status == "done outside window" and visits["cycle 2"].done_on == late
+
+
+def test_a_visit_is_done_only_when_each_of_its_items_is_recorded() -> None:
+    rec = record(administrations=[given(1, C1, protocol="prodigy-2")], labs=[*panel(date(2024, 12, 31))],
+                 imaging=[spect("S1", date(2025, 1, 8), 1, 100.0)], dosimetry=[kidney_scan(1, 100.0, 48.0)],
+                 pro_answers=[ProAnswer(patient_id=PID, instrument="eq5d5l", item="mobility", answered_on=C1,
+                                        value="1")])
+    def on(day: date) -> dict[tuple[str, date], Any]:
+        return {(v.label, v.due): v for v in build_schedule(rec, load_protocol("prodigy-2"), "personalised", day)}
+
+    assert on(date(2025, 1, 10))[("prodigy2.post-therapy-spect", date(2025, 1, 8))].status == "done"
+    pro = on(C1)[("prodigy2.pro-baseline", C1)]  # EQ-5D-5L alone, window C1 − 14 d to C1
+    assert pro.status == "partly done" and pro.missing_items == ("FACT-P", "BPI-SF", "MSGS")
+    late = on(date(2025, 1, 10))[("prodigy2.pro-baseline", C1)]
+    assert late.status == "overdue" and late.missing_items == ("FACT-P", "BPI-SF", "MSGS")

@@ -6,23 +6,26 @@ arm's maximum; cycles are ``done`` when given.  Visits (:class:`lutetia.protocol
 fall at anchor + offset, repeating ``every`` until ``until`` (or the end of the phase);
 anchors: ``cycle`` (each cycle), ``treatment_start``, ``last_administration``,
 ``end_of_treatment`` (once treatment has ended: off study, or the maximum given),
-``holiday_start``.  A visit is ``done`` when a matching record lies in its window
-(labs for laboratory items, PSMA PET / FDG PET / SPECT/CT studies, PRO answers), else
+``holiday_start``.  A visit is ``done`` when every item has its own matching record in
+the window (:data:`ITEM_RECORDS`: haematology counts, renal / liver chemistry, PSA, PSMA PET /
+FDG PET / SPECT/CT studies, dosimetry on a SPECT/CT, each PRO instrument's answers), else
 ``due`` inside the window, ``overdue`` after it, ``upcoming`` before it; a cycle or visit
-done outside its window is ``done outside window``.  Only what is recorded up to the
+done outside its window is ``done outside window``; a visit with some of its items recorded
+is ``partly done`` while its window is open (``missing_items`` names the rest).  Only what is recorded up to the
 evaluation date counts (the calendar as it stood on that date).  Follow-up
 *periods* are shown as one row (``in period`` / ``upcoming`` / ``ended``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
 from lutetia.decide.history import protocol_administrations
 from lutetia.protocols import Anchor, Protocol, Visit
-from lutetia.records import Administration, Modality, PatientRecord
+from lutetia.records import Administration, Analyte, Instrument, Modality, PatientRecord
 
 #: How far past the evaluation date open-ended repeating visits are listed, in days.
 #: A display choice, not a clinical parameter.
@@ -43,6 +46,7 @@ class ScheduledVisit:
     status: str
     done_on: date | None = None
     text: str = ""
+    missing_items: tuple[str, ...] = ()
 
 
 def _status(due_window: tuple[date, date], done: date | None, on: date) -> str:
@@ -53,21 +57,67 @@ def _status(due_window: tuple[date, date], done: date | None, on: date) -> str:
     return "due" if on <= due_window[1] else "overdue"
 
 
-def _done(record: PatientRecord, items: tuple[str, ...], start: date, end: date) -> date | None:
-    """The date of a record matching the visit's items inside [start, end], if any."""
-    text = " ".join(items).lower()
-    days: list[date] = []
-    mods = {"spect": Modality.spect_ct, "psma pet": Modality.psma_pet, "fdg": Modality.fdg_pet}
-    for word, mod in mods.items():
-        if word in text:
-            days += [s.study_date for s in record.imaging if s.modality is mod and start <= s.study_date <= end]
-    if any(w in text for w in ("eq-5d", "fact-p", "bpi", "msgs")):
-        days += [p.answered_on for p in record.pro_answers if start <= p.answered_on <= end]
-    if any(w in text for w in ("haematology", "biochemistry", "renal function", "liver function", "psa")):
-        days += [x.sampled_on for x in record.labs if start <= x.sampled_on <= end]
-    if "follow-up" in text:
-        days += [e.event_date for e in record.events if start <= e.event_date <= end]
-    return min(days) if days else None
+_HAEMATOLOGY = frozenset({Analyte.haemoglobin, Analyte.platelets, Analyte.neutrophils, Analyte.wbc})
+_RENAL = frozenset({Analyte.creatinine})
+_LIVER = frozenset({Analyte.alt, Analyte.ast, Analyte.bilirubin})
+_CHEMISTRY = _RENAL | _LIVER | {Analyte.alp}
+
+
+def _labs(analytes: frozenset[Analyte]) -> Callable[[PatientRecord, date, date], list[date]]:
+    return lambda r, a, b: [x.sampled_on for x in r.labs if x.analyte in analytes and a <= x.sampled_on <= b]
+
+
+def _studies(modality: Modality) -> Callable[[PatientRecord, date, date], list[date]]:
+    return lambda r, a, b: [s.study_date for s in r.imaging if s.modality is modality and a <= s.study_date <= b]
+
+
+def _pro(instrument: Instrument) -> Callable[[PatientRecord, date, date], list[date]]:
+    return lambda r, a, b: [x.answered_on for x in r.pro_answers if x.instrument is instrument and a <= x.answered_on <= b]
+
+
+def _dosimetry(r: PatientRecord, a: date, b: date) -> list[date]:
+    """SPECT/CT studies in the window with dosimetry measurements (naming the study, or of
+    the study's cycle)."""
+    ids = {d.study_id for d in r.dosimetry if d.study_id}
+    cycles = {d.cycle for d in r.dosimetry}
+    return [s.study_date for s in r.imaging if s.modality is Modality.spect_ct and a <= s.study_date <= b
+            and (s.study_id in ids or s.cycle in cycles)]
+
+
+#: What record completes a visit item, by a keyword of the item's text (first match wins).
+ITEM_RECORDS: Final[tuple[tuple[str, Callable[[PatientRecord, date, date], list[date]]], ...]] = (
+    ("dosimetry", _dosimetry), ("spect", _studies(Modality.spect_ct)), ("psma pet", _studies(Modality.psma_pet)),
+    ("fdg", _studies(Modality.fdg_pet)), ("eq-5d", _pro(Instrument.eq5d5l)), ("fact-p", _pro(Instrument.fact_p)),
+    ("fact-rnt", _pro(Instrument.fact_rnt)), ("bpi", _pro(Instrument.bpi_sf)), ("msgs", _pro(Instrument.msgs)),
+    ("haematology", _labs(_HAEMATOLOGY)), ("renal function", _labs(_RENAL)), ("liver function", _labs(_LIVER)),
+    ("biochemistry", _labs(_CHEMISTRY)), ("psa", _labs(frozenset({Analyte.psa}))),
+    ("follow-up", lambda r, a, b: [e.event_date for e in r.events if a <= e.event_date <= b]),
+)
+
+
+def _done(record: PatientRecord, items: tuple[str, ...], start: date,
+          end: date) -> tuple[date | None, tuple[str, ...], bool]:
+    """(date the visit was complete, items still missing, anything recorded) in [start, end].
+
+    Each item needs its own record (EQ-5D-5L answers do not complete FACT-P; a PSA alone is
+    not haematology); the visit is complete on the date its last item was done.  Items with
+    no matching record kind (e.g. an administration) are not checked.
+    """
+    got: dict[str, date] = {}
+    missing: list[str] = []
+    for item in items:
+        text = item.lower()
+        find = next((f for word, f in ITEM_RECORDS if word in text), None)
+        if find is None:
+            continue
+        days = find(record, start, end)
+        if days:
+            got[item] = min(days)
+        else:
+            missing.append(item)
+    if not got:
+        return None, tuple(missing), False
+    return (None if missing else max(got.values())), tuple(missing), True
 
 
 def _given(record: PatientRecord, protocol: Protocol, on: date) -> list[Administration]:
@@ -147,9 +197,12 @@ def _visits(record: PatientRecord, visit: Visit, cycles: list[ScheduledVisit], a
                 continue
             lo = due - timedelta(days=visit.window if visit.window_before is None else visit.window_before)
             hi = due + timedelta(days=visit.window)
-            done = _done(record, tuple(visit.items), lo, min(hi, on))
+            done, missing, some = _done(record, tuple(visit.items), lo, min(hi, on))
+            status = _status((lo, hi), done, on)
+            if done is None and some and status != "overdue":
+                status = "partly done"
             out.append(ScheduledVisit(visit.id, visit.id, tuple(visit.items), visit.phase, due, lo, hi,
-                                      _status((lo, hi), done, on), done, visit.text))
+                                      status, done, visit.text, missing if some else ()))
     return out
 
 

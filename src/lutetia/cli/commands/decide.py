@@ -307,7 +307,8 @@ def schedule(
         emit_json(jsonable(visits))
         return
     rows = [{"due": v.due, "window": f"{v.earliest} – {v.latest}", "visit": v.label, "status": v.status,
-             "done": v.done_on, "items": ", ".join(v.items)} for v in visits]
+             "done": v.done_on, "items": ", ".join(v.items)
+             + (f" (missing: {', '.join(v.missing_items)})" if v.missing_items else "")} for v in visits]
     print_table(rows, ["visit", "due", "window", "status", "done", "items"],
                 title=f"{patient_id} — {protocol.id} / {arm} schedule on {day}")
 
