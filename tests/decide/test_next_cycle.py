@@ -305,3 +305,17 @@ def test_ecog_3_is_flagged_with_every_cycle_decision_not_only_at_eligibility() -
                                criterion_answers=answers, ecog=[ecog(date(2025, 2, 14), 2)]))
     assert next_cycle(better, load_protocol("ecog3-registry"), "individualised", C2_DUE,
                       requested_activity_gbq=6.0).flags == ()
+
+
+def test_a_cycle_past_its_window_is_given_with_a_warning() -> None:
+    # cycle 2 planned 2025-02-17, window to 2025-02-24; decided on 2025-03-03: 7 days late
+    d = label(date(2025, 3, 3), labs=panel(date(2025, 2, 28)))
+    assert d.kind == "administer"
+    assert "cycle 2 is 7 day(s) past its window 2025-02-10 to 2025-02-24 (planned 2025-02-17; label.interval)" in d.reasons
+
+
+def test_after_a_decision_that_ended_treatment_later_dates_stop() -> None:
+    rec = record(**children(labs=panel(date(2025, 2, 14))))
+    d = next_cycle(rec, load_protocol("pluvicto-label"), "standard", C2_DUE,
+                   treatment_ended=(date(2025, 2, 10), "stored curtail decision"))
+    assert d.kind == "stop" and d.reasons == ("treatment ended on 2025-02-10 (stored curtail decision)",)

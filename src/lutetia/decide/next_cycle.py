@@ -221,6 +221,9 @@ def _timing(s: _State) -> CycleDecision | None:
         return s.decision("delay", rules=(rule_result(iv, None, Outcome.NOT_MET, "interval"),),
                           reasons=(f"cycle {len(s.given) + 1} window {earliest} to {latest} (planned {planned})",),
                           next_date=earliest)
+    if s.on > latest:
+        s.notes.append(f"cycle {len(s.given) + 1} is {(s.on - latest).days} day(s) past its window "
+                       f"{earliest} to {latest} (planned {planned}; {s.arm.treatment.interval.id})")
     return None
 
 
@@ -331,7 +334,8 @@ def _resume_baseline(s: _State) -> str:
 
 def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date, *,
                holidays: Sequence[Holiday] = (), requested_activity_gbq: float | None = None,
-               lab_window_days: float | None = None, reductions: int | None = None) -> CycleDecision:
+               lab_window_days: float | None = None, reductions: int | None = None,
+               treatment_ended: tuple[date, str] | None = None) -> CycleDecision:
     """Decide the next cycle of ``record`` on ``protocol`` / ``arm_id`` on the date ``on``.
 
     Parameters
@@ -350,6 +354,9 @@ def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date,
     reductions : int, optional
         Dose reductions already applied (a simulator or the store knows them); default: read
         from the record (:func:`reductions_given`).
+    treatment_ended : (date, str), optional
+        An earlier decision that ended treatment (a stored ``stop`` or ``curtail``: the
+        regimen is over) and what it was; later dates give ``stop`` citing it.
     """
     arm = protocol.arm(arm_id)
     given = tuple(a for a in protocol_administrations(record, protocol.id) if a.administered_at.date() <= on)
@@ -360,6 +367,8 @@ def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date,
                   planned_cycle=planned)
     s = _State(record, protocol, arm, on, given, ctx, tuple(holidays), requested_activity_gbq, reductions)
     ended = _ended(record, protocol, on)
+    if not ended and treatment_ended is not None and treatment_ended[0] <= on:
+        ended = f"treatment ended on {treatment_ended[0]} ({treatment_ended[1]})"
     if ended:
         return s.decision("stop", reasons=(ended,))
     stop = _stop_rules(record, arm, list(given), on, holidays)

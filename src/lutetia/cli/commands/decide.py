@@ -91,7 +91,7 @@ def _criteria_rows(result: Any) -> list[dict[str, Any]]:
             detail = f"reason: {c.reason}"
         rows.append({"rule": c.result.rule_id, "kind": c.result.kind, "outcome": c.result.outcome.value,
                      "passes": {True: "yes", False: "NO", None: "?"}[c.passes], "values / missing": detail,
-                     "text": c.result.text[:90]})
+                     "text": c.result.text})
     return rows
 
 
@@ -275,10 +275,10 @@ def _holidays(stored: list[dict[str, Any]]) -> list[Any]:
     return holidays_from_decisions(stored)
 
 
-def _treatment_ended(stored: list[dict[str, Any]]) -> date | None:
-    """The date of the first stored decision that ended treatment (stop or curtail)."""
-    ends = [date.fromisoformat(d["on"]) for d in stored if d["kind"] in ("stop", "curtail")]
-    return min(ends) if ends else None
+def _treatment_ended(stored: list[dict[str, Any]]) -> tuple[date, str] | None:
+    """(date, kind) of the first stored decision that ended treatment (stop or curtail)."""
+    ends = sorted((date.fromisoformat(d["on"]), d["kind"]) for d in stored if d["kind"] in ("stop", "curtail"))
+    return ends[0] if ends else None
 
 
 def schedule(
@@ -300,7 +300,8 @@ def schedule(
     holidays = _holidays(stored)
     open_holiday = holidays[-1][0] if holidays and holidays[-1][1] is None else None
     off = enrolment.off_study_on if enrolment.off_study_on and enrolment.off_study_on <= day else None
-    ended = [d for d in (_treatment_ended(stored), off) if d is not None]
+    stop = _treatment_ended(stored)
+    ended = [d for d in (stop[0] if stop else None, off) if d is not None]
     visits = build_schedule(record, protocol, arm, day, planned_start=enrolment.enrolled_on,
                             holiday_start=open_holiday, end_of_treatment=min(ended) if ended else None)
     if as_json:
@@ -356,8 +357,10 @@ def next_cycle_cmd(
     protocol = _protocol(enrolment.protocol_id)
     arm = _arm_of(protocol, enrolment)
     stored = _stored(store, patient_id, protocol.id, day)
+    ended = _treatment_ended(stored)
     decision = next_cycle(record, protocol, arm, day, holidays=_holidays(stored), requested_activity_gbq=activity,
-                          reductions=reductions_from_decisions(stored))
+                          reductions=reductions_from_decisions(stored),
+                          treatment_ended=None if ended is None else (ended[0], f"stored {ended[1]} decision"))
     payload = decision.to_json()
     if save:
         payload["decision_id"], fresh = _save_once(ctx, store, patient_id=patient_id, protocol_id=protocol.id,
