@@ -319,3 +319,15 @@ def test_after_a_decision_that_ended_treatment_later_dates_stop() -> None:
     d = next_cycle(rec, load_protocol("pluvicto-label"), "standard", C2_DUE,
                    treatment_ended=(date(2025, 2, 10), "stored curtail decision"))
     assert d.kind == "stop" and d.reasons == ("treatment ended on 2025-02-10 (stored curtail decision)",)
+
+
+def test_the_decision_keeps_every_modification_rule_checked_with_the_values_it_read() -> None:
+    d = label(C2_DUE, labs=panel(date(2025, 2, 14)))
+    assert d.kind == "administer"
+    checked = {r.rule_id: r for r in d.checked}
+    assert {"label.mod.myelo-g2", "label.mod.myelo-g3", "label.mod.renal-withhold"} <= set(checked)
+    g2 = checked["label.mod.myelo-g2"]
+    assert g2.outcome.value == "not met" and g2.evaluation is not None
+    assert g2.evaluation.facts[0].value == 0  # every count normal: no grade above baseline
+    stored = d.to_json()["checked"]
+    assert any(r["rule_id"] == "label.mod.renal-withhold" for r in stored)

@@ -5,7 +5,8 @@ reduction yet; ``after_reduction``: after one; ``any``).  It *fires* when its tr
 met on the date, or — for rules that reduce or discontinue — on any laboratory or AE date
 since the last administration (a grade 3 seen between cycles still leads to the reduction
 after recovery).  The strongest action wins: discontinue > withhold > reduce > "consider"
-(advisory, shown to the physician); every fired rule is reported.  A withhold with
+(advisory, shown to the physician); every fired rule is reported, and every rule checked
+and not met with the values it read (``checked``).  A withhold with
 ``until`` lasts while ``until`` is not met (one whose ``until`` already holds withholds
 nothing); a withhold without ``until`` ("until improvement") ends only with the
 physician's recorded decision to resume (a criterion answer ``True`` keyed by the rule id,
@@ -38,6 +39,7 @@ class ModificationOutcome:
     fired: tuple[RuleResult, ...]
     advisory: tuple[str, ...]
     missing: tuple[str, ...]
+    checked: tuple[RuleResult, ...] = ()
 
 
 def _event_dates(ctx: Context, since: date) -> list[date]:
@@ -81,6 +83,7 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
                         last_administration: date | None) -> ModificationOutcome:
     """Evaluate ``rules`` on ``ctx.on`` (see the module docstring)."""
     fired: list[RuleResult] = []
+    checked: list[RuleResult] = []
     missing: dict[str, list[str]] = {}
     advisory: list[str] = []
     best, reduce = "none", False
@@ -96,6 +99,7 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
                 missing.setdefault(m, []).append(rule.id)
             continue
         if ev.outcome is not Outcome.MET and past is None:
+            checked.append(rule_result(rule, ev, ev.outcome, rule.family))
             continue
         action, pending, note = _action_of(rule, ctx, last_administration)
         if past is not None:
@@ -107,7 +111,7 @@ def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
         if STRENGTH[action] > STRENGTH[best]:
             best = action
     needs = tuple(f"{m} (needed by {', '.join(ids)})" for m, ids in missing.items())
-    return ModificationOutcome(best, reduce, tuple(fired), tuple(advisory), needs)
+    return ModificationOutcome(best, reduce, tuple(fired), tuple(advisory), needs, tuple(checked))
 
 
 __all__ = ["ModificationOutcome", "STRENGTH", "apply_modifications"]

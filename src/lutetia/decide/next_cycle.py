@@ -69,6 +69,7 @@ class CycleDecision:
     next_date: date | None = None
     inputs: Mapping[str, Any] | None = None
     flags: tuple[RuleResult, ...] = ()
+    checked: tuple[RuleResult, ...] = ()
 
     @property
     def administer(self) -> bool:
@@ -133,6 +134,7 @@ class _State:
     requested_gbq: float | None
     reductions: int | None = None
     notes: list[str] = field(default_factory=list)
+    checked: tuple[RuleResult, ...] = ()
 
     def decision(self, kind: str, **kw: Any) -> CycleDecision:
         cycle = len(self.given) + 1 if kind not in ("stop",) else None
@@ -146,7 +148,7 @@ class _State:
             kw["reasons"] = (*kw.get("reasons", ()), *self.notes)
         flags = () if kind == "stop" else _flags(self.ctx, self.protocol)
         return CycleDecision(self.record.patient_id, self.protocol.id, self.arm.id, self.on, kind, cycle,
-                             inputs=MappingProxyType(inputs), flags=flags, **kw)
+                             inputs=MappingProxyType(inputs), flags=flags, checked=self.checked, **kw)
 
 
 def _flags(ctx: Context, protocol: Protocol) -> tuple[RuleResult, ...]:
@@ -283,6 +285,7 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     reduced = reductions_given(s.arm, s.given) if s.reductions is None else min(s.reductions, most)
     last_day = s.given[-1].administered_at.date() if s.given else None
     mods = apply_modifications(s.ctx, list(s.protocol.modifications), reduced > 0, last_day)
+    s.checked = mods.checked
     rules = list(mods.fired)
     if mods.action == "discontinue":
         return s.decision("stop", rules=tuple(rules), reasons=("discontinued by a dose-modification rule",))

@@ -337,6 +337,9 @@ def _print_decision(d: Any) -> None:
         typer.echo(f"  missing: {m}")
     for fl in d.flags:
         typer.echo(f"  flag: {fl.rule_id}: {fl.text}")
+    if d.checked:
+        typer.echo(f"  checked, not met ({len(d.checked)}; values in --json): "
+                   + ", ".join(r.rule_id for r in d.checked))
 
 
 def next_cycle_cmd(
