@@ -305,6 +305,11 @@ def test_ecog_3_is_flagged_with_every_cycle_decision_not_only_at_eligibility() -
                                criterion_answers=answers, ecog=[ecog(date(2025, 2, 14), 2)]))
     assert next_cycle(better, load_protocol("ecog3-registry"), "individualised", C2_DUE,
                       requested_activity_gbq=6.0).flags == ()
+    # ECOG recorded only at screening (2025-01-02, before cycle 1): still flagged at cycle 2
+    screening = record(**children("ecog3-registry", "individualised", labs=panel(date(2025, 2, 14)),
+                                  criterion_answers=answers, ecog=[ecog(date(2025, 1, 2), 3)]))
+    assert [f.rule_id for f in next_cycle(screening, load_protocol("ecog3-registry"), "individualised", C2_DUE,
+                                          requested_activity_gbq=6.0).flags] == ["label.ecog-above-2"]
 
 
 def test_a_cycle_past_its_window_is_given_with_a_warning() -> None:

@@ -22,6 +22,7 @@ visit (``window_before``) when it has one, else :data:`DEFAULT_LAB_WINDOW_DAYS`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,14 @@ from lutetia.decide.activity import (
 from lutetia.decide.dosimetry import KidneyCycle, kidney_history
 from lutetia.decide.evaluate import evaluate, rule_result
 from lutetia.decide.history import protocol_administrations
-from lutetia.decide.model import Context, Outcome, RuleResult, anchors_for, jsonable
+from lutetia.decide.model import (
+    DEFAULT_LOOKBACK_DAYS,
+    Context,
+    Outcome,
+    RuleResult,
+    anchors_for,
+    jsonable,
+)
 from lutetia.decide.modifications import apply_modifications
 from lutetia.protocols import Anchor, Arm, Protocol
 from lutetia.records import Administration, EventKind, PatientRecord
@@ -153,7 +161,12 @@ class _State:
 
 def _flags(ctx: Context, protocol: Protocol) -> tuple[RuleResult, ...]:
     """The protocol's flag criteria met on the decision date (e.g. the label's ECOG > 2, which
-    the ECOG 3 registry allows): shown with every decision that continues treatment."""
+    the ECOG 3 registry allows): shown with every decision that continues treatment.  A flag
+    without its own window reads the latest value since screening (the eligibility look-back
+    before treatment start), not only the pre-cycle window."""
+    if ctx.baseline_date is not None:
+        ctx = dataclasses.replace(ctx, lookback_days=max(ctx.lookback_days, (ctx.on - ctx.baseline_date).days
+                                                         + DEFAULT_LOOKBACK_DAYS))
     out = []
     for c in protocol.criteria:
         if c.kind == "flag" and c.rule is not None:
