@@ -48,6 +48,7 @@ from lutetia.decide.model import (
     jsonable,
 )
 from lutetia.decide.modifications import apply_modifications
+from lutetia.physics.radiobiology import bed_gy
 from lutetia.protocols import Anchor, Arm, Protocol
 from lutetia.records import Administration, EventKind, PatientRecord
 
@@ -280,7 +281,7 @@ def _kidney_cap(s: _State, plan: ActivityPlan, history: list[KidneyCycle]) -> tu
     last = history[-1]
     dose_next = last.entry.dose_per_gbq * plan.activity_gbq
     g = last.entry.g_factor or 0.0
-    per_cycle = dose_next if cap.quantity == "dose" else dose_next * (1 + g * dose_next / last.alpha_beta_gy)
+    per_cycle = dose_next if cap.quantity == "dose" else bed_gy(dose_next, g, last.alpha_beta_gy)
     cum = sum((k.entry.dose_gy if cap.quantity == "dose" else (k.entry.bed_gy or 0.0)) for k in history)
     unit = cap.limit.unit
     allowed = int((cap.limit.value - cum) // per_cycle) if per_cycle > 0 else 10**6

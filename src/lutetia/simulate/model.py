@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lutetia.physics.mird import kidney_s_value
+from lutetia.physics.radiobiology import bed_gy
 from lutetia.simulate.cohort import WEEKS_PER_MONTH, Cohort, Innovations
 from lutetia.simulate.grading import beyond_baseline
 from lutetia.simulate.parameters import Parameters, load_parameters
@@ -218,11 +219,9 @@ class CohortSim:
         act_mbq = tia[:, None] * lam[:, None] * np.exp(-lam[:, None] * times)
         act_mbq = np.round(act_mbq * np.exp(scv * self.noise.spect[:, k, :4] - scv**2 / 2), 3)
         measured, t_eff = self.measure(times, act_mbq, np.where(give, a, np.nan))
-        g = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + c.kidney_t_eff_h)
-        bed = dose * (1 + g * dose / self.rules.alpha_beta_gy)
-        g_meas = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + t_eff)
+        bed = bed_gy(dose, self.rules.g_factor(c.kidney_t_eff_h), self.rules.alpha_beta_gy)
         mdose = measured * a
-        bed_meas = mdose * (1 + g_meas * mdose / self.rules.alpha_beta_gy)
+        bed_meas = bed_gy(mdose, self.rules.g_factor(t_eff), self.rules.alpha_beta_gy)
         self.t_eff_c1 = np.where(first, t_eff, self.t_eff_c1)
         self.last_gy_per_gbq = np.where(give, measured, self.last_gy_per_gbq)
         self.cum_bed_measured += np.where(give, bed_meas, 0.0)

@@ -14,11 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from lutetia.assess.ctcae import find_term
 from lutetia.decide.next_cycle import lab_window
 from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
 from lutetia.protocols import Condition, Protocol, load_protocol
 from lutetia.protocols.facts import Fact
+
+F = NDArray[np.float64]
 
 #: CTCAE terms of the label's myelosuppression family, in the order of the model's arrays.
 MYELO_TERMS: tuple[str, ...] = ("Anemia", "Platelet count decreased", "Neutrophil count decreased",
@@ -69,9 +74,9 @@ class ArmRules:
     psa_nadir: bool = True
     lab_window_days: float = 14.0
 
-    def g_factor(self, t_eff_h: float) -> float:
-        """Lea–Catcheside G of a mono-exponential kidney time course."""
-        return g_factor_mono(t_eff_h, self.repair_half_time_h)
+    def g_factor(self, t_eff_h: F) -> F:
+        """Lea–Catcheside G of mono-exponential kidney time courses (array of T_eff, h)."""
+        return g_factor_mono(np.asarray(t_eff_h, dtype=np.float64), self.repair_half_time_h)
 
 
 def _cuts(term: str) -> GradeCuts:

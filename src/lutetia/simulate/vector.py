@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.physics.radiobiology import bed_gy, dose_for_bed
 from lutetia.simulate.grading import beyond_baseline
 from lutetia.simulate.model import Action, CohortSim, Decision, Phase, Point
 
@@ -49,13 +50,11 @@ def personalised_activity(sim: CohortSim) -> tuple[F, np.ndarray]:
     r = sim.rules
     d = sim.last_gy_per_gbq
     n_rem = np.maximum(r.max_cycles - sim.cycles, 1)
-    g = r.repair_half_time_h / (r.repair_half_time_h + sim.t_eff_c1)
     if r.kidney_quantity == "dose":
         per_cycle = (r.kidney_limit - sim.cum_dose_measured) / n_rem
     else:
-        k = g / r.alpha_beta_gy
         budget = (r.kidney_limit - sim.cum_bed_measured) / n_rem
-        per_cycle = (-1.0 + np.sqrt(1.0 + 4.0 * k * np.maximum(budget, 0.0))) / (2.0 * k)
+        per_cycle = dose_for_bed(budget, r.g_factor(sim.t_eff_c1), r.alpha_beta_gy)
     raw = per_cycle / d
     curtail = (sim.cum_bed_measured >= r.kidney_limit) | (r.a_min_gbq * d > per_cycle)
     if r.floor_at_nominal:  # the engine gives the nominal activity instead of curtailing
@@ -200,8 +199,7 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
     act = np.where(first, act, base * factor)
     if r.cap_quantity is not None:
         d = act * sim.last_gy_per_gbq
-        gf = r.repair_half_time_h / (r.repair_half_time_h + sim.t_eff_c1)
-        pred = sim.cum_bed_measured + d * (1 + gf * d / r.alpha_beta_gy)
+        pred = sim.cum_bed_measured + bed_gy(d, r.g_factor(sim.t_eff_c1), r.alpha_beta_gy)
         settle((sim.cycles >= 1) & (pred > r.cap_limit), Action.CURTAIL)
     settle(undecided, Action.GIVE)
     act = np.where(action == Action.GIVE, np.round(act, 3), np.nan)
