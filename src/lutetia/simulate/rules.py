@@ -18,12 +18,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lutetia.assess.ctcae import find_term
+from lutetia.assess.psa import psa_criteria
+from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.decide.next_cycle import lab_window
 from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
 from lutetia.protocols import Condition, Protocol, load_protocol
 from lutetia.protocols.facts import Fact
 
 F = NDArray[np.float64]
+#: PCWG3's progression parameters (``pcwg3.toml``) for a protocol that defines none.
+PCWG3_PROGRESSION = psa_criteria("pcwg3").progression_rule()
 
 #: CTCAE terms of the label's myelosuppression family, in the order of the model's arrays.
 MYELO_TERMS: tuple[str, ...] = ("Anemia", "Platelet count decreased", "Neutrophil count decreased",
@@ -67,11 +71,7 @@ class ArmRules:
     holiday_spect_decline_pct: float
     holiday_confirm_days: float
     surveillance_weeks: float
-    psa_rise_pct: float = 25.0
-    psa_rise_ng_ml: float = 0.0
-    psa_strict: bool = False
-    psa_confirm_days: float = 0.0
-    psa_nadir: bool = True
+    psa_rule: ProgressionRule = PCWG3_PROGRESSION
     lab_window_days: float = 14.0
 
     def g_factor(self, t_eff_h: F) -> F:
@@ -111,7 +111,7 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
     a_max = act.a_max.value if act.a_max else nominal * (1 + act.tolerance_pct / 100)
     lq = lq_parameters("kidneys")
     hol = t.holiday
-    pp = proto.psa_progression  # PCWG3 25 % and 2 ng/mL when the protocol has none
+    pp = proto.psa_progression  # PCWG3 when the protocol has none
     psa_cut, confirm = _leaf_value(hol.enter if hol else None, Fact.PSA_DECLINE_FROM_BASELINE_PCT)
     spect_cut, _ = _leaf_value(hol.enter if hol else None, Fact.SPECT_TUMOUR_VOLUME_DECLINE_PCT)
     return ArmRules(
@@ -129,10 +129,6 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
         holiday=hol is not None, holiday_psa_decline_pct=psa_cut,
         holiday_spect_decline_pct=spect_cut, holiday_confirm_days=confirm,
         surveillance_weeks=hol.surveillance.every_weeks if hol else math.nan,
-        psa_rise_pct=pp.rise_pct if pp else 25.0,
-        psa_rise_ng_ml=(pp.rise_ng_ml or 0.0) if pp else 2.0,
-        psa_strict=pp.op == ">" if pp else False,
-        psa_confirm_days=(pp.confirm_days_min or 0.0) if pp else 21.0,
-        psa_nadir=pp.reference == "nadir" if pp else True,
+        psa_rule=pp.rule() if pp else PCWG3_PROGRESSION,
         lab_window_days=lab_window(proto, proto.arm(arm_id)),
     )
