@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from tests.decide.builders import given, psa, record
 
 from lutetia.assess.criteria import compare, compare_array
 from lutetia.assess.outcome import Outcome
@@ -20,7 +21,6 @@ from lutetia.assess.psa_kernel import ProgressionRule, progression_kernel
 from lutetia.decide.model import Context
 from lutetia.decide.psa import psa_progression_fact
 from lutetia.protocols import load_protocol
-from tests.decide.builders import given, psa, record
 
 D0 = date(2025, 1, 6)
 
