@@ -3,8 +3,8 @@
 The vectorised cohort model (:mod:`lutetia.simulate.vector`) must apply the *same* rules as
 the record-level engine (:mod:`lutetia.decide`).  Nothing here is re-typed: activity bounds,
 cycles, interval, reduction, kidney limits and holiday thresholds come from
-:func:`lutetia.protocols.load_protocol`; the myelosuppression grade thresholds come from
-the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; the pre-cycle lab window from
+:func:`lutetia.protocols.load_protocol`; myelosuppression is graded by
+:mod:`lutetia.simulate.grading` on the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; the pre-cycle lab window from
 :func:`lutetia.decide.next_cycle.lab_window`; kidney α/β and repair half-time from
 :func:`lutetia.physics.radiobiology.lq_parameters`.
 """
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from lutetia.assess.ctcae import find_term
 from lutetia.assess.psa import psa_criteria
 from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.decide.next_cycle import lab_window
@@ -28,21 +27,6 @@ from lutetia.protocols.facts import Fact
 F = NDArray[np.float64]
 #: PCWG3's progression parameters (``pcwg3.toml``) for a protocol that defines none.
 PCWG3_PROGRESSION = psa_criteria("pcwg3").progression_rule()
-
-#: CTCAE terms of the label's myelosuppression family, in the order of the model's arrays.
-MYELO_TERMS: tuple[str, ...] = ("Anemia", "Platelet count decreased", "Neutrophil count decreased",
-                                "White blood cell decreased")
-
-
-@dataclass(frozen=True)
-class GradeCuts:
-    """Lower-is-worse CTCAE cut-offs of one term: grade g when value < cut[g] (g = 2, 3, 4)."""
-
-    term: str
-    grade2: float
-    grade3: float
-    grade4: float
-
 
 @dataclass(frozen=True)
 class ArmRules:
@@ -65,7 +49,6 @@ class ArmRules:
     cap_limit: float
     alpha_beta_gy: float
     repair_half_time_h: float
-    myelo_cuts: tuple[GradeCuts, ...]
     holiday: bool
     holiday_psa_decline_pct: float
     holiday_spect_decline_pct: float
@@ -77,15 +60,6 @@ class ArmRules:
     def g_factor(self, t_eff_h: F) -> F:
         """Lea–Catcheside G of mono-exponential kidney time courses (array of T_eff, h)."""
         return g_factor_mono(np.asarray(t_eff_h, dtype=np.float64), self.repair_half_time_h)
-
-
-def _cuts(term: str) -> GradeCuts:
-    t = find_term(term)
-    if t is None:  # pragma: no cover - the shipped CTCAE data has all four
-        raise LookupError(f"CTCAE term {term!r} missing")
-    by_grade = {g.grade: g.any[0].threshold for g in t.grades}
-    return GradeCuts(t.term, float(by_grade[2] or math.nan), float(by_grade[3] or math.nan),
-                     float(by_grade.get(4) or -math.inf))
 
 
 def _leaf_value(cond: Condition | None, fact: Fact) -> tuple[float, float]:
@@ -125,7 +99,6 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
         cap_quantity=t.kidney_cap.quantity if t.kidney_cap else None,
         cap_limit=t.kidney_cap.limit.value if t.kidney_cap else math.inf,
         alpha_beta_gy=lq.alpha_beta_gy, repair_half_time_h=lq.repair_half_time_h,
-        myelo_cuts=tuple(_cuts(term) for term in MYELO_TERMS),
         holiday=hol is not None, holiday_psa_decline_pct=psa_cut,
         holiday_spect_decline_pct=spect_cut, holiday_confirm_days=confirm,
         surveillance_weeks=hol.surveillance.every_weeks if hol else math.nan,

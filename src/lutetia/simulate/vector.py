@@ -42,10 +42,6 @@ F = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 
-def _cuts(sim: CohortSim) -> tuple[tuple[float, float, float], ...]:
-    return tuple((c.grade2, c.grade3, c.grade4) for c in sim.rules.myelo_cuts)
-
-
 def personalised_activity(sim: CohortSim) -> tuple[F, np.ndarray]:
     """Activity (GBq) from the BED budget and whether the cycle is curtailed."""
     r = sim.rules
@@ -163,7 +159,7 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         psa = psa_confirmed_decline(sim, pt, r.holiday_psa_decline_pct, r.holiday_confirm_days)
         settle(treat & (sim.cycles >= 1) & spect & psa, Action.HOLIDAY)
     settle(pt.lab_missing | pt.lab_stale, Action.WITHHOLD)
-    g_now = beyond_baseline(pt.labs[:, :4], sim.first_labs[:, :4], _cuts(sim))
+    g_now = beyond_baseline(pt.labs[:, :4], sim.first_labs[:, :4], sim.myelo_lln)
     g3_past = sim.g3_since_admin | (g_now >= 3)
     reduced = sim.reductions >= 1
     settle(g3_past & (sim.reductions >= r.max_reductions) & reduced, Action.DISCONTINUE)
