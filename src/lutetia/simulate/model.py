@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from lutetia.physics.mird import kidney_s_value
 from lutetia.physics.radiobiology import bed_gy
 from lutetia.simulate.cohort import WEEKS_PER_MONTH, Cohort, Innovations
-from lutetia.simulate.grading import beyond_baseline
+from lutetia.simulate.grading import MYELO_RANGES, beyond_baseline
 from lutetia.simulate.parameters import Parameters, load_parameters
 from lutetia.simulate.rules import ArmRules
 
@@ -131,7 +131,9 @@ class CohortSim:
                                               c.wbc_giga_l, c.creatinine_umol_l, c.psa_ng_ml])
         self.log: list[tuple[Point, Decision]] = []
         self.follow_labs: list[tuple[F, F, B]] = []  # (day, labs (n, 6), drawn) after treatment
-        self.first_labs = self.baseline_labs.copy()  # replaced by the first decision point's labs
+        self.first_labs = self.baseline_labs.copy()
+        ranges = p.entry("labs", "reference_ranges")
+        self.myelo_lln = tuple(float(ranges[key][0]) for key in MYELO_RANGES)  # the virtual lab's LLN  # replaced by the first decision point's labs
         self.doses: list[dict[str, F]] = []  # per step: what was administered and measured
 
     # ----------------------------------------------------------------- measurements
@@ -194,8 +196,7 @@ class CohortSim:
         self.phase = np.where(hol, Phase.HOLIDAY, np.where(give, Phase.TREATMENT, self.phase))
         self.phase = np.where(stop, Phase.OFF, self.phase)
         self.delay_days = np.where(give, 0.0, self.delay_days)
-        cuts = tuple((c.grade2, c.grade3, c.grade4) for c in self.rules.myelo_cuts)
-        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], cuts) >= 3
+        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], self.myelo_lln) >= 3
         self.g3_since_admin = np.where(give, False, self.g3_since_admin | (g3 & ~pt.lab_missing))
         weeks = np.where(give, self.rules.interval_weeks, np.where(
             hold, p.value("data", "withhold_recheck_weeks"),
