@@ -7,9 +7,9 @@ Readings (stated so that reviewers can check them):
   protocol's (a record may keep the earlier course either way).
 * PSA progression of the first course is the protocol's own ``[psa_progression]``
   definition applied to the PSA results by the one kernel,
-  :func:`lutetia.assess.psa.psa_progression`, with the first course's start as the first
-  administration (its nadir runs through the course and after it); no PCWG3 12-week rule
-  is added where the protocol states none.
+  :func:`lutetia.assess.psa.psa_progression` (``PsaProgression.rule()``), with the first
+  course's start as the first administration (its nadir runs through the course and after
+  it); no PCWG3 12-week rule is added where the protocol states none.
 * Radiological or clinical progression: progression events of a radiographic, clinical or
   investigator-assessed kind, and prior-line progression dates typed radiographic or
   clinical.  A prior-line progression date without a type may be either: before any typed
@@ -25,7 +25,7 @@ import dataclasses
 from datetime import date, timedelta
 
 from lutetia.assess.outcome import Outcome
-from lutetia.assess.psa import PsaCriteria, PsaResult, PsaSample, psa_progression
+from lutetia.assess.psa import PsaResult, PsaSample, psa_progression
 from lutetia.decide.history import first_course, has_history
 from lutetia.decide.model import Context, FactValue
 from lutetia.decide.psa import psa_rises_fact
@@ -56,25 +56,13 @@ def first_course_end(ctx: Context) -> tuple[date, str] | None:
     return max(found) if found else None
 
 
-def _kernel_criteria(ctx: Context) -> PsaCriteria | str:
-    rule = ctx.protocol.psa_progression
-    if rule is None:
-        return f"protocol {ctx.protocol.id} defines no PSA progression"
-    if rule.reference != "nadir":
-        return f"protocol {ctx.protocol.id}: PSA progression vs {rule.reference} is not a first-course reading"
-    return PsaCriteria(rules=[], response_comparator=">=", response_confirm_days=0,
-                       progression_rise_pct=rule.rise_pct, progression_rise_abs_ng_ml=rule.rise_ng_ml or 0.0,
-                       progression_comparator=rule.op, progression_confirm_days=int(rule.confirm_days_min or 0),
-                       no_decline_min_days=0, week12_days=0, week12_tolerance_days=0, max_decline_window_days=0)
-
-
 def course_psa_progression(ctx: Context, course: PriorTherapy) -> PsaResult | str:
     """The protocol's PSA progression over the PSA results from the course start (or why not)."""
-    criteria = _kernel_criteria(ctx)
-    if isinstance(criteria, str):
-        return criteria
+    definition = ctx.protocol.psa_progression
+    if definition is None:
+        return f"protocol {ctx.protocol.id} defines no PSA progression"
     samples = [PsaSample(d, v) for d, v in ctx.record.psa_series() if d <= ctx.on]
-    return psa_progression(samples, course.start_date, criteria)
+    return psa_progression(samples, course.start_date, rule=definition.rule())
 
 
 def _psa_text(result: PsaResult | str) -> str:
