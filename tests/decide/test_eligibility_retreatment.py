@@ -162,10 +162,37 @@ def test_arsi_started_with_the_retreatment_is_not_a_prior_arsi(start: date, end:
     assert _outcome(children, "realup.inc.prior-arsi") is outcome
 
 
-def test_an_earlier_arsi_still_counts_beside_a_concomitant_one() -> None:
+def _with_concomitant(start: date, agent: str = "darolutamide", prior_agent: str | None = "enzalutamide") -> Any:
     children = realup_children()
-    children["prior_therapies"] = [*children["prior_therapies"], line("ARSI2", "arsi", date(2025, 2, 20))]
-    assert _outcome(children, "realup.inc.prior-arsi") is Outcome.MET
+    children["prior_therapies"] = [p for p in children["prior_therapies"] if p.line_id != "ARSI"] + [
+        line("ARSI", "arsi", date(2020, 2, 1), end_date=date(2021, 1, 1), agent=prior_agent),
+        line("ARSI2", "arsi", start, agent=agent)]
+    return children
+
+
+def test_an_earlier_arsi_still_counts_beside_a_concomitant_one() -> None:
+    assert _outcome(_with_concomitant(date(2025, 2, 20)), "realup.inc.prior-arsi") is Outcome.MET
+
+
+# "this ARSI was initiated at least 15 days before the first cycle": 2025-02-23 is 15 days before 2025-03-10
+@pytest.mark.parametrize(("start", "outcome"), [
+    (date(2025, 2, 24), Outcome.NOT_MET),   # 14 days before
+    (date(2025, 2, 23), Outcome.MET),       # 15 days
+    (date(2025, 2, 22), Outcome.MET),       # 16 days
+])
+def test_concomitant_arsi_must_start_at_least_15_days_before_the_first_cycle(start: date, outcome: Outcome) -> None:
+    assert _outcome(_with_concomitant(start), "realup.inc.prior-arsi") is outcome
+
+
+@pytest.mark.parametrize(("agent", "prior_agent", "outcome"), [
+    ("darolutamide", "enzalutamide", Outcome.MET),
+    ("Enzalutamide", "enzalutamide", Outcome.NOT_MET),   # "has not received an identical ARSI in the past"
+    ("darolutamide", None, Outcome.NOT_EVALUABLE),        # the earlier agent is not recorded
+])
+def test_concomitant_arsi_must_not_repeat_an_earlier_agent(agent: str, prior_agent: str | None,
+                                                          outcome: Outcome) -> None:
+    children = _with_concomitant(date(2025, 2, 1), agent, prior_agent)
+    assert _outcome(children, "realup.inc.prior-arsi") is outcome
 
 
 def test_prior_arsi_without_any_history_is_not_evaluable() -> None:

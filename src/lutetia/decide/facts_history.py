@@ -31,6 +31,8 @@ from lutetia.decide.facts_imaging import (
     vision_fact,
 )
 from lutetia.decide.facts_retreatment import (
+    concomitant_arsi_days_fact,
+    concomitant_arsi_repeat_fact,
     days_to_radiological_or_clinical_fact,
     prior_arsi_fact,
     progression_after_course_fact,
@@ -275,4 +277,6 @@ HISTORY_FACTS: dict[Fact, FactFn] = {
     F.PRIOR_ARSI_EXCLUDING_CONCOMITANT: prior_arsi_fact,
     F.DAYS_LAST_LU_INJECTION_TO_RADIOLOGICAL_OR_CLINICAL_PROGRESSION: days_to_radiological_or_clinical_fact,
     F.PSA_RISES_AFTER_FIRST_COURSE: psa_rises_after_course_fact,
+    F.CONCOMITANT_ARSI_DAYS_BEFORE_TREATMENT: concomitant_arsi_days_fact,
+    F.CONCOMITANT_ARSI_REPEATS_PRIOR_AGENT: concomitant_arsi_repeat_fact,
 }

@@ -16,7 +16,9 @@ Readings (stated so that reviewers can check them):
   one it makes the day count a lower bound.
 * A concomitant ARSI (ReaLuP inclusion 8) is an ARSI line started inside the condition's
   window before its anchor (the re-treatment start) and not stopped before it, or started
-  after the anchor: it is not a prior therapy.
+  after the anchor: it is not a prior therapy.  Its conditions are read from the same
+  lines: days from its start to the anchor, and whether its agent (recorded name,
+  case-insensitive) is that of a prior ARSI line.
 """
 
 from __future__ import annotations
@@ -158,25 +160,77 @@ def days_to_radiological_or_clinical_fact(ctx: Context, leaf: Condition) -> Fact
                      f"last injection {last} ({end[1]}) → {first[1]} {first[0]}")
 
 
-def prior_arsi_fact(ctx: Context, leaf: Condition) -> FactValue:
-    """``prior_arsi_excluding_concomitant`` (see the module readings)."""
-    name = "prior_arsi_excluding_concomitant"
+@dataclasses.dataclass(frozen=True)
+class _ArsiLines:
+    prior: list[PriorTherapy]
+    together: list[PriorTherapy]
+    anchor: date
+    start: date
+
+
+def _arsi_lines(ctx: Context, leaf: Condition) -> _ArsiLines | str:
+    """ARSI lines split into prior ones and those given together with the treatment."""
     if not has_history(ctx.record):
-        return _b(name, None, "", missing="no prior therapies recorded")
+        return "no prior therapies recorded"
     window = leaf.window
     anchor_kind = window.anchor if window is not None else Anchor.TREATMENT_START
     anchor = ctx.on if anchor_kind is Anchor.EVALUATION else ctx.anchors.get(anchor_kind)
     if anchor is None:
-        return _b(name, None, "", missing=f"the {anchor_kind.value} date is not known")
+        return f"the {anchor_kind.value} date is not known"
     start = anchor - timedelta(days=window.before if window is not None else 0.0)
     lines = [p for p in ctx.record.prior_therapies if p.therapy_class is TherapyClass.arsi and p.start_date <= ctx.on]
     prior = [p for p in lines if p.start_date < start
              or (p.start_date <= anchor and p.end_date is not None and p.end_date < anchor)]
-    together = [p.line_id for p in lines if p not in prior]
-    src = "prior_therapies " + (", ".join(p.line_id for p in prior) or "no prior arsi line")
-    if together:
-        src += f"; not prior (given with the treatment of {anchor}, started on or after {start}): {', '.join(together)}"
-    return _b(name, bool(prior), src)
+    return _ArsiLines(prior, [p for p in lines if p not in prior], anchor, start)
+
+
+def _together_text(lines: _ArsiLines) -> str:
+    if not lines.together:
+        return f"no ARSI line started on or after {lines.start} and given with the treatment of {lines.anchor}"
+    return (f"given with the treatment of {lines.anchor} (started on or after {lines.start}): "
+            + ", ".join(f"{p.line_id} {p.agent or '(agent not recorded)'} from {p.start_date}" for p in lines.together))
+
+
+def prior_arsi_fact(ctx: Context, leaf: Condition) -> FactValue:
+    """``prior_arsi_excluding_concomitant`` (see the module readings)."""
+    name = "prior_arsi_excluding_concomitant"
+    lines = _arsi_lines(ctx, leaf)
+    if isinstance(lines, str):
+        return _b(name, None, "", missing=lines)
+    src = "prior_therapies " + (", ".join(p.line_id for p in lines.prior) or "no prior arsi line")
+    if lines.together:
+        src += "; not prior, " + _together_text(lines)
+    return _b(name, bool(lines.prior), src)
+
+
+def concomitant_arsi_days_fact(ctx: Context, leaf: Condition) -> FactValue:
+    """``concomitant_arsi_days_before_treatment``: the latest start of an ARSI given together."""
+    name = "concomitant_arsi_days_before_treatment"
+    lines = _arsi_lines(ctx, leaf)
+    if isinstance(lines, str):
+        return FactValue(name, None, "day", missing=lines)
+    if not lines.together:
+        return FactValue(name, float("inf"), "day", None, _together_text(lines))
+    latest = max(p.start_date for p in lines.together)
+    return FactValue(name, float((lines.anchor - latest).days), "day", latest, _together_text(lines))
+
+
+def concomitant_arsi_repeat_fact(ctx: Context, leaf: Condition) -> FactValue:
+    """``concomitant_arsi_repeats_prior_agent``: an ARSI given together is one received before."""
+    name = "concomitant_arsi_repeats_prior_agent"
+    lines = _arsi_lines(ctx, leaf)
+    if isinstance(lines, str):
+        return _b(name, None, "", missing=lines)
+    if not lines.together:
+        return _b(name, False, _together_text(lines))
+    unnamed = [p.line_id for p in [*lines.together, *lines.prior] if not p.agent]
+    if unnamed:
+        return _b(name, None, "", missing=f"ARSI agent not recorded for prior_therapies {', '.join(unnamed)}")
+    before = {str(p.agent).strip().lower(): p for p in lines.prior}
+    repeated = [f"{p.line_id} {p.agent} (also {before[str(p.agent).strip().lower()].line_id})"
+                for p in lines.together if str(p.agent).strip().lower() in before]
+    return _b(name, bool(repeated), "repeats " + ", ".join(repeated) if repeated else
+              _together_text(lines) + "; no identical ARSI before")
 
 
 def psa_rises_after_course_fact(ctx: Context, leaf: Condition) -> FactValue:
@@ -190,6 +244,6 @@ def psa_rises_after_course_fact(ctx: Context, leaf: Condition) -> FactValue:
                                if got.source else "")
 
 
-__all__ = ["course_psa_progression", "days_to_radiological_or_clinical_fact", "first_course_end",
+__all__ = ["concomitant_arsi_days_fact", "concomitant_arsi_repeat_fact", "course_psa_progression", "days_to_radiological_or_clinical_fact", "first_course_end",
            "prior_arsi_fact", "progression_after_course_fact", "progression_during_course_fact",
            "psa_rises_after_course_fact"]

@@ -90,6 +90,8 @@ class Fact(StrEnum):
     DAYS_LAST_LU_INJECTION_TO_RADIOLOGICAL_OR_CLINICAL_PROGRESSION = (
         "days_last_lu_injection_to_radiological_or_clinical_progression")
     PSA_RISES_AFTER_FIRST_COURSE = "psa_rises_after_first_course"
+    CONCOMITANT_ARSI_DAYS_BEFORE_TREATMENT = "concomitant_arsi_days_before_treatment"
+    CONCOMITANT_ARSI_REPEATS_PRIOR_AGENT = "concomitant_arsi_repeats_prior_agent"
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,12 @@ FACT_SPECS: Final[dict[Fact, FactSpec]] = {
         "count", "integer",
         "As psa_rises_consecutive, counting only rises to values sampled after the last injection of "
         "the first (earlier) 177Lu-PSMA course; the value the first rise is measured from may precede it."),
+    F.CONCOMITANT_ARSI_DAYS_BEFORE_TREATMENT: FactSpec(
+        "day", "number", "Days from the start of the latest ARSI given together with the treatment (as in "
+        "prior_arsi_excluding_concomitant, same window) to the window's anchor; infinite when there is none."),
+    F.CONCOMITANT_ARSI_REPEATS_PRIOR_AGENT: _b(
+        "An ARSI given together with the treatment (as in prior_arsi_excluding_concomitant, same window) "
+        "is the same agent as a prior ARSI line; not evaluable when an ARSI line has no agent."),
 }
 
 #: Facts whose value depends on CTCAE terms or an SOC given in the condition.
