@@ -353,3 +353,15 @@ def test_re_lupsma_without_the_first_regimen_end_is_not_evaluable() -> None:
     children = _relu((date(2024, 11, 1), 4.0), (date(2024, 12, 1), 6.0), (date(2025, 1, 5), 9.0),
                      last_injection=None)
     assert _rises(children).missing
+
+
+# the 6th administration is 2023-08-08; 2 months = 60.875 days → 2023-10-07 is 60 days later, 2023-10-08 61
+@pytest.mark.parametrize(("therapy_start", "outcome"), [
+    (date(2023, 10, 7), Outcome.MET),       # 60 days: "within two months of completing the first regimen"
+    (date(2023, 10, 8), Outcome.NOT_MET),   # 61 days
+])
+def test_re_lupsma_two_month_rule_counts_from_the_last_administration(therapy_start: date, outcome: Outcome) -> None:
+    children = _relu((date(2024, 11, 1), 4.0), (date(2024, 12, 1), 6.0), (date(2025, 1, 5), 9.0),
+                     last_injection=None, admins=True)
+    children["prior_therapies"] = [*children["prior_therapies"], line("ENZ", "arsi", therapy_start)]
+    assert _outcome(children, "relu.exc.therapy-within-2-months", "re-lupsma") is outcome

@@ -34,6 +34,7 @@ from lutetia.decide.facts_retreatment import (
     concomitant_arsi_days_fact,
     concomitant_arsi_repeat_fact,
     days_to_radiological_or_clinical_fact,
+    first_course_end,
     prior_arsi_fact,
     progression_after_course_fact,
     progression_during_course_fact,
@@ -119,10 +120,10 @@ def _courses(ctx: Context, leaf: Condition) -> FactValue:
 def _days_from_last_injection(kind: str) -> FactFn:
     def f(ctx: Context, leaf: Condition) -> FactValue:
         name = leaf.fact.value if leaf.fact else ""
-        course = first_course(ctx.record)
-        if course is None or course.last_injection_date is None:
+        end = first_course_end(ctx)
+        if end is None:
             return FactValue(name, None, "day", missing="no last injection date of the first 177Lu-PSMA course")
-        last = course.last_injection_date
+        last = end[0]
         dates = (progression_dates(ctx.record, last, ctx.on) if kind == "progression"
                  else next_therapy_dates(ctx.record, last, ctx.on))
         if not dates:
