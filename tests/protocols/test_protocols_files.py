@@ -198,7 +198,7 @@ def test_re_lupsma_and_registry() -> None:
     relu = {c.id: c for c in load_protocol("re-lupsma").criteria}
     pet = _leaf(relu["relu.inc.psma-pet"].rule, "psma_pet_vision_positive")
     assert pet.window is not None and pet.window.before == 56  # 8 weeks
-    rises = _leaf(relu["relu.inc.progression"].rule, "psa_rises_consecutive")
+    rises = _leaf(relu["relu.inc.progression"].rule, "psa_rises_after_first_course")
     assert rises.interval_days_min == 21
     months2 = _leaf(relu["relu.exc.therapy-within-2-months"].rule, "days_last_lu_injection_to_next_therapy")
     assert months2.value == pytest.approx(60.875)
