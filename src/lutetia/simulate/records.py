@@ -291,8 +291,7 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
             if pt.t_days[i] - last_ct >= 77.0:
                 last_ct = float(pt.t_days[i])
                 ratio = float(pt.labs[i, 5] / sim.first_labs[i, 5])
-                prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
-                _ct(b, sim, i, f"CT-{k}", lab_day, ratio ** (1.0 / 3.0), prog)
+                _ct(b, sim, i, f"CT-{k}", lab_day, ratio ** (1.0 / 3.0), bool(pt.progressed[i]))
         if dec is None or dec.action[i] != Action.GIVE:
             continue
         cycle += 1
@@ -356,7 +355,7 @@ def _surveillance_pet(b: _Builder, sim: CohortSim, i: int, pt: Point, k: int, da
     """PSMA PET at holiday surveillance: TTV follows PSA; new lesions when the model progressed."""
     c = sim.cohort
     ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i] * pt.labs[i, 5] / sim.first_labs[i, 5])
-    prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
+    prog = bool(pt.progressed[i])
     b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=f"PSMA-PET-S{k}", modality=Modality.psma_pet,
                                        study_date=day, tracer="68Ga-PSMA-11", ttv_ml=_volume(ttv),
                                        new_lesions=1 if prog else 0))
@@ -379,11 +378,13 @@ def _pros(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, cycle
 
 def _events(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, death: date | None, *,
             final: bool) -> None:
-    prog = sim.progression_day[i]
-    if np.isfinite(prog) and _day(start, float(prog)) <= horizon:
-        day = _day(start, float(prog))
-        b.add("events", day, ClinicalEvent(patient_id=b.pid, event_id="E-PROG-1", kind=EventKind.progression,
-                                           event_date=day, progression_kind=ProgressionKind.radiographic))
+    # every progression the model had (one during a holiday that resumed treatment, then the
+    # one that stopped it): the decisions that read them must find them in the stored record
+    for k, prog in enumerate(sim.progression_days[i], start=1):
+        day = _day(start, prog)
+        if day <= horizon:
+            b.add("events", day, ClinicalEvent(patient_id=b.pid, event_id=f"E-PROG-{k}", kind=EventKind.progression,
+                                               event_date=day, progression_kind=ProgressionKind.radiographic))
     if death is not None:
         b.add("events", death, ClinicalEvent(patient_id=b.pid, event_id="E-DEATH", kind=EventKind.death,
                                              event_date=death, cause="prostate cancer (simulated)"))
