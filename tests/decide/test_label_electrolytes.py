@@ -76,6 +76,10 @@ def test_an_electrolyte_adverse_event_recorded_by_the_investigator_still_trigger
     d = decide(adverse_events=[hypo])
     assert d.kind == "withhold" and fired(d) == [ROW]
     assert "adverse_events AE2 Hyponatremia grade 2" in d.rules[0].evaluation.facts[0].source
+    # A normal sodium does not close the investigator's open AE: the withhold lasts until it is resolved.
+    na = LabResult(patient_id=PID, analyte=Analyte.sodium, sampled_on=PRE_C2, value=138, unit="mmol/L",
+                   lln=135, uln=145)
+    assert decide(labs=[na], adverse_events=[hypo]).kind == "withhold"
     # Resolved before the cycle date: no active grade ≥2 AE, the cycle is given.
     resolved = ae("AE2", "Hyponatremia", 2, date(2025, 2, 10), resolved=date(2025, 2, 14))
     assert decide(date(2025, 2, 18), adverse_events=[resolved]).kind == "administer"
