@@ -74,6 +74,10 @@ def _day(start: date, t_days: float) -> date:
     return start + timedelta(days=int(round(t_days)))
 
 
+#: Nodal station of the virtual patients' lymph-node metastases (simulation assumption: the
+#: retroperitoneal, extra-pelvic station, the commonest distant nodal site in mCRPC).
+NODE_STATION = "retroperitoneal"
+
 #: The screening visit (labs, ECOG, eligibility) is this many days before the first cycle.
 SCREENING_DAYS = 7
 
@@ -234,6 +238,7 @@ def _screening_imaging(b: _Builder, sim: CohortSim, i: int, day: date) -> None:
     _ct(b, sim, i, "CT-0", day, 1.0, False)
     for name, kind, organ in _sites(sim, i):
         b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                     site=NODE_STATION if kind is LesionType.lymph_node else None,
                                      lesion_type=kind, suv_max=12.0, psma_positive_vs_liver=True))
 
 
@@ -255,10 +260,12 @@ def _ct(b: _Builder, sim: CohortSim, i: int, study: str, day: date, scale: float
     for name, kind, organ in _sites(sim, i):
         sa = round(size * scale, 1)
         b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                     site=NODE_STATION if kind is LesionType.lymph_node else None,
                                      lesion_type=kind, longest_diameter_mm=round(size * 1.3 * scale, 1),
                                      short_axis_mm=sa, is_target=kind is not LesionType.bone, present=sa > 0))
     if new_lesion:
         b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id="new-1", organ="lymph node",
+                                     site=NODE_STATION,
                                      lesion_type=LesionType.lymph_node, longest_diameter_mm=20.0,
                                      short_axis_mm=16.0, is_new=True))
 
