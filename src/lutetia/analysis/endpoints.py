@@ -10,8 +10,10 @@ Event names (protocol data) and where they come from in the record
 -------------------------------------------------------------------
 ``death``                      events of kind ``death``
 ``psa_progression``            the PSA series through :func:`lutetia.assess.psa_progression`
-                               with the endpoint's own definition (PRODIGY-2 ">", PCWG3 "≥"),
-                               and recorded progression events of kind ``psa``
+                               with the protocol's ``[psa_progression]`` (or the endpoint's own)
+                               converted by :meth:`PsaProgression.criteria` — the conversion the
+                               decision engine uses; recorded events of kind ``psa`` only when
+                               the series has no baseline PSA
 ``radiological_progression``   progression events ``radiographic*`` (RECIST 1.1 / PCWG3 reads)
 ``clinical_progression``       progression events ``clinical`` or ``investigator``
 ``pathological_fracture`` …    symptomatic skeletal events of that kind
@@ -36,6 +38,7 @@ from lutetia.assess import (
 )
 from lutetia.assess.outcome import Outcome
 from lutetia.assess.psa import PsaCriteria
+from lutetia.protocols.loader import load_protocol
 from lutetia.protocols.schema import Endpoint, PsaProgression
 from lutetia.records import Administration, EventKind, PatientRecord, ProgressionKind
 from lutetia.records.base import day_of
@@ -76,12 +79,26 @@ class TimeToEvent:
 
 
 def protocol_administrations(rec: PatientRecord, protocol_id: str | None = None) -> list[Administration]:
-    """Administrations of ``protocol_id`` (all when None or when none carry a protocol id)."""
+    """Administrations of ``protocol_id`` (all when ``protocol_id`` is None).
+
+    Administrations carrying the protocol id are the protocol's.  When none carries it
+    (imported data often has no protocol id), the protocol's are the untagged ones given
+    on or after the patient's enrolment in the protocol: an untagged administration before
+    the enrolment belongs to an earlier course (the first course of a ReaLuP or RE-LuPSMA
+    re-treatment patient), never to this protocol.  Without an enrolment record every
+    untagged administration is taken.
+    """
     admins = rec.administrations_sorted()
     if protocol_id is None:
         return admins
     mine = [a for a in admins if a.protocol_id == protocol_id]
-    return mine or [a for a in admins if a.protocol_id is None]
+    if mine:
+        return mine
+    untagged = [a for a in admins if a.protocol_id is None]
+    enrolled = [e.enrolled_on for e in rec.enrolments if e.protocol_id == protocol_id]
+    if not enrolled:
+        return untagged
+    return [a for a in untagged if a.administered_at.date() >= min(enrolled)]
 
 
 def treatment_start(rec: PatientRecord, protocol_id: str | None = None) -> date | None:
@@ -111,17 +128,18 @@ def psa_samples(rec: PatientRecord) -> list[PsaSample]:
     return [PsaSample(d, v) for d, v in rec.psa_series()]
 
 
-def criteria_for(definition: PsaProgression | None, base: str = "pcwg3") -> PsaCriteria:
-    """The assess PSA parameter set with a protocol's own progression definition applied."""
-    crit = psa_criteria(base)
-    if definition is None:
-        return crit
-    update: dict[str, object] = {"progression_comparator": definition.op, "progression_rise_pct": definition.rise_pct}
-    if definition.rise_ng_ml is not None:
-        update["progression_rise_abs_ng_ml"] = definition.rise_ng_ml
-    if definition.confirm_days_min is not None:
-        update["progression_confirm_days"] = int(definition.confirm_days_min)
-    return crit.model_copy(update=update)
+def criteria_for(definition: PsaProgression | None) -> PsaCriteria:
+    """The :mod:`lutetia.assess.psa` parameter set of a protocol's PSA progression definition.
+
+    The same conversion the decision engine uses (:meth:`PsaProgression.criteria`); PCWG3's
+    set only when the protocol defines none.
+    """
+    return definition.criteria() if definition is not None else psa_criteria("pcwg3")
+
+
+def endpoint_psa_criteria(endpoint: Endpoint, protocol_definition: PsaProgression | None) -> PsaCriteria:
+    """The endpoint's own PSA progression definition, else the protocol's ``[psa_progression]``."""
+    return criteria_for(endpoint.psa_progression or protocol_definition)
 
 
 def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
@@ -134,8 +152,10 @@ def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
         res = psa_progression(psa_samples(rec), origin, psa)
         if res.outcome is Outcome.MET and res.event_date is not None:
             out.append(res.event_date)
-        out += [e.event_date for e in rec.events
-                if e.kind is EventKind.progression and e.progression_kind is ProgressionKind.psa]
+        elif res.outcome is Outcome.NOT_EVALUABLE and res.event_date is None:
+            # No baseline PSA: the series cannot be read, a recorded PSA progression can.
+            out += [e.event_date for e in rec.events
+                    if e.kind is EventKind.progression and e.progression_kind is ProgressionKind.psa]
     elif name == "radiological_progression":
         out = [e.event_date for e in rec.events if e.kind is EventKind.progression and e.progression_kind in _RADIOLOGICAL]
     elif name == "clinical_progression":
@@ -168,7 +188,10 @@ def time_to_event(rec: PatientRecord, endpoint: Endpoint, *, protocol_id: str | 
     origin = treatment_start(rec, protocol_id)
     if origin is None:
         return None
-    crit = psa or criteria_for(endpoint.psa_progression)
+    if psa is None:
+        definition = load_protocol(protocol_id).psa_progression if protocol_id is not None else None
+        psa = endpoint_psa_criteria(endpoint, definition)
+    crit = psa
     events = [(d, name) for name in endpoint.events for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
     blocking = [(d, name) for name in endpoint.censoring if name not in ("last_contact", "last_visit")
                 for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
@@ -255,6 +278,6 @@ def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
 
 __all__ = [
     "DAYS_PER_MONTH", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
-    "day_of", "end_of_treatment", "event_dates", "landmark_alive", "last_known_date", "protocol_administrations",
+    "day_of", "end_of_treatment", "endpoint_psa_criteria", "event_dates", "landmark_alive", "last_known_date", "protocol_administrations",
     "psa_endpoints", "psa_samples", "time_to_event", "treatment_start",
 ]

@@ -30,7 +30,9 @@ from lutetia.analysis.endpoints import (
     PsaEndpoints,
     TimeToEvent,
     activity_summary,
+    endpoint_psa_criteria,
     landmark_alive,
+    protocol_administrations,
     psa_endpoints,
     time_to_event,
     treatment_start,
@@ -117,8 +119,9 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
               cutoff: date | None) -> EndpointSurvival | None:
     rows: list[TimeToEvent] = []
     arms: list[str] = []
+    psa = endpoint_psa_criteria(endpoint, protocol.psa_progression)
     for rec in records:
-        tte = time_to_event(rec, endpoint, protocol_id=protocol.id, cutoff=cutoff)
+        tte = time_to_event(rec, endpoint, protocol_id=protocol.id, cutoff=cutoff, psa=psa)
         if tte is not None:
             rows.append(tte)
             arms.append(arm_of(rec, protocol.id))
@@ -191,7 +194,7 @@ def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Se
     subjects = []
     for rec in records:
         start = treatment_start(rec, protocol.id)
-        admins = [a for a in rec.administrations_sorted() if a.protocol_id in (protocol.id, None)]
+        admins = protocol_administrations(rec, protocol.id)
         ecog = sorted((e for e in rec.ecog if start is None or e.assessed_on <= start), key=lambda e: e.assessed_on)
         subjects.append(SubjectRow(
             studyid=protocol.id, usubjid=rec.patient_id, arm=arm_of(rec, protocol.id),

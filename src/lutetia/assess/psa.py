@@ -51,6 +51,9 @@ class PsaCriteria(Strict):
     max_decline_window_days: int
     category_pr_pct: float = 50.0
     category_pd_pct: float = 25.0
+    progression_reference: Literal["nadir", "baseline"] = "nadir"
+    """``nadir``: the lowest value so far (PCWG3); ``baseline``: the pre-treatment value
+    throughout (the ECOG 3 paper's "PSA increase >25 %" from baseline)."""
 
 
 class RiseCriteria(Strict):
@@ -227,7 +230,8 @@ def psa_progression(samples: Iterable[PsaSample], first_dose: date,
                     criteria: PsaCriteria | None = None) -> PsaResult:
     """PSA progression after a decline (vs nadir) or without one (vs baseline, after 12 weeks).
 
-    The reference is the lowest value so far (baseline included).  A rise qualifies when it
+    The reference is the lowest value so far (baseline included), or the baseline value
+    throughout when ``progression_reference`` is ``"baseline"``.  A rise qualifies when it
     is ≥ (or >, per ``progression_comparator``) ``progression_rise_pct`` % **and**
     ``progression_rise_abs_ng_ml`` above the reference; it is confirmed by the first value
     ``progression_confirm_days`` or more later that still qualifies against the same
@@ -242,6 +246,7 @@ def psa_progression(samples: Iterable[PsaSample], first_dose: date,
         return PsaResult(Outcome.NOT_EVALUABLE, None, None, Evidence(rules, (), "no baseline PSA"))
     post = _post(items, first_dose)
     nadir = base.value_ng_ml
+    from_baseline = c.progression_reference == "baseline"
     pending: PsaSample | None = None
     for i, s in enumerate(post):
         declined = nadir < base.value_ng_ml
@@ -255,7 +260,8 @@ def psa_progression(samples: Iterable[PsaSample], first_dose: date,
                 return PsaResult(Outcome.MET, s.date, confirmed, Evidence(rules, inputs, "confirmed rise"))
             if not later and pending is None:
                 pending = s
-        nadir = min(nadir, s.value_ng_ml)
+        if not from_baseline:
+            nadir = min(nadir, s.value_ng_ml)
     if pending is not None:
         return PsaResult(Outcome.NOT_EVALUABLE, pending.date, None,
                          Evidence(rules, (), "qualifying rise not yet confirmed"))

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from lutetia.assess.psa import PsaCriteria, psa_criteria
 from lutetia.errors import UnitError
 from lutetia.protocols.conditions import Anchor, Condition, Status, Strict, days_from
 from lutetia.units import to_unit
@@ -279,6 +280,25 @@ class PsaProgression(Strict):
     confirm_days_min: float | None = Field(default=None, ge=0)
     status: Status = "verified"
     note: str | None = None
+
+    def criteria(self) -> PsaCriteria:
+        """This definition as the :mod:`lutetia.assess.psa` parameter set.
+
+        Everything progression reads comes from the protocol: comparator, relative and
+        absolute rise (none → 0 ng/mL), reference (nadir or baseline), confirmation
+        interval (none → unconfirmed) and **no** PCWG3 12-week wait, which no seed states.
+        The response fields stay PCWG3's.  The decision engine's ``psa_progression`` fact
+        and the analysis' PSA endpoints both evaluate :func:`lutetia.assess.psa_progression`
+        with this set, so they give the same date.
+        """
+        return psa_criteria("pcwg3").model_copy(update={
+            "progression_comparator": self.op,
+            "progression_rise_pct": float(self.rise_pct),
+            "progression_rise_abs_ng_ml": float(self.rise_ng_ml or 0.0),
+            "progression_reference": self.reference,
+            "progression_confirm_days": int(self.confirm_days_min or 0),
+            "no_decline_min_days": 0,
+        })
 
 
 class Endpoint(Rule):
