@@ -20,6 +20,8 @@ Event names (protocol data) and where they come from in the record
 ``next_anticancer_treatment``  events of kind ``new_anticancer_therapy``
 ``last_contact``/``last_visit`` the last date the patient is known to be alive and followed
 ``end_of_treatment``           the last administration of the protocol
+``six_weeks_after_last_administration``  the last administration + 42 days (PRODIGY-2: "until
+                               6 weeks after the last administration"; "each cycle is 6 weeks")
 """
 
 from __future__ import annotations
@@ -171,6 +173,9 @@ def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
     elif name == "end_of_treatment":
         eot = end_of_treatment(rec, protocol_id)
         out = [eot] if eot is not None else []
+    elif name == "six_weeks_after_last_administration":
+        eot = end_of_treatment(rec, protocol_id)
+        out = [eot + timedelta(weeks=6)] if eot is not None else []
     else:
         raise ValueError(f"unknown endpoint event {name!r}")
     return sorted(d for d in out if d >= origin)

@@ -38,6 +38,7 @@ from lutetia.analysis.endpoints import (
     treatment_start,
 )
 from lutetia.analysis.rates import RateEstimate, clopper_pearson
+from lutetia.analysis.safety import GRADED_ANALYTES, CountSummary, count_endpoint
 from lutetia.analysis.summaries import (
     ArmResponses,
     LabComparison,
@@ -58,17 +59,7 @@ from lutetia.analysis.survival import (
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
 from lutetia.protocols.schema import Endpoint, Protocol
-from lutetia.records import Analyte, EventKind, PatientRecord
-
-#: Laboratory analytes graded in shift tables, with their CTCAE v5.0 term.
-GRADED_ANALYTES: dict[Analyte, str] = {
-    Analyte.haemoglobin: "Anemia",
-    Analyte.platelets: "Platelet count decreased",
-    Analyte.neutrophils: "Neutrophil count decreased",
-    Analyte.wbc: "White blood cell decreased",
-    Analyte.lymphocytes: "Lymphocyte count decreased",
-    Analyte.creatinine: "Creatinine increased",
-}
+from lutetia.records import EventKind, PatientRecord
 
 
 @dataclass(frozen=True)
@@ -101,6 +92,7 @@ class TrialAnalysis:
     responses: tuple[ArmResponses, ...] = ()
     pro_changes: tuple[ProChange, ...] = ()
     lab_comparisons: tuple[LabComparison, ...] = ()
+    counts: tuple[CountSummary, ...] = ()
 
 
 def arm_of(rec: PatientRecord, protocol_id: str) -> str:
@@ -263,9 +255,11 @@ def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutof
         summary, results, _ = arm_responses(arm, by_arm[arm], protocol.id)
         responses.append(summary)
         recists += results
+    mine_arms = [arm_of(r, protocol.id) for r in mine]
+    counts = tuple(count_endpoint(e, mine, mine_arms, protocol.id) for e in protocol.endpoints if e.derive is not None)
     return TrialAnalysis(protocol.id, protocol.title, cutoff, arms, n_by_arm, survival, activity, psa, psa50,
                          shifts, (*datasets, adrs(recists)), tuple(responses), tuple(pro_changes(by_arm)),
-                         tuple(pre_post_labs(mine, protocol.id)))
+                         tuple(pre_post_labs(mine, protocol.id)), counts)
 
 
 def deaths(records: Sequence[PatientRecord]) -> int:

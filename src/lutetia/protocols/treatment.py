@@ -321,3 +321,17 @@ class Endpoint(Rule):
     psa_progression: PsaProgression | None = None
     categories: dict[str, str] = Field(default_factory=dict)
     primary: bool = False
+    name: str | None = Field(default=None, min_length=1, description="Short name shown in reports and datasets.")
+    derive: Literal["subacute_aesi", "adverse_events", "laboratory_adverse_events", "delayed_aesi"] | None = Field(
+        default=None, description="The analysis derivation of a count endpoint (lutetia.analysis.safety).")
+    ae_terms: dict[str, list[str]] = Field(
+        default_factory=dict, description="Category -> CTCAE terms of the recorded AEs that establish it.")
+    ae_terms_status: Status = "verified"
+    ae_terms_note: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name reports and datasets show (``name``, else the id's last part in words)."""
+        if self.name:
+            return self.name
+        return self.id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")
