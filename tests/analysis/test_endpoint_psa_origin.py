@@ -74,7 +74,7 @@ def test_ecog3_pfs_is_a_rise_above_25_percent_of_baseline_not_pcwg3_nadir() -> N
     tte = time_to_event(rec, _endpoint("ecog3-registry", "ecog3.ep.pfs"), protocol_id="ecog3-registry")
     assert tte is not None and (tte.event, tte.end, tte.days) == (True, date(2025, 4, 28), 112)
     pcwg3 = time_to_event(rec, _endpoint("ecog3-registry", "ecog3.ep.pfs"), protocol_id="ecog3-registry",
-                          psa=psa_criteria("pcwg3"))
+                          psa=psa_criteria("pcwg3").progression_rule())
     assert pcwg3 is not None and pcwg3.end == date(2025, 3, 3)  # the defect this test guards
 
 
@@ -136,10 +136,7 @@ def test_protocol_definition_matches_the_named_psa_set(protocol_id: str, psa_set
     # The protocol file and assess/criteria/pcwg3.toml state the same seed definition.
     definition = load_protocol(protocol_id).psa_progression
     assert definition is not None
-    mine, named = definition.criteria(), psa_criteria(psa_set)
-    fields = ("progression_comparator", "progression_rise_pct", "progression_rise_abs_ng_ml",
-              "progression_reference", "progression_confirm_days", "no_decline_min_days")
-    assert {f: getattr(mine, f) for f in fields} == {f: getattr(named, f) for f in fields}
+    assert definition.rule() == psa_criteria(psa_set).progression_rule()
 
 
 # ---------------------------------------------------------------- re-treatment origin

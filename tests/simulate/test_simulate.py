@@ -247,12 +247,32 @@ def test_recruitment_stops_at_the_planned_size() -> None:
 
 
 def test_treatment_emergent_grade_is_per_term_against_the_baseline() -> None:
-    """Hand-graded with CTCAE v5.0: Hb (g/L) G2 <100, G3 <80; platelets (10^9/L) G2 <75, G3 <50, G4 <25."""
+    """Hand-graded with CTCAE v5.0: Hb (g/L) G1 <LLN, G2 <100, G3 <80; platelets (10^9/L) G1 <LLN,
+    G2 <75, G3 <50, G4 <25 (LLN 130 g/L and 150 x 10^9/L here)."""
     from lutetia.simulate.grading import beyond_baseline, grades
 
-    cuts = ((100.0, 80.0, -np.inf), (75.0, 50.0, 25.0))
-    now = np.array([[95.0, 200.0], [95.0, 70.0], [70.0, 200.0], [120.0, 40.0], [95.0, 20.0]])
-    base = np.array([[95.0, 200.0], [95.0, 200.0], [95.0, 200.0], [120.0, 60.0], [120.0, 200.0]])
-    assert grades(now, cuts).tolist() == [2, 2, 3, 3, 4]
-    # G2 anaemia at baseline: 0; new G2 platelets beside it: 2; anaemia G2→G3: 3; platelets G2→G3: 3
-    assert beyond_baseline(now, base, cuts).tolist() == [0, 2, 3, 3, 4]
+    lln, terms = (130.0, 150.0), ("Anemia", "Platelet count decreased")
+    now = np.array([[95.0, 200.0], [95.0, 70.0], [70.0, 200.0], [120.0, 40.0], [95.0, 20.0], [125.0, 140.0]])
+    base = np.array([[95.0, 200.0], [95.0, 200.0], [95.0, 200.0], [120.0, 60.0], [120.0, 200.0], [140.0, 200.0]])
+    assert grades(now, lln, terms).tolist() == [2, 2, 3, 3, 4, 1]
+    # G2 anaemia at baseline: 0; new G2 platelets beside it: 2; anaemia G2→G3: 3; platelets G2→G3: 3;
+    # new G1 in both terms: 1
+    assert beyond_baseline(now, base, lln, terms).tolist() == [0, 2, 3, 3, 4, 1]
+
+
+def test_cohort_grading_is_the_scalar_ctcae_grade_value_for_value() -> None:
+    """Every cut-off of the four myelosuppression terms, just below / at / just above, graded by
+    the vectorised form and by assess.ctcae.ctcae_grade: identical (CTCAE v5.0 cut-offs: Hb 100/80
+    g/L; platelets 75/50/25; neutrophils 1.5/1.0/0.5; WBC 3.0/2.0/1.0 x 10^9/L)."""
+    from lutetia.assess.ctcae import LabValue, ctcae_grade
+    from lutetia.simulate.grading import MYELO_TERMS, term_grades
+
+    cuts = {"Anemia": (130.0, 100.0, 80.0), "Platelet count decreased": (150.0, 75.0, 50.0, 25.0),
+            "Neutrophil count decreased": (1.8, 1.5, 1.0, 0.5), "White blood cell decreased": (4.0, 3.0, 2.0, 1.0)}
+    units = {"Anemia": "g/L"}
+    for term in MYELO_TERMS:
+        values = sorted({c * f for c in cuts[term] for f in (0.999, 1.0, 1.001)} | {3 * cuts[term][1] / 3})
+        lln = cuts[term][0]
+        vec = term_grades(np.array(values)[:, None], (lln,), (term,))[:, 0].tolist()
+        want = [ctcae_grade(LabValue(term, v, units.get(term, "10^9/L"), lln=lln)).grade for v in values]
+        assert vec == want, term

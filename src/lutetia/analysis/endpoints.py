@@ -11,7 +11,7 @@ Event names (protocol data) and where they come from in the record
 ``death``                      events of kind ``death``
 ``psa_progression``            the PSA series through :func:`lutetia.assess.psa_progression`
                                with the protocol's ``[psa_progression]`` (or the endpoint's own)
-                               converted by :meth:`PsaProgression.criteria` — the conversion the
+                               converted by :meth:`PsaProgression.rule` — the conversion the
                                decision engine uses; recorded events of kind ``psa`` only when
                                the series has no baseline PSA
 ``radiological_progression``   progression events ``radiographic*`` (RECIST 1.1 / PCWG3 reads)
@@ -39,7 +39,7 @@ from lutetia.assess import (
     psa_response,
 )
 from lutetia.assess.outcome import Outcome
-from lutetia.assess.psa import PsaCriteria
+from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.protocols.loader import load_protocol
 from lutetia.protocols.schema import Endpoint, PsaProgression
 from lutetia.records import Administration, EventKind, PatientRecord, ProgressionKind
@@ -130,28 +130,26 @@ def psa_samples(rec: PatientRecord) -> list[PsaSample]:
     return [PsaSample(d, v) for d, v in rec.psa_series()]
 
 
-def criteria_for(definition: PsaProgression | None) -> PsaCriteria:
-    """The :mod:`lutetia.assess.psa` parameter set of a protocol's PSA progression definition.
-
-    The same conversion the decision engine uses (:meth:`PsaProgression.criteria`); PCWG3's
-    set only when the protocol defines none.
-    """
-    return definition.criteria() if definition is not None else psa_criteria("pcwg3")
+def criteria_for(definition: PsaProgression | None) -> ProgressionRule:
+    """The PSA progression kernel's rule for a protocol's definition
+    (:meth:`PsaProgression.rule`, the one the decision engine's fact uses); PCWG3's
+    parameter set only when the protocol defines none."""
+    return definition.rule() if definition is not None else psa_criteria("pcwg3").progression_rule()
 
 
-def endpoint_psa_criteria(endpoint: Endpoint, protocol_definition: PsaProgression | None) -> PsaCriteria:
+def endpoint_psa_rule(endpoint: Endpoint, protocol_definition: PsaProgression | None) -> ProgressionRule:
     """The endpoint's own PSA progression definition, else the protocol's ``[psa_progression]``."""
     return criteria_for(endpoint.psa_progression or protocol_definition)
 
 
-def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
+def event_dates(rec: PatientRecord, name: str, origin: date, psa: ProgressionRule,
                 protocol_id: str | None = None) -> list[date]:
     """Dates on which event ``name`` occurred on or after ``origin`` (sorted)."""
     out: list[date] = []
     if name == "death":
         out = [e.event_date for e in rec.events if e.kind is EventKind.death]
     elif name == "psa_progression":
-        res = psa_progression(psa_samples(rec), origin, psa)
+        res = psa_progression(psa_samples(rec), origin, rule=psa)
         if res.outcome is Outcome.MET and res.event_date is not None:
             out.append(res.event_date)
         elif res.outcome is Outcome.NOT_EVALUABLE and res.event_date is None:
@@ -182,7 +180,7 @@ def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
 
 
 def time_to_event(rec: PatientRecord, endpoint: Endpoint, *, protocol_id: str | None = None,
-                  cutoff: date | None = None, psa: PsaCriteria | None = None) -> TimeToEvent | None:
+                  cutoff: date | None = None, psa: ProgressionRule | None = None) -> TimeToEvent | None:
     """Derive a time-to-event endpoint; None when the patient has no origin (never treated).
 
     The event date is the earliest of the endpoint's events on or after the origin.
@@ -195,7 +193,7 @@ def time_to_event(rec: PatientRecord, endpoint: Endpoint, *, protocol_id: str | 
         return None
     if psa is None:
         definition = load_protocol(protocol_id).psa_progression if protocol_id is not None else None
-        psa = endpoint_psa_criteria(endpoint, definition)
+        psa = endpoint_psa_rule(endpoint, definition)
     crit = psa
     events = [(d, name) for name in endpoint.events for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
     blocking = [(d, name) for name in endpoint.censoring if name not in ("last_contact", "last_visit")
@@ -237,7 +235,7 @@ def psa_endpoints(rec: PatientRecord, *, protocol_id: str | None = None, horizon
         return None
     samples = psa_samples(rec)
     crit = psa_criteria()
-    stops = [d for name in stop_at for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
+    stops = [d for name in stop_at for d in event_dates(rec, name, origin, crit.progression_rule(), protocol_id)[:1]]
     end = min(stops) if stops else None
     if horizon_weeks is not None:
         limit = origin + timedelta(weeks=horizon_weeks)
@@ -283,6 +281,6 @@ def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
 
 __all__ = [
     "DAYS_PER_MONTH", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
-    "day_of", "end_of_treatment", "endpoint_psa_criteria", "event_dates", "landmark_alive", "last_known_date", "protocol_administrations",
+    "day_of", "end_of_treatment", "endpoint_psa_rule", "event_dates", "landmark_alive", "last_known_date", "protocol_administrations",
     "psa_endpoints", "psa_samples", "time_to_event", "treatment_start",
 ]

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from lutetia.analysis.endpoints import endpoint_psa_criteria, event_dates, treatment_start
+from lutetia.analysis.endpoints import endpoint_psa_rule, event_dates, treatment_start
 from lutetia.analysis.rates import RateEstimate, clopper_pearson
 from lutetia.analysis.responses import aesis
 from lutetia.assess import LabValue, ctcae_grade
@@ -76,7 +76,7 @@ def observation_window(rec: PatientRecord, endpoint: Endpoint, protocol_id: str 
     if origin is None:
         return None
     definition = load_protocol(protocol_id).psa_progression if protocol_id is not None else None
-    crit = endpoint_psa_criteria(endpoint, definition)
+    crit = endpoint_psa_rule(endpoint, definition)
     ends: list[tuple[date, str]] = []
     for name in endpoint.stop_at:
         for d in event_dates(rec, name, origin, crit, protocol_id)[:1]:

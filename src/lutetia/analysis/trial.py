@@ -30,7 +30,7 @@ from lutetia.analysis.endpoints import (
     PsaEndpoints,
     TimeToEvent,
     activity_summary,
-    endpoint_psa_criteria,
+    endpoint_psa_rule,
     landmark_alive,
     protocol_administrations,
     psa_endpoints,
@@ -111,7 +111,7 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
               cutoff: date | None) -> EndpointSurvival | None:
     rows: list[TimeToEvent] = []
     arms: list[str] = []
-    psa = endpoint_psa_criteria(endpoint, protocol.psa_progression)
+    psa = endpoint_psa_rule(endpoint, protocol.psa_progression)
     for rec in records:
         tte = time_to_event(rec, endpoint, protocol_id=protocol.id, cutoff=cutoff, psa=psa)
         if tte is not None:

@@ -29,7 +29,7 @@ from lutetia.errors import LutetiaError, RecordError
 from lutetia.physics.decay import lu177
 from lutetia.physics.ledger import LedgerEntry
 from lutetia.physics.mird import organ_dose
-from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
+from lutetia.physics.radiobiology import bed_gy, g_factor_mono, lq_parameters
 from lutetia.physics.stp import haenscheid_tia, madsen_tia
 from lutetia.physics.tac import fit_tac
 from lutetia.records import Administration, DosimetryMeasurement, DosimetryRegion, PatientRecord
@@ -86,7 +86,7 @@ def kidney_cycle(record: PatientRecord, admin: Administration,
     dose = organ_dose(tia, "kidneys", mass)
     lq = lq_parameters("kidneys")
     g = g_factor_mono(t_eff, lq.repair_half_time_h)
-    bed = dose.dose_gy * (1.0 + g * dose.dose_gy / lq.alpha_beta_gy)
+    bed = bed_gy(dose.dose_gy, g, lq.alpha_beta_gy)
     entry = LedgerEntry(record.patient_id, "kidneys", admin.cycle, admin.net_activity_gbq, dose.dose_gy, bed,
                         "measured", method, rel, g)
     return KidneyCycle(entry, t_eff, lq.alpha_beta_gy)

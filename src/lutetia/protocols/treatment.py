@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from lutetia.assess.psa import PsaCriteria, psa_criteria
+from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.errors import UnitError
 from lutetia.protocols.conditions import Anchor, Condition, Status, Strict, days_from
 from lutetia.units import to_unit
@@ -278,27 +278,14 @@ class PsaProgression(Strict):
     rise_ng_ml: float | None = Field(default=None, ge=0)
     reference: Literal["nadir", "baseline"]
     confirm_days_min: float | None = Field(default=None, ge=0)
+    no_decline_min_days: float = Field(default=0.0, ge=0)
     status: Status = "verified"
     note: str | None = None
 
-    def criteria(self) -> PsaCriteria:
-        """This definition as the :mod:`lutetia.assess.psa` parameter set.
-
-        Everything progression reads comes from the protocol: comparator, relative and
-        absolute rise (none → 0 ng/mL), reference (nadir or baseline), confirmation
-        interval (none → unconfirmed) and **no** PCWG3 12-week wait, which no seed states.
-        The response fields stay PCWG3's.  The decision engine's ``psa_progression`` fact
-        and the analysis' PSA endpoints both evaluate :func:`lutetia.assess.psa_progression`
-        with this set, so they give the same date.
-        """
-        return psa_criteria("pcwg3").model_copy(update={
-            "progression_comparator": self.op,
-            "progression_rise_pct": float(self.rise_pct),
-            "progression_rise_abs_ng_ml": float(self.rise_ng_ml or 0.0),
-            "progression_reference": self.reference,
-            "progression_confirm_days": int(self.confirm_days_min or 0),
-            "no_decline_min_days": 0,
-        })
+    def rule(self) -> ProgressionRule:
+        """These parameters for the one PSA progression kernel (:mod:`lutetia.assess.psa_kernel`)."""
+        return ProgressionRule(self.rise_pct, self.rise_ng_ml or 0.0, self.op, self.reference,
+                               self.confirm_days_min or 0.0, self.no_decline_min_days)
 
 
 class Endpoint(Rule):

@@ -33,8 +33,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lutetia.physics.mird import kidney_s_value
+from lutetia.physics.radiobiology import bed_gy
 from lutetia.simulate.cohort import WEEKS_PER_MONTH, Cohort, Innovations
-from lutetia.simulate.grading import beyond_baseline
+from lutetia.simulate.grading import MYELO_RANGES, beyond_baseline
 from lutetia.simulate.parameters import Parameters, load_parameters
 from lutetia.simulate.rules import ArmRules
 
@@ -130,7 +131,9 @@ class CohortSim:
                                               c.wbc_giga_l, c.creatinine_umol_l, c.psa_ng_ml])
         self.log: list[tuple[Point, Decision]] = []
         self.follow_labs: list[tuple[F, F, B]] = []  # (day, labs (n, 6), drawn) after treatment
-        self.first_labs = self.baseline_labs.copy()  # replaced by the first decision point's labs
+        self.first_labs = self.baseline_labs.copy()
+        ranges = p.entry("labs", "reference_ranges")
+        self.myelo_lln = tuple(float(ranges[key][0]) for key in MYELO_RANGES)  # the virtual lab's LLN  # replaced by the first decision point's labs
         self.doses: list[dict[str, F]] = []  # per step: what was administered and measured
 
     # ----------------------------------------------------------------- measurements
@@ -193,8 +196,7 @@ class CohortSim:
         self.phase = np.where(hol, Phase.HOLIDAY, np.where(give, Phase.TREATMENT, self.phase))
         self.phase = np.where(stop, Phase.OFF, self.phase)
         self.delay_days = np.where(give, 0.0, self.delay_days)
-        cuts = tuple((c.grade2, c.grade3, c.grade4) for c in self.rules.myelo_cuts)
-        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], cuts) >= 3
+        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], self.myelo_lln) >= 3
         self.g3_since_admin = np.where(give, False, self.g3_since_admin | (g3 & ~pt.lab_missing))
         weeks = np.where(give, self.rules.interval_weeks, np.where(
             hold, p.value("data", "withhold_recheck_weeks"),
@@ -218,11 +220,9 @@ class CohortSim:
         act_mbq = tia[:, None] * lam[:, None] * np.exp(-lam[:, None] * times)
         act_mbq = np.round(act_mbq * np.exp(scv * self.noise.spect[:, k, :4] - scv**2 / 2), 3)
         measured, t_eff = self.measure(times, act_mbq, np.where(give, a, np.nan))
-        g = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + c.kidney_t_eff_h)
-        bed = dose * (1 + g * dose / self.rules.alpha_beta_gy)
-        g_meas = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + t_eff)
+        bed = bed_gy(dose, self.rules.g_factor(c.kidney_t_eff_h), self.rules.alpha_beta_gy)
         mdose = measured * a
-        bed_meas = mdose * (1 + g_meas * mdose / self.rules.alpha_beta_gy)
+        bed_meas = bed_gy(mdose, self.rules.g_factor(t_eff), self.rules.alpha_beta_gy)
         self.t_eff_c1 = np.where(first, t_eff, self.t_eff_c1)
         self.last_gy_per_gbq = np.where(give, measured, self.last_gy_per_gbq)
         self.cum_bed_measured += np.where(give, bed_meas, 0.0)
