@@ -110,7 +110,7 @@ HAND_SERIES = ((date(2025, 1, 3), 10.0), (date(2025, 2, 14), 4.0), (date(2025, 3
                (date(2025, 4, 4), 6.1), (date(2025, 5, 2), 6.5))
 
 
-@pytest.mark.parametrize("protocol_id", ["prodigy-2", "ecog3-registry", "re-lupsma", "flex-mrt"])
+@pytest.mark.parametrize("protocol_id", ["prodigy-2", "ecog3-registry", "re-lupsma", "flex-mrt", "realup"])
 def test_engine_fact_and_analysis_give_the_same_psa_progression_date(protocol_id: str) -> None:
     # Hand series: nadir 4.0 on 14 Feb.  PRODIGY-2 (">25 % and >2 ng/mL, confirmed >=3 weeks"):
     # 6.0 is +2.0 ng/mL (not > 2), 6.1 on 04 Apr is +52.5 % and +2.1 ng/mL, 6.5 on 02 May
@@ -167,3 +167,22 @@ def test_enrolled_but_not_yet_retreated_has_no_origin() -> None:
     rec = _retreatment_record("re-lupsma", with_retreatment=False)
     assert treatment_start(rec, "re-lupsma") is None  # type: ignore[arg-type]
     assert time_to_event(rec, _endpoint("re-lupsma", "relu.ep.os-12-months"), protocol_id="re-lupsma") is None  # type: ignore[arg-type]
+
+
+def test_realup_time_to_event_endpoints_start_at_the_retreatment() -> None:
+    # ReaLuP's record lists no outcome measures; its PFS and OS (project defaults read from
+    # the Brief Summary) start at the first re-treatment administration, 10 Sep 2024.
+    # A radiographic progression on 10 Mar 2025 = 20 + 31 + 30 + 31 + 31 + 28 + 10 = 181 days.
+    rec = _retreatment_record("realup")
+    prog = ClinicalEvent(patient_id="S-1", event_id="P", kind="progression", progression_kind="radiographic",
+                         event_date=date(2025, 3, 10))
+    rec = build_record(P, {"administrations": list(rec.administrations), "enrolments": list(rec.enrolments),  # type: ignore[attr-defined]
+                           "events": [*rec.events, prog]})  # type: ignore[attr-defined]
+    protocol = load_protocol("realup")
+    ids = [e.id for e in protocol.endpoints if e.kind == "time_to_event"]
+    assert ids == ["realup.ep.pfs", "realup.ep.os"]
+    pfs = time_to_event(rec, _endpoint("realup", "realup.ep.pfs"), protocol_id="realup")
+    assert pfs is not None and (pfs.origin, pfs.days, pfs.event_kind) == (date(2024, 9, 10), 181,
+                                                                         "radiological_progression")
+    os_ = time_to_event(rec, _endpoint("realup", "realup.ep.os"), protocol_id="realup")
+    assert os_ is not None and (os_.days, os_.event) == (360, True)

@@ -80,6 +80,29 @@ class TimeToEvent:
         return self.days / DAYS_PER_MONTH
 
 
+#: Words for event and censoring names in reports and datasets (ADTTE EVNTDESC).
+EVENT_WORDS: dict[str, str] = {
+    "death": "death", "psa_progression": "PSA progression", "radiological_progression": "radiological progression",
+    "clinical_progression": "clinical progression", "pathological_fracture": "pathological fracture",
+    "spinal_cord_compression": "spinal cord compression", "orthopaedic_surgery": "orthopaedic surgery",
+    "bone_pain_radiotherapy": "radiotherapy for bone pain", "next_anticancer_treatment": "next anticancer treatment",
+    "last_contact": "last contact", "last_visit": "last visit", "data_cutoff": "data cut-off",
+    "end_of_treatment": "end of treatment", "six_weeks_after_last_administration": "6 weeks after the last administration",
+}
+
+
+def event_words(name: str) -> str:
+    """A readable name for an event or censoring name (the name itself if unknown)."""
+    return EVENT_WORDS.get(name, name.replace("_", " "))
+
+
+def event_description(tte: TimeToEvent) -> str:
+    """ADTTE EVNTDESC: the event, or "censored at <reason>"."""
+    if tte.event:
+        return event_words(tte.event_kind or "event")
+    return f"censored at {event_words(tte.censor_reason or 'last contact')}"
+
+
 def protocol_administrations(rec: PatientRecord, protocol_id: str | None = None) -> list[Administration]:
     """Administrations of ``protocol_id`` (all when ``protocol_id`` is None).
 
@@ -269,9 +292,19 @@ def activity_summary(rec: PatientRecord, protocol_id: str | None = None) -> Acti
     return ActivitySummary(rec.patient_id, arm, len(admins), total, total / len(admins) if admins else None)
 
 
+def landmark_days(months: float) -> float:
+    """A landmark in months as days: ``months × DAYS_PER_MONTH`` (365.25 / 12 = 30.4375 d).
+
+    The one conversion: Kaplan–Meier times are ``days / DAYS_PER_MONTH`` and landmarks are
+    read on that scale, so S(24 months) is S(730.5 days); a follow-up of 730 days ends
+    before it and the landmark is reported as not computed, never as "not reached".
+    """
+    return months * DAYS_PER_MONTH
+
+
 def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
     """Alive at ``months`` (True/False), or None when censored before the landmark."""
-    landmark = tte.origin + timedelta(days=months * DAYS_PER_MONTH)
+    landmark = tte.origin + timedelta(days=landmark_days(months))
     if tte.event and tte.end <= landmark:
         return False
     if tte.end >= landmark:
@@ -280,7 +313,7 @@ def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
 
 
 __all__ = [
-    "DAYS_PER_MONTH", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
-    "day_of", "end_of_treatment", "endpoint_psa_rule", "event_dates", "landmark_alive", "last_known_date", "protocol_administrations",
+    "DAYS_PER_MONTH", "EVENT_WORDS", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
+    "day_of", "end_of_treatment", "endpoint_psa_rule", "event_dates", "event_description", "event_words", "landmark_alive", "landmark_days", "last_known_date", "protocol_administrations",
     "psa_endpoints", "psa_samples", "time_to_event", "treatment_start",
 ]

@@ -116,9 +116,11 @@ def recip(rec: PatientRecord, protocol_id: str | None = None) -> str | None:
     return response
 
 
-def fdg(rec: PatientRecord, protocol_id: str | None = None, week: int = 12, tolerance_days: int = 28) -> str | None:
-    """PRODIGY-2 FDG categories, baseline vs the scan nearest ``week`` weeks (±``tolerance_days``;
-    the tolerance is a project parameter: the seed says only "at 12 weeks")."""
+def fdg(rec: PatientRecord, protocol_id: str | None = None, *, week: float, tolerance_days: float) -> str | None:
+    """PRODIGY-2 FDG categories, baseline vs the scan nearest ``week`` weeks (±``tolerance_days``).
+
+    Both come from the endpoint (``horizon_weeks``, ``window_days``): the tolerance is a
+    project default in ``prodigy2.toml`` (the seed says only "at 12 weeks")."""
     start = treatment_start(rec, protocol_id)
     scans = sorted((s for s in rec.imaging if s.modality is Modality.fdg_pet), key=lambda s: s.study_date)
     if start is None:

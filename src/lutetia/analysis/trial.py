@@ -23,7 +23,9 @@ from lutetia.analysis.datasets import (
     build_adlb,
     build_adsl,
     build_adtte,
+    site_codes,
 )
+from lutetia.analysis.defaults import ProjectDefault, project_defaults
 from lutetia.analysis.endpoints import (
     DAYS_PER_MONTH,
     ActivitySummary,
@@ -31,6 +33,7 @@ from lutetia.analysis.endpoints import (
     TimeToEvent,
     activity_summary,
     endpoint_psa_rule,
+    event_description,
     landmark_alive,
     protocol_administrations,
     psa_endpoints,
@@ -38,7 +41,7 @@ from lutetia.analysis.endpoints import (
     treatment_start,
 )
 from lutetia.analysis.rates import RateEstimate, clopper_pearson
-from lutetia.analysis.safety import GRADED_ANALYTES, CountSummary, count_endpoint
+from lutetia.analysis.safety import DERIVATIONS, GRADED_ANALYTES, CountSummary, count_endpoint
 from lutetia.analysis.summaries import (
     ArmResponses,
     LabComparison,
@@ -51,10 +54,12 @@ from lutetia.analysis.summaries import (
 from lutetia.analysis.survival import (
     CoxResult,
     KMResult,
+    LandmarkEstimate,
     LogRankResult,
     cox_hazard_ratio,
     kaplan_meier,
     logrank,
+    survival_at,
 )
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
@@ -72,6 +77,7 @@ class EndpointSurvival:
     logrank: LogRankResult | None
     landmark_alive: dict[str, RateEstimate] = field(default_factory=dict)
     cox: CoxResult | None = None
+    landmarks: dict[str, LandmarkEstimate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class TrialAnalysis:
     pro_changes: tuple[ProChange, ...] = ()
     lab_comparisons: tuple[LabComparison, ...] = ()
     counts: tuple[CountSummary, ...] = ()
+    project_defaults: tuple[ProjectDefault, ...] = ()
 
 
 def arm_of(rec: PatientRecord, protocol_id: str) -> str:
@@ -121,10 +128,12 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
         return None
     km: dict[str, KMResult] = {}
     alive: dict[str, RateEstimate] = {}
+    landmarks: dict[str, LandmarkEstimate] = {}
     for arm in sorted(set(arms)):
         mine = [r for r, a in zip(rows, arms, strict=True) if a == arm]
         km[arm] = kaplan_meier([r.months for r in mine], [r.event for r in mine], label=arm)
         if endpoint.landmark_months is not None:
+            landmarks[arm] = survival_at(km[arm], endpoint.landmark_months)
             flags = [landmark_alive(r, endpoint.landmark_months) for r in mine]
             known = [f for f in flags if f is not None]
             if known:
@@ -138,7 +147,7 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
             cox = cox_hazard_ratio([r.months for r in rows], [r.event for r in rows], arms, reference=reference)
         except (ValueError, ArithmeticError):  # e.g. no events in one arm: no finite estimate
             cox = None
-    return EndpointSurvival(endpoint, tuple(rows), km, test, alive, cox)
+    return EndpointSurvival(endpoint, tuple(rows), km, test, alive, cox, landmarks)
 
 
 def _reference_arm(protocol: Protocol, arms: list[str]) -> str:
@@ -183,6 +192,7 @@ def _grade(term: str, lab: object, baseline: float | None) -> int | None:
 def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Sequence[EndpointSurvival],
               activity: Sequence[ActivitySummary]) -> tuple[Dataset, ...]:
     act = {a.patient_id: a for a in activity}
+    codes = site_codes(rec.patient.site or "" for rec in records)
     subjects = []
     for rec in records:
         start = treatment_start(rec, protocol.id)
@@ -194,11 +204,11 @@ def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Se
             trtedt=admins[-1].administered_at.date() if admins else None, saffl=bool(admins), ittfl=True,
             ecog_baseline=ecog[-1].ecog if ecog else None, cycles=len(admins),
             cumulative_activity_gbq=act[rec.patient_id].cumulative_gbq if rec.patient_id in act else None,
-            dthfl=rec.death_date is not None, dthdt=rec.death_date, siteid=rec.patient.site or ""))
+            dthfl=rec.death_date is not None, dthdt=rec.death_date, siteid=codes[rec.patient.site or ""],
+            site=rec.patient.site or ""))
     tte_rows = [TimeToEventRow(r.patient_id, s.endpoint.id.rsplit(".", 1)[-1].upper().replace("-", "")[:8],
-                               s.endpoint.id, r.origin, r.end, r.event,
-                               r.event_kind or f"censored: {r.censor_reason}", arm_of(_by_id(records, r.patient_id),
-                                                                                    protocol.id))
+                               s.endpoint.label, r.origin, r.end, r.event, event_description(r),
+                               arm_of(_by_id(records, r.patient_id), protocol.id))
                 for s in survival for r in s.rows]
     lab_rows = []
     for rec in records:
@@ -256,10 +266,11 @@ def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutof
         responses.append(summary)
         recists += results
     mine_arms = [arm_of(r, protocol.id) for r in mine]
-    counts = tuple(count_endpoint(e, mine, mine_arms, protocol.id) for e in protocol.endpoints if e.derive is not None)
+    counts = tuple(count_endpoint(e, mine, mine_arms, protocol.id) for e in protocol.endpoints
+                   if e.derive in DERIVATIONS)
     return TrialAnalysis(protocol.id, protocol.title, cutoff, arms, n_by_arm, survival, activity, psa, psa50,
                          shifts, (*datasets, adrs(recists)), tuple(responses), tuple(pro_changes(by_arm)),
-                         tuple(pre_post_labs(mine, protocol.id)), counts)
+                         tuple(pre_post_labs(mine, protocol.id)), counts, tuple(project_defaults(protocol)))
 
 
 def deaths(records: Sequence[PatientRecord]) -> int:
