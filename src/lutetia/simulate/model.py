@@ -32,8 +32,10 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.physics.batch import fit_mono_batch
 from lutetia.physics.mird import kidney_s_value
 from lutetia.physics.radiobiology import bed_gy
+from lutetia.physics.stp import madsen_tia_array
 from lutetia.simulate.cohort import WEEKS_PER_MONTH, Cohort, Innovations
 from lutetia.simulate.grading import MYELO_RANGES, beyond_baseline
 from lutetia.simulate.parameters import Parameters, load_parameters
@@ -42,6 +44,8 @@ from lutetia.simulate.rules import ArmRules
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 LN2 = math.log(2.0)
+#: Decimals a virtual laboratory reports (simulation assumption).
+REPORT_DECIMALS = 3
 
 
 class Action(IntEnum):
@@ -122,7 +126,7 @@ class CohortSim:
         self.psa_history: list[tuple[F, F]] = []  # (t_days, psa) per point
         self.step = 0
         # kidney S-value scaled to the patient's kidney mass: mGy/(MBq s) × 3600 s/h × 1e-3 Gy/mGy
-        masses, where = np.unique(c.kidney_mass_g, return_inverse=True)
+        masses, where = np.unique(np.round(c.kidney_mass_g, 1), return_inverse=True)  # reported to 0.1 g
         self.s_kidney = np.array([kidney_s_value(float(m)) for m in masses])[where] * 3.6  # Gy/(MBq h)
         reserve = 1.0 + p.value("toxicity", "low_reserve_factor") * np.clip(
             1.0 - c.platelets_giga_l / 230.0, 0.0, None)
@@ -153,7 +157,10 @@ class CohortSim:
             self.burden,
         ])
         cvs = np.array([cv, cv, cv, cv, cv, p.value("disease", "psa_cv")])
-        return np.asarray(self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2))
+        labs = self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2)
+        # reported to REPORT_DECIMALS, as the stored lab record holds them: the vectorised
+        # rules and the record-level engine read the very same numbers
+        return np.asarray(np.round(labs, REPORT_DECIMALS))
 
     def point(self) -> Point:
         """The measurements at the current decision point of every patient."""
@@ -243,30 +250,24 @@ class CohortSim:
                 "spect_ttv_ml": ttv, "t_days": self.t.copy()}
 
     def measure(self, times: F, act_mbq: F, activity_gbq: F) -> tuple[F, F]:
-        """Measured kidney Gy/GBq and effective half-life (h) from SPECT/CT time points.
-
-        Rows with several time points: log-linear mono-exponential fit; rows with one:
-        Madsen single time point with the patient's cycle-1 effective half-life.
+        """Measured kidney Gy/GBq and effective half-life (h) from SPECT/CT time points, by the
+        engine's own methods (:mod:`lutetia.decide.dosimetry`): rows with several time points
+        are fitted by :func:`lutetia.physics.batch.fit_mono_batch`, rows with one by Madsen's
+        single time point (:func:`lutetia.physics.stp.madsen_tia_array`) with the patient's
+        cycle-1 effective half-life.
         """
         ok = np.isfinite(times)
-        npts = ok.sum(axis=1)
-        tt = np.where(ok, times, 0.0)
-        y = np.where(ok, np.log(np.where(ok & (act_mbq > 0), act_mbq, 1.0)), 0.0)
-        nn = np.maximum(npts, 1)
-        tm = tt.sum(axis=1) / nn
-        ym = y.sum(axis=1) / nn
-        sxx = np.where(ok, (tt - tm[:, None]) ** 2, 0.0).sum(axis=1)
-        sxy = np.where(ok, (tt - tm[:, None]) * (y - ym[:, None]), 0.0).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            lam_fit = -sxy / sxx
-            a0 = np.exp(ym + lam_fit * tm)
-            tia_fit = a0 / lam_fit
-            lam_c1 = LN2 / self.t_eff_c1
-            t0, a_t0 = times[:, 0], act_mbq[:, 0]
-            tia_stp = a_t0 * np.exp(lam_c1 * t0) / lam_c1
-        multi = npts >= 2
-        tia = np.where(multi, tia_fit, tia_stp)
-        t_eff = np.where(multi, LN2 / lam_fit, self.t_eff_c1)
+        multi = ok.sum(axis=1) >= 2
+        tia, t_eff = np.full(times.shape[0], np.nan), np.full(times.shape[0], np.nan)
+        for cols in {tuple(np.flatnonzero(r)) for r in ok[multi]}:  # one schedule of time points per group
+            rows = multi & np.all(ok[:, list(cols)], axis=1) & (ok.sum(axis=1) == len(cols))
+            fit = fit_mono_batch(times[np.flatnonzero(rows)[0], list(cols)], act_mbq[rows][:, list(cols)])
+            with np.errstate(divide="ignore"):
+                tia[rows] = fit.tia
+                t_eff[rows] = np.where(fit.ok, LN2 / np.where(fit.ok, fit.rate_per_h, 1.0), np.nan)
+        single = ~multi
+        tia[single] = madsen_tia_array(act_mbq[single, 0], times[single, 0], self.t_eff_c1[single])
+        t_eff[single] = self.t_eff_c1[single]
         return tia * self.s_kidney / activity_gbq, t_eff
 
     def horizon_days(self) -> float:

@@ -41,6 +41,16 @@ from lutetia.simulate.model import Action, CohortSim, Decision, Phase, Point
 F = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
+#: The kinds and dose-modification families of engine rules that this module mirrors.  The
+#: engine-agreement test fails when the engine fires a rule outside this set on a simulated
+#: cohort: a rule added to the engine needs its vector twin here first.
+TWINNED_RULE_KINDS: frozenset[str] = frozenset({
+    "stop", "holiday", "interval", "activity", "reduction", "kidney_cap",  # treatment rules
+    "myelosuppression",  # label dose-modification rows (steps 5-6 above)
+    "delay",  # "consider discontinuation" after a delay: physician_stop
+    "pretreatment",  # the cycle-1 blood-count check (first_cycle_gate)
+})
+
 
 def personalised_activity(sim: CohortSim) -> tuple[F, np.ndarray]:
     """Activity (GBq) from the BED budget and whether the cycle is curtailed."""
