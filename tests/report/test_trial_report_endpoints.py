@@ -120,3 +120,11 @@ def test_project_defaults_are_listed_in_the_report(short_report: Path) -> None:
 def test_every_shipped_endpoint_has_a_name() -> None:
     missing = [e.id for p in list_protocols() for e in p.endpoints if not e.name]
     assert missing == []
+
+
+def test_patient_report_names_decision_rules_in_words() -> None:
+    from lutetia.report.build import decision_view
+
+    view = decision_view(date(2025, 3, 1), "withhold", {"rules": [
+        {"rule_id": "label.mod.myelo-g3", "text": "Grade 3 myelosuppression", "citation": "label 2.4"}]})
+    assert view.rules[0]["label"] == "Mod myelo g3" and view.rules[0]["id"] == "label.mod.myelo-g3"

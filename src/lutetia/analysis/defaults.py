@@ -40,7 +40,13 @@ def rule_label(rule: Rule) -> str:
     name = getattr(rule, "name", None)
     if isinstance(name, str) and name:
         return name
-    words = rule.id.split(".", 1)[-1].replace("-", " ").replace("_", " ").replace(".", " ")
+    return label_for_id(rule.id)
+
+
+def label_for_id(rule_id: str) -> str:
+    """A rule id in words for readers: ``"label.mod.myelo-g3"`` → ``"Mod myelo g3"``
+    (the protocol prefix dropped; the id itself stays available as a tooltip or in data)."""
+    words = rule_id.split(".", 1)[-1].replace("-", " ").replace("_", " ").replace(".", " ")
     return words[:1].upper() + words[1:]
 
 
@@ -132,4 +138,4 @@ def project_defaults(protocol: Protocol) -> list[ProjectDefault]:
     return out
 
 
-__all__ = ["ProjectDefault", "project_defaults", "rule_label"]
+__all__ = ["ProjectDefault", "label_for_id", "project_defaults", "rule_label"]
