@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lutetia import __version__
+from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.analysis.safety import CountSummary
 from lutetia.analysis.survival import LandmarkEstimate
 from lutetia.analysis.trial import TrialAnalysis, arm_of
@@ -138,7 +139,7 @@ def write_trial_report(
                          **{k: f"datasets/{v.name}" for k, v in paths.items()}})
     html = _template("trial.html.j2").render(
         a=analysis, css=css(), version=__version__, simulated=simulated, conf_type="log(−log)",
-        days_per_month=365.25 / 12, survival=survival_ctx, activity=_activity_by_arm(analysis, records),
+        days_per_month=DAYS_PER_MONTH, survival=survival_ctx, activity=_activity_by_arm(analysis, records),
         categories=", ".join(f"{k} {v}" for k, v in sorted(Counter(p.category for p in analysis.psa).items())),
         waterfall=waterfall, shift_figure=shift_figure,
         shifts={t: sorted(v.items()) for t, v in analysis.shift_tables.items()},
