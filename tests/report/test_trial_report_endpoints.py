@@ -83,7 +83,7 @@ def test_report_shows_names_not_ids_and_small_p_values(short_report: Path) -> No
     assert "Two-year survival (primary endpoint)" in html
     assert "flex.ep." not in html
     # 8 early deaths vs 8 censored at 2 years: log-rank p is far below 0.0001.
-    assert "p = &lt;0.0001" in html and "0.0000" not in html
+    assert "p &lt; 0.0001" in html and "0.0000" not in html
     with (short_report / "datasets" / "adtte.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["PARAM"] for r in rows} >= {"Two-year survival", "Overall survival", "Progression-free survival"}

@@ -145,7 +145,7 @@ def write_trial_report(
         shifts={t: sorted(v.items()) for t, v in analysis.shift_tables.items()},
         kidney_figure=kidney_figure, swimmer=swimmer_file, datasets=datasets,
         patients=[{"id": k, "href": v} for k, v in (patient_pages or {}).items()],
-        fmt_counts=_fmt_counts, fmt_rate=_fmt_rate, fmt_p=format_p_value,
+        fmt_counts=_fmt_counts, fmt_rate=_fmt_rate, fmt_p=format_p_value, p_clause=p_clause,
         counts=[_count_context(c) for c in analysis.counts], defaults=analysis.project_defaults,
     )
     path = out / "index.html"
@@ -158,6 +158,12 @@ def format_p_value(p: float) -> str:
     if math.isnan(p):
         return "NA"
     return "<0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def p_clause(p: float) -> str:
+    """``"p = 0.0123"`` or ``"p < 0.0001"`` for running text."""
+    text = format_p_value(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
 def _count_context(c: CountSummary) -> dict[str, Any]:
