@@ -158,3 +158,17 @@ def test_count_endpoint_excludes_not_evaluable_from_the_denominator() -> None:
     summary = count_endpoint(_endpoint("prodigy2.ep.subacute-aesi"), [related, unknown], ["a", "a"], PID)
     rate = summary.by_arm["a"]
     assert rate is not None and (rate.successes, rate.n) == (1, 1) and summary.not_evaluable["a"] == 1
+
+
+def test_adae_aesi_labels_name_the_aes_that_establish_an_aesi() -> None:
+    from lutetia.analysis.safety import aesi_labels
+
+    endpoints = [e for e in load_protocol(PID).endpoints if e.derive in ("subacute_aesi", "delayed_aesi")]
+    rec = _record(_thrombocytopenia(date(2025, 2, 10), 90), [
+        _ae("Platelet count decreased", date(2025, 2, 10), "probable", ae_id="AE1"),
+        _ae("Pneumonitis", date(2025, 3, 1), "possible", grade=4, ae_id="AE2"),
+        _ae("Fatigue", date(2025, 3, 2), "possible", grade=1, ae_id="AE3"),
+        _ae("Myelodysplastic syndrome", date(2027, 5, 1), None, ae_id="AE4")])
+    assert aesi_labels(rec, endpoints, PID) == {
+        "AE1": "subacute thrombocytopenia", "AE2": "subacute non haematological",
+        "AE4": "delayed secondary haematological malignancy"}

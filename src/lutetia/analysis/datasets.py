@@ -297,7 +297,7 @@ ADAE_VARIABLES: tuple[Variable, ...] = (
     _c("AEBODSYS", "Body System or Organ Class", 100), _d("ASTDT", "Analysis Start Date"),
     _d("AENDT", "Analysis End Date"), _n("ATOXGR", "Analysis Toxicity Grade (CTCAE)"),
     _c("AESER", "Serious Event", 1), _c("AEREL", "Related to Study Treatment", 1),
-    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1), _c("AESI", "Adverse Event of Special Interest", 40),
+    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1), _c("AESI", "Adverse Event of Special Interest", 60),
 )
 
 

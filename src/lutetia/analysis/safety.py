@@ -156,6 +156,37 @@ def subacute_aesi(rec: PatientRecord, endpoint: Endpoint, protocol_id: str | Non
     return _result(rec, summary.met, summary.not_evaluable, window)
 
 
+def aesi_labels(rec: PatientRecord, endpoints: Sequence[Endpoint], protocol_id: str | None) -> dict[str, str]:
+    """ADAE ``AESI``: ae_id → "subacute <category>" / "delayed <category>" for the recorded
+    AEs that establish a met AESI of the protocol's ``subacute_aesi``/``delayed_aesi``
+    endpoints (the related AE of a lab-defined AESI, the first related grade-4 AE of an
+    AE-defined one, every AE of a delayed category in its window)."""
+    out: dict[str, str] = {}
+    for endpoint in endpoints:
+        window = observation_window(rec, endpoint, protocol_id) if endpoint.derive else None
+        if window is None:
+            continue
+        in_window = [a for a in sorted(rec.adverse_events, key=lambda a: a.onset_date) if window.contains(a.onset_date)]
+        if endpoint.derive == "delayed_aesi":
+            for a in in_window:
+                for cat in endpoint.ae_terms:
+                    if a.term.strip().lower() in _terms(endpoint, cat):
+                        out.setdefault(a.ae_id, f"delayed {cat.replace('_', ' ')}")
+        elif endpoint.derive == "subacute_aesi":
+            summary = aesis(rec, protocol_id, window_end=window.end, ae_terms=endpoint.ae_terms)
+            related = [a for a in rec.adverse_events if a.attribution is not None and a.attribution.related
+                       and a.onset_date >= window.start]
+            for kind in summary.met:
+                first = summary.first_dates.get(kind)
+                if kind in endpoint.ae_terms:
+                    hits = [a for a in related if a.term.strip().lower() in _terms(endpoint, kind)]
+                else:  # febrile neutropenia / non-haematological grade 4: the AE that established it
+                    hits = [a for a in related if a.onset_date == first and a.grade == 4]
+                for a in hits[:1] if kind not in endpoint.ae_terms else hits:
+                    out.setdefault(a.ae_id, f"subacute {kind.replace('_', ' ')}")
+    return out
+
+
 DERIVATIONS: dict[str, Callable[[PatientRecord, Endpoint, str | None], PatientCount]] = {
     "adverse_events": adverse_events,
     "laboratory_adverse_events": laboratory_adverse_events,
@@ -203,6 +234,6 @@ def count_endpoint(endpoint: Endpoint, records: Sequence[PatientRecord], arms: S
 
 
 __all__ = [
-    "DERIVATIONS", "GRADED_ANALYTES", "CountSummary", "ObservationWindow", "PatientCount", "adverse_events",
+    "DERIVATIONS", "GRADED_ANALYTES", "CountSummary", "ObservationWindow", "PatientCount", "adverse_events", "aesi_labels",
     "count_endpoint", "delayed_aesi", "laboratory_adverse_events", "observation_window", "subacute_aesi",
 ]

@@ -41,7 +41,13 @@ from lutetia.analysis.endpoints import (
     treatment_start,
 )
 from lutetia.analysis.rates import RateEstimate, clopper_pearson
-from lutetia.analysis.safety import DERIVATIONS, GRADED_ANALYTES, CountSummary, count_endpoint
+from lutetia.analysis.safety import (
+    DERIVATIONS,
+    GRADED_ANALYTES,
+    CountSummary,
+    aesi_labels,
+    count_endpoint,
+)
 from lutetia.analysis.summaries import (
     ArmResponses,
     LabComparison,
@@ -223,14 +229,16 @@ def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Se
                                        "BASELINE" if base and x is base[-1] else "",
                                        x.value, x.unit, base_v, _grade(term, x, base_v), base_g))
     ae_rows = []
+    aesi_endpoints = [e for e in protocol.endpoints if e.derive in ("subacute_aesi", "delayed_aesi")]
     for rec in records:
         start = treatment_start(rec, protocol.id)
+        labels = aesi_labels(rec, aesi_endpoints, protocol.id)
         for ae in rec.adverse_events:
             # AEBODSYS stays empty: the record keeps the CTCAE term, not a MedDRA coding.
             ae_rows.append(AdverseEventRow(
                 rec.patient_id, ae.term, "", ae.onset_date, ae.resolution_date, ae.grade, ae.serious,
                 bool(ae.attribution and ae.attribution.related),
-                start is not None and ae.onset_date >= start))
+                start is not None and ae.onset_date >= start, labels.get(ae.ae_id, "")))
     return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adae(ae_rows))
 
 
