@@ -114,9 +114,9 @@ def test_landmark_beyond_follow_up() -> None:
 def test_landmark_just_beyond_follow_up_is_not_computed() -> None:
     # FLEX-MRT: 24 months = 24 x 30.4375 = 730.5 days; a follow-up of 730 days
     # (730 / 30.4375 = 23.9836 months) ends half a day before the landmark.
-    from lutetia.analysis.endpoints import DAYS_PER_MONTH, landmark_days
+    from lutetia.analysis.endpoints import DAYS_PER_MONTH, landmark_day, landmark_days
 
-    assert landmark_days(24) == 730.5
+    assert landmark_days(24) == 730.5 and landmark_day(24) == 730 and landmark_day(12) == 365
     km = kaplan_meier([100 / DAYS_PER_MONTH, 730 / DAYS_PER_MONTH], [1, 0])
     est = survival_at(km, 24)
     assert not est.computed and est.reason == "follow-up 23.98 < landmark 24"

@@ -3,8 +3,9 @@
 Cohort (hand-built, reference values worked by hand): the control arm's 8 patients all die
 on days 20, 25, …, 55 after their first administration (KM reaches 0); the flexible arm's 8
 patients are alive and followed for ``follow_up`` days.  FLEX-MRT's primary endpoint is
-S(24 months) = S(24 × 30.4375 = 730.5 days): with 730 days of follow-up (23.98 months) it
-cannot be computed, with 731 days it is 100 %.
+S(24 months) = S(24 × 30.4375 = 730.5 days), read on day 730 (times are whole days, so
+S(730.5) = S(730)): with 729 days of follow-up it cannot be computed, with 730 days (the
+demo's 2-year follow-up, which used to leave it blank) it is 100 % in the flexible arm.
 """
 
 from __future__ import annotations
@@ -58,21 +59,21 @@ def _cohort(follow_up: int) -> list[PatientRecord]:
 
 @pytest.fixture(scope="module")
 def short_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("flex730")
-    build_reports(_cohort(730), load_protocol(PID), out)
+    out = tmp_path_factory.mktemp("flex729")
+    build_reports(_cohort(729), load_protocol(PID), out)
     return out
 
 
 def test_landmark_beyond_follow_up_is_not_computed_never_not_reached(short_report: Path) -> None:
     html = (short_report / "index.html").read_text(encoding="utf-8")
-    assert "not computed: follow-up 23.98 &lt; landmark 24 months" in html
+    assert "not computed: follow-up 729 days &lt; landmark 730 days" in html
     assert "not reached" not in html
     # Control: everyone died by day 55, S(24 months) = 0 and its band is NA (R: NA where S = 0).
     assert "0.0% (NA–NA%)" in html
 
 
 def test_landmark_computed_when_follow_up_covers_it(tmp_path: Path) -> None:
-    analysis = analyse_trial(load_protocol(PID), _cohort(731))
+    analysis = analyse_trial(load_protocol(PID), _cohort(730))
     primary = next(s for s in analysis.survival if s.endpoint.primary)
     assert primary.landmarks["flexible"].survival == 1.0
     assert primary.landmarks["control"].survival == 0.0

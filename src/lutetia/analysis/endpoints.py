@@ -26,6 +26,7 @@ Event names (protocol data) and where they come from in the record
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -293,18 +294,26 @@ def activity_summary(rec: PatientRecord, protocol_id: str | None = None) -> Acti
 
 
 def landmark_days(months: float) -> float:
-    """A landmark in months as days: ``months × DAYS_PER_MONTH`` (365.25 / 12 = 30.4375 d).
-
-    The one conversion: Kaplan–Meier times are ``days / DAYS_PER_MONTH`` and landmarks are
-    read on that scale, so S(24 months) is S(730.5 days); a follow-up of 730 days ends
-    before it and the landmark is reported as not computed, never as "not reached".
-    """
+    """A landmark in months as days: ``months × DAYS_PER_MONTH`` (365.25 / 12 = 30.4375 d)."""
     return months * DAYS_PER_MONTH
+
+
+def landmark_day(months: float) -> int:
+    """The whole day on which a landmark in months is read: ``⌊months × 30.4375⌋``.
+
+    Times are whole days (dates), so no event or censoring can fall strictly between day
+    ⌊t⌋ and t: S(t) = S(⌊t⌋) exactly, and a follow-up of ⌊t⌋ days is long enough.  S(24
+    months) = S(730.5 d) is read on day 730; with only 729 days of follow-up it is reported
+    as "not computed: follow-up 729 days < landmark 730 days", never as "not reached".
+    (R's ``summary(fit, times = 730.5)`` would give NA on 730 days of follow-up because it
+    does not know the times are whole days.)
+    """
+    return math.floor(landmark_days(months) + 1e-9)
 
 
 def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
     """Alive at ``months`` (True/False), or None when censored before the landmark."""
-    landmark = tte.origin + timedelta(days=landmark_days(months))
+    landmark = tte.origin + timedelta(days=landmark_day(months))
     if tte.event and tte.end <= landmark:
         return False
     if tte.end >= landmark:
@@ -314,6 +323,6 @@ def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
 
 __all__ = [
     "DAYS_PER_MONTH", "EVENT_WORDS", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
-    "day_of", "end_of_treatment", "endpoint_psa_rule", "event_dates", "event_description", "event_words", "landmark_alive", "landmark_days", "last_known_date", "protocol_administrations",
+    "day_of", "end_of_treatment", "endpoint_psa_rule", "event_dates", "event_description", "event_words", "landmark_alive", "landmark_day", "landmark_days", "last_known_date", "protocol_administrations",
     "psa_endpoints", "psa_samples", "time_to_event", "treatment_start",
 ]

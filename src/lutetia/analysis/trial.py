@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from lutetia.analysis.datasets import (
@@ -35,6 +35,7 @@ from lutetia.analysis.endpoints import (
     endpoint_psa_rule,
     event_description,
     landmark_alive,
+    landmark_day,
     protocol_administrations,
     psa_endpoints,
     time_to_event,
@@ -139,7 +140,11 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
         mine = [r for r, a in zip(rows, arms, strict=True) if a == arm]
         km[arm] = kaplan_meier([r.months for r in mine], [r.event for r in mine], label=arm)
         if endpoint.landmark_months is not None:
-            landmarks[arm] = survival_at(km[arm], endpoint.landmark_months)
+            day = landmark_day(endpoint.landmark_months)
+            est = survival_at(km[arm], day / DAYS_PER_MONTH)  # the KM time scale: days / DAYS_PER_MONTH
+            if not est.computed:
+                est = replace(est, reason=f"follow-up {max(r.days for r in mine)} days < landmark {day} days")
+            landmarks[arm] = est
             flags = [landmark_alive(r, endpoint.landmark_months) for r in mine]
             known = [f for f in flags if f is not None]
             if known:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lutetia import __version__
-from lutetia.analysis.endpoints import DAYS_PER_MONTH
+from lutetia.analysis.endpoints import DAYS_PER_MONTH, landmark_day
 from lutetia.analysis.safety import CountSummary
 from lutetia.analysis.survival import LandmarkEstimate
 from lutetia.analysis.trial import TrialAnalysis, arm_of
@@ -54,12 +54,12 @@ def _fmt_median(m: float, lo: float, hi: float) -> str:
     return f"{f(m, 'NR')} ({f(lo, 'NA')}–{f(hi, 'NA')})"
 
 
-def _fmt_landmark(est: LandmarkEstimate | None, unit: str) -> str:
+def _fmt_landmark(est: LandmarkEstimate | None) -> str:
     """S(t) with its band, or "not computed: <why>" — never "not reached"."""
     if est is None:
         return "not computed: no curve"
     if not est.computed or est.survival is None:
-        return f"not computed: {est.reason} {unit}"
+        return f"not computed: {est.reason}"
 
     def pct(x: float | None) -> str:
         return "NA" if x is None else f"{100 * x:.1f}"
@@ -104,7 +104,7 @@ def write_trial_report(
         for arm, km in s.km_by_arm.items():
             landmark = ""
             if s.endpoint.landmark_months is not None:
-                landmark = _fmt_landmark(s.landmarks.get(arm), "months")
+                landmark = _fmt_landmark(s.landmarks.get(arm))
             rows.append({"arm": arm, "n": km.n, "events": km.events,
                          "median": _fmt_median(km.median, km.median_lower, km.median_upper), "landmark": landmark})
         survival_ctx.append({
@@ -112,7 +112,9 @@ def write_trial_report(
             "text": s.endpoint.text, "citation": s.endpoint.citation, "arms": rows,
             "logrank": s.logrank, "cox": s.cox, "figure": f"figures/{name}",
             "landmark": s.endpoint.landmark_months is not None,
-            "landmark_label": f"S({s.endpoint.landmark_months or 0:g} months), KM with 95% CI",
+            "landmark_label": (f"S({s.endpoint.landmark_months:g} months = day "
+                               f"{landmark_day(s.endpoint.landmark_months)}), KM with 95% CI"
+                               if s.endpoint.landmark_months is not None else ""),
         })
     changes = {p.patient_id: p.best_change_pct for p in analysis.psa if p.best_change_pct is not None}
     waterfall = ""
