@@ -97,7 +97,7 @@ def test_prodigy2_psa_pfs_has_no_pcwg3_12_week_rule() -> None:
     assert tte is not None and (tte.event, tte.end, tte.days) == (True, date(2025, 2, 3), 28)
 
 
-@pytest.mark.parametrize(("second", "event"), [(12.5, False), (12.51, True)])
+@pytest.mark.parametrize(("second", "event"), [(12.49, False), (12.5, False), (12.51, True)])
 def test_prodigy2_psa_pfs_boundary_at_25_percent_strict(second: float, event: bool) -> None:
     # 12.5 is exactly +25 % (and +2.5 ng/mL): "greater than 25%" fails at the cut-off.
     rec = _record("prodigy-2", _psa((date(2025, 1, 3), 10.0), (date(2025, 2, 3), second), (date(2025, 3, 3), 13.0)))
@@ -186,3 +186,17 @@ def test_realup_time_to_event_endpoints_start_at_the_retreatment() -> None:
                                                                          "radiological_progression")
     os_ = time_to_event(rec, _endpoint("realup", "realup.ep.os"), protocol_id="realup")
     assert os_ is not None and (os_.days, os_.event) == (360, True)
+
+
+@pytest.mark.parametrize(("offset", "origin"), [(-1, date(2024, 9, 10)), (0, date(2024, 9, 1)),
+                                                (1, date(2024, 9, 2))])
+def test_untagged_administration_counts_from_the_enrolment_day(offset: int, origin: date) -> None:
+    # Enrolled 01 Sep 2024: an untagged administration the day before belongs to the earlier
+    # course, one on the enrolment day or later to the re-treatment.
+    from datetime import timedelta
+
+    extra = _admin(date(2024, 9, 1) + timedelta(days=offset), 9, None)
+    rec = _retreatment_record("re-lupsma")
+    rec = build_record(P, {"administrations": [*rec.administrations, extra],  # type: ignore[attr-defined]
+                           "enrolments": list(rec.enrolments), "events": list(rec.events)})  # type: ignore[attr-defined]
+    assert treatment_start(rec, "re-lupsma") == origin
