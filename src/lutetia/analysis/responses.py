@@ -154,15 +154,6 @@ class AesiSummary:
     not_evaluable: tuple[str, ...] = ()
 
 
-#: Recorded AE terms that carry the investigator's attribution of each lab-defined AESI,
-#: used when the protocol data gives none (PRODIGY-2's ``ae_terms`` take precedence).
-_DEFAULT_AE_TERMS: dict[str, list[str]] = {
-    "thrombocytopenia": ["Platelet count decreased", "Thrombocytopenia"],
-    "neutropenia": ["Neutrophil count decreased", "Neutropenia"],
-    "creatinine": ["Creatinine increased", "Acute kidney injury", "Chronic kidney disease"],
-}
-
-
 def _relatedness(rec: PatientRecord, terms: list[str], start: date, until: date | None) -> Outcome:
     """MET when a recorded AE of ``terms`` (onset ``start``..``until``) is attributed as related,
     NOT_MET when every such AE is attributed unrelated, NOT_EVALUABLE otherwise."""
@@ -176,19 +167,19 @@ def _relatedness(rec: PatientRecord, terms: list[str], start: date, until: date 
     return Outcome.NOT_MET
 
 
-def aesis(rec: PatientRecord, protocol_id: str | None = None, *, window_end: date | None = None,
-          ae_terms: dict[str, list[str]] | None = None) -> AesiSummary:
+def aesis(rec: PatientRecord, protocol_id: str | None = None, *, window_end: date | None,
+          ae_terms: dict[str, list[str]]) -> AesiSummary:
     """PRODIGY-2 subacute AESIs: "treatment-related", starting from the first administration
     up to ``window_end`` (inclusive; None = open).
 
     Lab-defined AESIs (persistent cytopenia, creatinine rise) are established by the lab
     series; their relatedness is the investigator's attribution of a recorded AE of the
-    category's ``ae_terms``: related → met, unrelated → not met, none recorded → not
-    evaluable.  AE-defined AESIs (grade 4 febrile neutropenia, grade 4 non-haematological)
+    category's ``ae_terms`` (the endpoint's data, ``prodigy2.toml``): related → met,
+    unrelated → not met, none recorded → not evaluable.  AE-defined AESIs (grade 4 febrile neutropenia, grade 4 non-haematological)
     count only related AEs; a qualifying AE without attribution is not evaluable.
     """
     start = treatment_start(rec, protocol_id)
-    terms = {**_DEFAULT_AE_TERMS, **(ae_terms or {})}
+    terms = ae_terms
     if start is None:
         return AesiSummary(rec.patient_id, (), {}, ())
 
