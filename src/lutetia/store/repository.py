@@ -533,15 +533,15 @@ class Store:
         number of rows moved."""
         _require_reason(reason, "rename")
         _require_user(user)
-        try:
-            Patient.model_validate({"patient_id": new_id, "sex": "unknown"})
-        except ValidationError as exc:
-            raise RecordError(_validation_text("patients", exc)) from exc
         return write(self.engine, lambda conn: self._rename_in(conn, old_id, new_id, expected_version, user, reason))
 
     def _rename_in(self, conn: sa.Connection, old_id: str, new_id: str, expected_version: int, user: str,
                    reason: str) -> int:
         current = self._get_for_write(conn, "patients", (old_id,), expected_version)
+        try:
+            Patient.model_validate({**current.record.model_dump(), "patient_id": new_id})
+        except ValidationError as exc:
+            raise RecordError(_validation_text("patients", exc)) from exc
         if new_id == old_id:
             raise RecordError(f"patients {old_id!r}: the new id is the same", field="patient_id", value=new_id)
         if new_id in self._stored_patient_ids(conn, [new_id]) or _used_ids(conn, [new_id]):
