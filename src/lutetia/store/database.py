@@ -27,6 +27,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,9 +79,11 @@ def _writer(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(lutetia_write=True)
 
 
-def _retryable(exc: sa.exc.DBAPIError) -> bool:
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return code in _RETRY_SQLSTATES
+def _retryable(exc: Exception) -> bool:
+    """A serialisation failure, deadlock or concurrent unique violation, whether SQLAlchemy
+    wrapped it or the driver raised it (bulk inserts use the driver's executemany)."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES
 
 
 def write(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
@@ -95,7 +98,9 @@ def write(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
         try:
             with writer.begin() as conn:
                 return work(conn)
-        except sa.exc.DBAPIError as exc:
+        except Exception as exc:
+            if not isinstance(exc, sa.exc.DBAPIError) and getattr(exc, "sqlstate", None) is None:
+                raise  # not a database error
             if attempt == attempts or not _retryable(exc):
                 if _retryable(exc):
                     raise StoreError(f"the database stayed busy with concurrent writes ({attempts} attempts); "
@@ -115,6 +120,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Any:
     return cfg
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
