@@ -84,8 +84,8 @@ def _stored_prefix(conn: sa.Connection, trail: Mapping[str, Sequence[Mapping[str
         return None
     for name, rows in trail.items():
         table = chain.CHAINED[name][0]
-        stored = dict(conn.execute(sa.select(table.c.id, table.c.row_hash)).tuples().all())
-        if any(stored.get(r.get("id")) != r.get("row_hash") for r in rows):
+        stored = {int(i): h for i, h in conn.execute(sa.select(table.c.id, table.c.row_hash))}
+        if any(stored.get(int(r.get("id") or 0)) != r.get("row_hash") for r in rows):
             return False
     return True
 
