@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from lutetia.cli.common import randomised_protocol
 from lutetia.cli.main import app
+from lutetia.decide import allocate
 from lutetia.errors import ConflictError, NotFoundError, RecordError
 from lutetia.protocols import load_protocol
 from lutetia.records import Administration, Enrolment, LabResult, Patient
@@ -44,7 +46,12 @@ def _admin(pid: str, cycle: int) -> Administration:
 
 @pytest.fixture()
 def store(db_url: str) -> Store:
-    return Store.open(db_url)
+    return Store.open(db_url, randomised=randomised_protocol)  # as the CLI opens it
+
+
+def _flex_list(sequence_no: int, seed: int) -> tuple[str, int]:
+    a = allocate(load_protocol("flex-mrt"), sequence_no, seed=seed, block_size=4)
+    return a.arm, a.block
 
 
 def test_rename_carries_every_record_in_one_transaction(store: Store) -> None:
@@ -114,16 +121,15 @@ def _enrol(store: Store, pid: str, **extra: object) -> None:
 
 def test_randomise_is_one_transaction(store: Store) -> None:
     _enrol(store, "P-1")
-    flex = load_protocol("flex-mrt")
     with pytest.raises(RecordError, match="randomised_on is before enrolled_on"):
-        randomise(store, flex, "P-1", on=date(2025, 3, 1), user="coord", seed=7)
+        randomise(store, "flex-mrt", "P-1", _flex_list, on=date(2025, 3, 1), user="coord", seed=7)
     assert load_allocations(store, "flex-mrt") == []  # nothing left behind
-    done = randomise(store, flex, "P-1", on=date(2025, 3, 11), user="coord", seed=7)
+    done = randomise(store, "flex-mrt", "P-1", _flex_list, on=date(2025, 3, 11), user="coord", seed=7)
     enrolment = store.get("enrolments", ("P-1", "flex-mrt")).record
     assert isinstance(enrolment, Enrolment)
-    assert (enrolment.arm, enrolment.randomised_on) == (done.allocation.arm, date(2025, 3, 11))
+    assert (enrolment.arm, enrolment.randomised_on) == (done.arm, date(2025, 3, 11))
     with pytest.raises(ConflictError, match="already randomised"):
-        randomise(store, flex, "P-1", on=date(2025, 3, 12), user="coord")
+        randomise(store, "flex-mrt", "P-1", _flex_list, on=date(2025, 3, 12), user="coord")
 
 
 def test_a_randomised_arm_comes_only_from_the_allocation_list(store: Store) -> None:
@@ -133,15 +139,15 @@ def test_a_randomised_arm_comes_only_from_the_allocation_list(store: Store) -> N
     with pytest.raises(ConflictError, match="without an allocation"):
         store.update("enrolments", ("P-1", "flex-mrt"), {"arm": "flexible"}, expected_version=1, user="bob",
                      reason="typo")
-    done = randomise(store, load_protocol("flex-mrt"), "P-1", on=date(2025, 3, 11), user="coord", seed=7)
-    other = "control" if done.allocation.arm == "flexible" else "flexible"
+    done = randomise(store, "flex-mrt", "P-1", _flex_list, on=date(2025, 3, 11), user="coord", seed=7)
+    other = "control" if done.arm == "flexible" else "flexible"
     version = store.get("enrolments", ("P-1", "flex-mrt")).version
     store.delete("enrolments", ("P-1", "flex-mrt"), expected_version=version, user="bob", reason="re-entry")
-    with pytest.raises(ConflictError, match=f"allocation list gives '{done.allocation.arm}'"):
+    with pytest.raises(ConflictError, match=f"allocation list gives '{done.arm}'"):
         store.add([Enrolment(patient_id="P-1", protocol_id="flex-mrt", enrolled_on=date(2025, 3, 10), arm=other,
                              randomised_on=date(2025, 3, 11))], user="bob")
     store.add([Enrolment(patient_id="P-1", protocol_id="flex-mrt", enrolled_on=date(2025, 3, 10),
-                         arm=done.allocation.arm, randomised_on=date(2025, 3, 11))], user="bob")
+                         arm=done.arm, randomised_on=date(2025, 3, 11))], user="bob")
     # a non-randomised protocol takes its arm from the enrolment
     store.add([Enrolment(patient_id="P-1", protocol_id="realup", enrolled_on=date(2025, 3, 10),
                          arm="retreatment")], user="bob")

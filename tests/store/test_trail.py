@@ -30,6 +30,7 @@ def _run(db: str, *args: str) -> tuple[int, str]:
 
 
 def _trial(db_url: str) -> Store:
+    from lutetia.decide import allocate
     from lutetia.protocols import load_protocol
 
     store = Store.open(db_url)
@@ -39,7 +40,9 @@ def _trial(db_url: str) -> Store:
                          unit="mg/dL")], user="alice", reason="site upload")
     save_decision(store, patient_id="P-1", protocol_id="flex-mrt", kind="eligibility", decided_on=date(2025, 3, 10),
                   outcome="eligible", payload={"inputs": {"record_sha256": "ab"}}, user="dr.x")
-    randomise(store, load_protocol("flex-mrt"), "P-1", on=date(2025, 3, 11), user="coord", seed=7)
+    flex = load_protocol("flex-mrt")
+    randomise(store, "flex-mrt", "P-1", lambda n, seed: (allocate(flex, n, seed=seed).arm, 0), on=date(2025, 3, 11),
+              user="coord", seed=7)
     return store
 
 

@@ -52,6 +52,17 @@ class Settings:
         return mask_url(self.db_url)
 
 
+def randomised_protocol(protocol_id: str) -> bool:
+    """Whether ``protocol_id`` is a randomised protocol (its data file; unknown ids are not)."""
+    from lutetia.errors import ProtocolError
+    from lutetia.protocols import load_protocol
+
+    try:
+        return load_protocol(protocol_id).randomisation is not None
+    except ProtocolError:
+        return False
+
+
 def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (SQLAlchemy's own rendering)."""
     from sqlalchemy.engine import make_url

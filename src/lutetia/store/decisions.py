@@ -11,7 +11,7 @@ made and are found under either id.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -183,47 +183,55 @@ def save_decisions(store: Store, items: Sequence[NewDecision], *, user: str) -> 
     return write(store.engine, lambda conn: sum(1 for d in items if _append_decision(conn, d, user)))
 
 
+#: ``next_allocation(sequence_no, seed)`` → (arm, block): entry ``sequence_no`` (0-based) of the
+#: stratum's list (the shell passes :func:`lutetia.decide.allocate` bound to the protocol).
+NextAllocation = Callable[[int, int], tuple[str, int]]
+
+
 @dataclass(frozen=True)
 class Randomised:
-    """What :func:`randomise` stored: the allocation and the recipe of its stratum's list."""
+    """What :func:`randomise` stored."""
 
-    allocation: Any  # lutetia.decide.randomise.Allocation
+    arm: str
+    sequence_no: int
+    block: int
     seed: int
     block_size: int
 
 
-def randomise(store: Store, protocol: Any, patient_id: str, *, on: date, user: str, stratum: str = "all",
-              seed: int | None = None, block_size: int = 4) -> Randomised:
+def randomise(store: Store, protocol_id: str, patient_id: str, next_allocation: NextAllocation, *, on: date,
+              user: str, stratum: str = "all", seed: int | None = None, block_size: int = 4) -> Randomised:
     """Allocate the next entry of ``stratum``'s permuted-block list to an enrolled patient and
     set the enrolment's arm, date and stratum — in ONE transaction, so that a refused
     enrolment change (randomised before enrolment, after death) leaves no allocation behind.
 
-    Raises ConflictError (already randomised), RecordError (not enrolled, dead, impossible
-    dates) or ProtocolError (the stratum's seed or block size differs, or no seed yet).
+    Raises ConflictError (already randomised), RecordError (dead, impossible dates),
+    NotFoundError (not enrolled) or ProtocolError (the stratum's seed or block size differs,
+    or no seed yet).
     """
     _require_user(user)
-    return write(store.engine, lambda conn: _randomise_in(conn, store, protocol, patient_id, on, user, stratum,
-                                                          seed, block_size))
+    return write(store.engine, lambda conn: _randomise_in(conn, store, protocol_id, patient_id, next_allocation, on,
+                                                          user, stratum, seed, block_size))
 
 
-def _randomise_in(conn: sa.Connection, store: Store, protocol: Any, patient_id: str, on: date, user: str,
-                  stratum: str, seed: int | None, block_size: int) -> Randomised:
-    from lutetia.decide import allocate
+def _randomise_in(conn: sa.Connection, store: Store, protocol_id: str, patient_id: str,
+                  next_allocation: NextAllocation, on: date, user: str, stratum: str, seed: int | None,
+                  block_size: int) -> Randomised:
     from lutetia.errors import NotFoundError, ProtocolError, RecordError
     from lutetia.records import EventKind
     from lutetia.store.schema import TABLES
 
     enr_t, ev_t = TABLES["enrolments"], TABLES["events"]
     row = conn.execute(sa.select(enr_t).where(enr_t.c.patient_id == patient_id,
-                                              enr_t.c.protocol_id == protocol.id)).mappings().first()
+                                              enr_t.c.protocol_id == protocol_id)).mappings().first()
     if row is None:
-        raise NotFoundError(f"patient {patient_id} is not enrolled in {protocol.id!r}; enrol first (lutetia enrol)")
+        raise NotFoundError(f"patient {patient_id} is not enrolled in {protocol_id!r}; enrol first (lutetia enrol)")
     earlier = conn.execute(sa.select(allocations).where(
-        allocations.c.protocol_id == protocol.id,
+        allocations.c.protocol_id == protocol_id,
         allocations.c.patient_id.in_(sorted(aliases(conn, patient_id))))).mappings().first()
     if row["randomised_on"] is not None or earlier is not None:
         what = f"{earlier['arm']} ({earlier['stratum']} #{earlier['sequence_no']})" if earlier else repr(row["arm"])
-        raise ConflictError(f"{patient_id} is already randomised in {protocol.id}: {what}"
+        raise ConflictError(f"{patient_id} is already randomised in {protocol_id}: {what}"
                             + (f" on {row['randomised_on']}" if row["randomised_on"] else "")
                             + "; an allocation cannot be repeated or changed")
     died = conn.execute(sa.select(sa.func.min(ev_t.c.event_date)).where(
@@ -231,20 +239,21 @@ def _randomise_in(conn: sa.Connection, store: Store, protocol: Any, patient_id: 
     if died is not None and date.fromisoformat(str(died)) <= on:
         raise RecordError(f"{patient_id} died on {died}: cannot be randomised on {on}")
     done = conn.execute(sa.select(allocations.c.seed, allocations.c.block_size).where(
-        allocations.c.protocol_id == protocol.id, allocations.c.stratum == stratum)
+        allocations.c.protocol_id == protocol_id, allocations.c.stratum == stratum)
         .order_by(allocations.c.sequence_no)).all()
     if done:
         if (seed is not None and seed != done[0][0]) or block_size != done[0][1]:
-            raise ProtocolError(f"stratum {stratum!r} of {protocol.id} uses seed {done[0][0]} and block size "
+            raise ProtocolError(f"stratum {stratum!r} of {protocol_id} uses seed {done[0][0]} and block size "
                                 f"{done[0][1]}; the allocation list cannot change")
         seed = int(done[0][0])
     if seed is None:
         raise ProtocolError("the first allocation of a stratum needs --seed")
-    alloc = allocate(protocol, len(done), seed=seed, block_size=block_size, stratum=stratum)
-    append_allocation(conn, protocol_id=protocol.id, stratum=stratum, sequence_no=alloc.sequence_no,
-                      patient_id=patient_id, arm=alloc.arm, seed=seed, block_size=block_size, user=user)
-    store.update_in(conn, "enrolments", (patient_id, protocol.id),
-                    {"arm": alloc.arm, "randomised_on": on, "stratum": stratum}, expected_version=row["version"],
-                    user=user, reason=f"randomised: {stratum} #{alloc.sequence_no} (block {alloc.block}, "
+    sequence_no = len(done)
+    arm, block = next_allocation(sequence_no, seed)
+    append_allocation(conn, protocol_id=protocol_id, stratum=stratum, sequence_no=sequence_no,
+                      patient_id=patient_id, arm=arm, seed=seed, block_size=block_size, user=user)
+    store.update_in(conn, "enrolments", (patient_id, protocol_id),
+                    {"arm": arm, "randomised_on": on, "stratum": stratum}, expected_version=row["version"],
+                    user=user, reason=f"randomised: {stratum} #{sequence_no} (block {block}, "
                     f"size {block_size}, seed {seed})")
-    return Randomised(alloc, seed, block_size)
+    return Randomised(arm, sequence_no, block, seed, block_size)

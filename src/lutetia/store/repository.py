@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -121,16 +121,19 @@ def spec_of(record: RecordModel) -> KindSpec:
 class Store:
     """Access to one Lutetia database (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, randomised: Callable[[str], bool] | None = None) -> None:
+        """``randomised(protocol_id)`` says whether a protocol is randomised (the shell passes
+        the protocol files' answer; the store alone knows it only from stored allocations)."""
         self.engine = engine
+        self.randomised = randomised
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Store:
+    def open(cls, url: str, *, create: bool = True, randomised: Callable[[str], bool] | None = None) -> Store:
         """Open ``url``; migrate the schema to the newest revision when ``create``."""
         engine = make_engine(url)
         if create:
             migrate(engine)
-        return cls(engine)
+        return cls(engine, randomised=randomised)
 
     # ------------------------------------------------------------------ reading
     def _from_row(self, spec: KindSpec, row: Mapping[str, Any] | sa.RowMapping) -> RecordModel:
@@ -306,7 +309,7 @@ class Store:
         self._check_patients(conn, sorted(set(touched) - set(bulk_pids) | {
             _pid(r) for rs in fresh.values() for r in rs}), fresh)
         self._check_bulk_labs(conn, bulk_labs, fresh)
-        problems = allocation_problems(conn, fresh.get("enrolments", []))
+        problems = allocation_problems(conn, fresh.get("enrolments", []), self.randomised)
         problems += _reused_ids(conn, fresh.get("patients", []))
         if problems:
             raise ConflictError("\n".join(problems))
@@ -477,7 +480,7 @@ class Store:
                               accepted=f"{old['patient_id']!r} (unchanged)")
         _check_allocation_fixed(kind, current.record, diff_new)
         if kind == "enrolments":
-            problems = allocation_problems(conn, [new_rec])
+            problems = allocation_problems(conn, [new_rec], self.randomised)
             if problems:
                 raise ConflictError("\n".join(problems))
         pid, new_key = _pid(new_rec), natural_key(spec, new_rec)
@@ -640,35 +643,29 @@ def _reused_ids(conn: sa.Connection, patients: Sequence[RecordModel]) -> list[st
             for p in patients if _pid(p) in renamed]
 
 
-def allocation_problems(conn: sa.Connection, enrolments: Sequence[RecordModel]) -> list[str]:
+def allocation_problems(conn: sa.Connection, enrolments: Sequence[RecordModel],
+                        randomised: Callable[[str], bool] | None = None) -> list[str]:
     """The rule "a randomised arm comes only from the allocation list", on enrolments about
-    to be stored: on a randomised protocol (its data file says so, or it has allocations),
+    to be stored: on a randomised protocol (``randomised`` says so, or it has allocations),
     an enrolment with an arm or a randomisation date needs the patient's allocation (under
     any of its ids), and its arm and stratum must be the allocation's."""
-    from lutetia.errors import ProtocolError
-    from lutetia.protocols import load_protocol
-
     claimed = [e for e in enrolments if any(e.__dict__.get(f) is not None for f in ALLOCATION_FIELDS)]
     if not claimed:
         return []
     edges = _rename_graph(conn)
     by_protocol: dict[str, dict[str, sa.RowMapping]] = {}
-    randomised: dict[str, bool] = {}
+    is_randomised: dict[str, bool] = {}
     for protocol_id in sorted({str(e.__dict__["protocol_id"]) for e in claimed}):
         rows = conn.execute(sa.select(allocations).where(allocations.c.protocol_id == protocol_id)).mappings()
         by_protocol[protocol_id] = {r["patient_id"]: r for r in rows}
-        try:
-            randomised[protocol_id] = load_protocol(protocol_id).randomisation is not None
-        except ProtocolError:
-            randomised[protocol_id] = False
-        randomised[protocol_id] = randomised[protocol_id] or bool(by_protocol[protocol_id])
+        is_randomised[protocol_id] = bool(by_protocol[protocol_id]) or bool(randomised and randomised(protocol_id))
     problems: list[str] = []
     for enr in claimed:
         values = enr.__dict__
         arm, protocol_id, pid = values.get("arm"), str(values["protocol_id"]), _pid(enr)
         found = [by_protocol[protocol_id][p] for p in _component(edges, pid) if p in by_protocol[protocol_id]]
         if not found:
-            if randomised[protocol_id]:
+            if is_randomised[protocol_id]:
                 problems.append(f"enrolments {pid}/{protocol_id}: arm {arm!r}, randomised_on "
                                 f"{values.get('randomised_on')} without an allocation; on a randomised protocol "
                                 "the arm comes only from the allocation list (lutetia randomise)")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lutetia.cli.common import emit_json, fail, print_table, settings
+from lutetia.cli.common import emit_json, fail, print_table, randomised_protocol, settings
 
 patient_app = typer.Typer(help="Browse patients in the store.", no_args_is_help=True)
 
@@ -20,7 +20,7 @@ def _open_store(ctx: typer.Context) -> Any:
     from lutetia.store.repository import Store
 
     try:
-        return Store.open(settings(ctx).db_url)
+        return Store.open(settings(ctx).db_url, randomised=randomised_protocol)
     except StoreError as exc:
         raise fail(str(exc), 1) from exc
     except OperationalError as exc:

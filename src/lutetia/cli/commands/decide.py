@@ -215,20 +215,26 @@ def randomise(
     The allocation and the enrolment's arm, date and stratum are written in one transaction:
     if the enrolment cannot take them (e.g. ``--on`` before enrolment), nothing is stored.
     """
+    from lutetia.decide import allocate
     from lutetia.errors import ConflictError, LutetiaError, NotFoundError, RecordError, StoreError
     from lutetia.store.decisions import randomise as store_randomise
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
+
+    def next_allocation(sequence_no: int, list_seed: int) -> tuple[str, int]:
+        alloc = allocate(protocol, sequence_no, seed=list_seed, block_size=block_size, stratum=stratum)
+        return alloc.arm, alloc.block
+
     try:
-        done = store_randomise(store, protocol, patient_id, on=day, user=settings(ctx).user, stratum=stratum,
-                               seed=seed, block_size=block_size)
+        done = store_randomise(store, protocol_id, patient_id, next_allocation, on=day, user=settings(ctx).user,
+                               stratum=stratum, seed=seed, block_size=block_size)
     except NotFoundError as exc:
         raise fail(str(exc), 2) from exc
     except (ConflictError, RecordError, StoreError) as exc:
         raise fail(str(exc), 1) from exc
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
-    alloc, seed = done.allocation, done.seed
+    alloc, seed = done, done.seed
     if as_json:
         emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": alloc.arm, "randomised_on": day.isoformat(),
                    "stratum": stratum, "sequence_no": alloc.sequence_no, "block": alloc.block,
