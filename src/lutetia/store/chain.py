@@ -34,6 +34,9 @@ import sqlalchemy as sa
 from lutetia.store.schema import TABLES, allocations, audit_log, decisions
 
 GENESIS = "0" * 64
+#: ``conn.info`` key of the chain heads appended in the current writing transaction (set and
+#: cleared by :func:`lutetia.store.database.write`, so a retried transaction starts afresh).
+HEADS_KEY = "lutetia_chain_heads"
 #: The chained tables and the column holding each row's server timestamp.
 CHAINED: dict[str, tuple[sa.Table, str]] = {
     "audit_log": (audit_log, "at"),
@@ -84,13 +87,16 @@ def append(conn: sa.Connection, table: str, values: Mapping[str, Any]) -> tuple[
     ``values`` holds every column but ``id``, ``row_hash`` and the timestamp column.
     """
     t, at = CHAINED[table]
-    previous, last_at = _last(conn, table)
+    heads: dict[str, tuple[str, datetime | None]] | None = conn.info.get(HEADS_KEY)
+    previous, last_at = heads[table] if heads is not None and table in heads else _last(conn, table)
     now = server_now(conn)
     if last_at is not None and last_at > now:  # the server clock stepped back: keep the chain monotonic
         now = last_at
     row = {**values, at: now}
     row_hash = link(previous, content(table, row))
     new_id = conn.execute(t.insert().returning(t.c.id), {**row, "row_hash": row_hash}).scalar_one()
+    if heads is not None:
+        heads[table] = (row_hash, now)
     return int(new_id), row_hash
 
 

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from lutetia.errors import StoreError
+from lutetia.store.chain import HEADS_KEY
 
 MIGRATIONS = "lutetia.store:migrations"
 
@@ -97,7 +98,11 @@ def write(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
     for attempt in range(1, attempts + 1):
         try:
             with writer.begin() as conn:
-                return work(conn)
+                conn.info[HEADS_KEY] = {}  # chain heads of this transaction (lutetia.store.chain)
+                try:
+                    return work(conn)
+                finally:
+                    conn.info.pop(HEADS_KEY, None)
         except Exception as exc:
             if not isinstance(exc, sa.exc.DBAPIError) and getattr(exc, "sqlstate", None) is None:
                 raise  # not a database error
