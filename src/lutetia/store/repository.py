@@ -626,12 +626,16 @@ def aliases(conn: sa.Connection, patient_id: str) -> set[str]:
 
 
 def _used_ids(conn: sa.Connection, ids: Sequence[str]) -> set[str]:
-    """Those of ``ids`` the audit trail names (an id renamed away is never reused)."""
+    """Those of ``ids`` the audit trail, the decisions or the allocations name (an id once
+    used is never given again by a rename)."""
+    from lutetia.store.schema import decisions
+
     out: set[str] = set()
     for i in range(0, len(ids), 500):
         chunk = list(ids[i:i + 500])
-        out.update(r[0] for r in conn.execute(sa.select(audit_log.c.patient_id).distinct().where(
-            audit_log.c.patient_id.in_(chunk))))
+        for table in (audit_log, decisions, allocations):
+            out.update(r[0] for r in conn.execute(sa.select(table.c.patient_id).distinct().where(
+                table.c.patient_id.in_(chunk))))
     return out
 
 

@@ -60,17 +60,20 @@ def write_trail(path: Path, trail: Mapping[str, Sequence[Mapping[str, Any]]]) ->
 
 def read_trail(path: Path) -> dict[str, list[dict[str, Any]]] | None:
     """The trail of an export at ``path``, or None when it has none."""
-    if path.is_dir():
-        file = path / TRAIL_FILE
-        if not file.exists():
+    try:
+        if path.is_dir():
+            file = path / TRAIL_FILE
+            if not file.exists():
+                return None
+            doc: Any = json.loads(file.read_text(encoding="utf-8"))
+        elif path.suffix.lower() == ".json" and path.exists():
+            doc = json.loads(path.read_text(encoding="utf-8")).get(TRAIL_KEY)
+            if doc is None:
+                return None
+        else:
             return None
-        doc: Any = json.loads(file.read_text(encoding="utf-8"))
-    elif path.suffix.lower() == ".json" and path.exists():
-        doc = json.loads(path.read_text(encoding="utf-8")).get(TRAIL_KEY)
-        if doc is None:
-            return None
-    else:
-        return None
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise StoreError(f"{path}: the trail is not a JSON object: {exc}") from exc
     if not isinstance(doc, dict) or set(doc) - set(chain.CHAINED) or \
             not all(isinstance(v, list) for v in doc.values()):
         raise StoreError(f"{path}: the trail must map {sorted(chain.CHAINED)} to lists of rows")
