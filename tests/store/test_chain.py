@@ -190,6 +190,11 @@ def test_the_application_role_owns_nothing_and_cannot_truncate_or_alter(pg_roles
                       "DELETE FROM allocations", "CREATE TABLE shadow (id int)", "DROP TABLE labs"):
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied|must be owner"):
             _raw(store, statement)
+    # everything the application does works through its role: edit, delete, rename
+    store.update("patients", ("P-1",), {"weight_kg": 80}, expected_version=1, user="bob", reason="weighed")
+    store.add([Patient(patient_id="P-2", sex="female", birth_date=date(1960, 1, 1))], user="alice")
+    store.delete("patients", ("P-2",), expected_version=1, user="bob", reason="entered twice")
+    assert store.rename_patient("P-1", "P-9", expected_version=2, user="bob", reason="typo") == 1
     code, out = _verify_cli(app_url)
     assert code == 0, out
 

@@ -132,6 +132,23 @@ def test_randomise_is_one_transaction(store: Store) -> None:
         randomise(store, "flex-mrt", "P-1", _flex_list, on=date(2025, 3, 12), user="coord")
 
 
+def test_cli_randomise_before_enrolment_leaves_nothing_and_a_retry_works(store: Store, db_url: str) -> None:
+    _enrol(store, "P-1")
+
+    def run(on: str) -> tuple[int, str]:
+        res = runner.invoke(app, ["--db", db_url, "--user", "coord", "randomise", "P-1", "--protocol", "flex-mrt",
+                                  "--seed", "7", "--on", on])
+        assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+        return res.exit_code, res.stdout + res.stderr
+
+    code, out = run("2025-03-01")  # enrolled on 2025-03-10
+    assert code == 1 and "randomised_on is before enrolled_on" in out
+    assert load_allocations(store, "flex-mrt") == []
+    code, out = run("2025-03-11")
+    assert code == 0 and "allocated to" in out
+    assert [a.patient_id for a in load_allocations(store, "flex-mrt")] == ["P-1"]
+
+
 def test_a_randomised_arm_comes_only_from_the_allocation_list(store: Store) -> None:
     with pytest.raises(ConflictError, match="without an allocation"):
         _enrol(store, "P-1", arm="flexible", randomised_on=date(2025, 3, 10))
