@@ -22,7 +22,8 @@ from lutetia import __version__
 from lutetia.errors import ConflictError
 from lutetia.store import chain
 from lutetia.store.database import write
-from lutetia.store.repository import Store, _require_user, aliases
+from lutetia.store.integrity import aliases
+from lutetia.store.repository import Store, _require_user
 from lutetia.store.schema import allocations, decisions
 
 
