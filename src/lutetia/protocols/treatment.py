@@ -221,13 +221,15 @@ class Modification(Rule):
     """A dose-modification row: trigger → action.
 
     ``applies`` is ``any`` (every occurrence), ``first`` (only before any reduction for
-    this rule family) or ``after_reduction`` (a recurrence after one reduction).
+    this rule family), ``after_reduction`` (a recurrence after one reduction) or
+    ``before_first_dose`` (read at cycle 1 only: the pre-treatment check; the others are read
+    from cycle 2 on).
     ``family`` groups rows of the same toxicity (``myelosuppression``).
     """
 
     family: str = Field(min_length=1)
     trigger: Condition
-    applies: Literal["any", "first", "after_reduction"] = "any"
+    applies: Literal["any", "first", "after_reduction", "before_first_dose"] = "any"
     action: Action
 
 
