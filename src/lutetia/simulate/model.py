@@ -313,7 +313,9 @@ class CohortSim:
         dh = ((w1 / c.weibull_scale_weeks) ** shape - (w0 / c.weibull_scale_weeks) ** shape) * b_mid**beta
         crossed = alive & (self.hazard + dh >= c.death_threshold)
         frac = np.clip((c.death_threshold - self.hazard) / np.where(dh > 0, dh, 1.0), 0.0, 1.0)
-        self.death_day = np.where(crossed, np.floor(self.t + frac * days), self.death_day)
+        # a death is dated at least the day after the decision point it follows: a record that
+        # holds a death on the decision date would have stopped that decision
+        self.death_day = np.where(crossed, np.maximum(np.ceil(self.t + frac * days), self.t + 1.0), self.death_day)
         self.hazard += np.where(alive, dh, 0.0)
         self.burden = np.where(alive, b_end, self.burden)
         half = p.value("toxicity", "marrow_recovery_half_time_weeks")

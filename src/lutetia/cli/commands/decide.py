@@ -262,8 +262,9 @@ def _holidays(stored: list[dict[str, Any]]) -> list[Any]:
 
 def _treatment_ended(stored: list[dict[str, Any]]) -> tuple[date, str] | None:
     """(date, kind) of the first stored decision that ended treatment (stop or curtail)."""
-    ends = sorted((date.fromisoformat(d["on"]), d["kind"]) for d in stored if d["kind"] in ("stop", "curtail"))
-    return ends[0] if ends else None
+    from lutetia.decide.rederive import treatment_ended_from_decisions
+
+    return treatment_ended_from_decisions(stored)
 
 
 def schedule(
@@ -334,21 +335,27 @@ def next_cycle_cmd(
     protocol_id: Annotated[str | None, typer.Option("--protocol", help="Protocol (default: latest enrolment).")] = None,
     activity: Annotated[float | None, typer.Option(help="Physician's activity, GBq (individualised arms).")] = None,
     save: Annotated[bool, typer.Option("--save", help="Store the decision with its inputs (audited).")] = False,
+    as_decided: Annotated[bool, typer.Option(
+        "--as-decided", help="Re-derive the decision stored on --date from the record as it stood then "
+        "(nothing recorded later, not that day's administration): identical or different (exit 1).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Administer, not yet due, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
-    from lutetia.decide import next_cycle, reductions_from_decisions
+    from lutetia.decide.rederive import decide_with_history
 
     store, day = _open(ctx), _day(when, "--date")
     record = _record(store, patient_id)
     enrolment = _enrolment(record, protocol_id)
     protocol = _protocol(enrolment.protocol_id)
     arm = _arm_of(protocol, enrolment)
+    if as_decided:
+        if save or activity is not None:
+            raise fail("--as-decided re-derives a stored decision with its own inputs; "
+                       "accepted without --save and --activity", 2)
+        _as_decided(store, record, protocol, day, as_json)
+        return
     stored = _stored(store, patient_id, protocol.id, day)
-    ended = _treatment_ended(stored)
-    decision = next_cycle(record, protocol, arm, day, holidays=_holidays(stored), requested_activity_gbq=activity,
-                          reductions=reductions_from_decisions(stored),
-                          treatment_ended=None if ended is None else (ended[0], f"stored {ended[1]} decision"))
+    decision = decide_with_history(record, protocol, arm, day, stored, activity)
     payload = decision.to_json()
     if save:
         payload["decision_id"], fresh = _save_once(ctx, store, patient_id=patient_id, protocol_id=protocol.id,
@@ -363,6 +370,73 @@ def next_cycle_cmd(
                    else f"  already stored as decision {payload['decision_id']} (same date, outcome and inputs)")
 
 
+def _as_decided(store: Any, record: Any, protocol: Any, day: date, as_json: bool) -> None:
+    from lutetia.decide.rederive import rederive
+    from lutetia.store.decisions import load_decisions
+
+    stored = load_decisions(store, record.patient_id, protocol.id, "next_cycle")
+    history = [d.payload for d in stored]
+    on_day = [d for d in stored if d.decided_on == day]
+    if not on_day:
+        raise fail(f"patient {record.patient_id}: no stored next-cycle decision on {day} for {protocol.id}; "
+                   f"stored dates: {', '.join(sorted({str(d.decided_on) for d in stored})) or 'none'}", 2)
+    results = [(d.id, rederive(record, protocol, d.payload, history)) for d in on_day]
+    if as_json:
+        emit_json([{"decision_id": i, "identical": r.identical, "differences": list(r.differences),
+                    "stored": r.stored.get("kind"), "now": r.again.kind} for i, r in results])
+    else:
+        for i, r in results:
+            typer.echo(f"decision {i} of {record.patient_id} on {day}: stored {str(r.stored.get('kind')).upper()}, "
+                       f"re-derived {r.again.kind.upper()} — {'identical' if r.identical else 'DIFFERENT'}")
+            for line in r.differences:
+                typer.echo(f"  - {line}")
+    if any(not r.identical for _, r in results):
+        raise typer.Exit(1)
+
+
+def redecide(
+    ctx: typer.Context,
+    patient_ids: Annotated[list[str] | None, typer.Argument(help="Patients (default: every patient with decisions).")] = None,
+    protocol_id: Annotated[str | None, typer.Option("--protocol", help="Only this protocol's decisions.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-derive every stored next-cycle decision from the record as it stood on its date.
+
+    Prints the decisions that differ and a count; exit 1 when any differs.
+    """
+    from lutetia.decide.rederive import rederive
+    from lutetia.store.decisions import load_decisions
+
+    store = _open(ctx)
+    stored = load_decisions(store, None, protocol_id, "next_cycle")
+    wanted = set(patient_ids or [])
+    by_patient: dict[tuple[str, str], list[Any]] = {}
+    for d in stored:
+        if not wanted or d.patient_id in wanted:
+            by_patient.setdefault((d.patient_id, d.protocol_id), []).append(d)
+    differ: list[dict[str, Any]] = []
+    total = 0
+    for (pid, proto_id), decisions in sorted(by_patient.items()):
+        record, protocol = _record(store, pid), _protocol(proto_id)
+        history = [d.payload for d in decisions]
+        for d in decisions:
+            total += 1
+            r = rederive(record, protocol, d.payload, history)
+            if not r.identical:
+                differ.append({"decision_id": d.id, "patient": pid, "protocol": proto_id, "on": str(d.decided_on),
+                               "stored": d.outcome, "now": r.again.kind, "differences": "; ".join(r.differences)})
+    if as_json:
+        emit_json({"decisions": total, "identical": total - len(differ), "different": differ})
+    else:
+        if differ:
+            print_table(differ, ["decision_id", "patient", "protocol", "on", "stored", "now", "differences"],
+                        title="Stored decisions that re-derive differently")
+        typer.echo(f"{total} stored next-cycle decision(s) re-derived: {total - len(differ)} identical, "
+                   f"{len(differ)} different")
+    if differ:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the decision commands."""
     app.command("eligibility")(eligibility)
@@ -370,3 +444,4 @@ def register(app: typer.Typer) -> None:
     app.command("randomise")(randomise)
     app.command("schedule")(schedule)
     app.command("next-cycle")(next_cycle_cmd)
+    app.command("redecide")(redecide)
