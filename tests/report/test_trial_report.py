@@ -15,7 +15,7 @@ runner = CliRunner()
 
 def test_analyze_writes_report_datasets_and_patient_pages(tmp_path: Path, sample_path: Path) -> None:
     db = tmp_path / "d.db"
-    assert runner.invoke(app, ["--db", str(db), "import", str(sample_path)]).exit_code == 0
+    assert runner.invoke(app, ["--db", str(db), "--user", "tester", "import", str(sample_path)]).exit_code == 0
     out = tmp_path / "ecog3"
     result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out)])
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from lutetia.cli.common import Settings
+from lutetia.cli.common import Settings, install_log_masking
 
 app = typer.Typer(
     name="lutetia",
@@ -44,6 +44,7 @@ def _main(
         typer.Option("--user", help="Who is acting, for the audit trail (default: $LUTETIA_USER, else $USER)."),
     ] = None,
 ) -> None:
+    install_log_masking()
     ctx.obj = Settings.resolve(db=db, user=user, environ=dict(os.environ))
 
 

@@ -210,46 +210,31 @@ def randomise(
     on: DateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Allocate the next entry of the stratum's permuted-block list; stored and audited."""
+    """Allocate the next entry of the stratum's permuted-block list; stored and audited.
+
+    The allocation and the enrolment's arm, date and stratum are written in one transaction:
+    if the enrolment cannot take them (e.g. ``--on`` before enrolment), nothing is stored.
+    """
     from lutetia.decide import allocate
-    from lutetia.errors import ConflictError, LutetiaError
-    from lutetia.store.decisions import load_allocations, save_allocation
+    from lutetia.errors import ConflictError, LutetiaError, NotFoundError, RecordError, StoreError
+    from lutetia.store.decisions import randomise as store_randomise
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
-    record = _record(store, patient_id)
-    enrolment = _enrolment(record, protocol_id)
-    allocations = load_allocations(store, protocol_id)
-    earlier = [a for a in allocations if a.patient_id == patient_id]
-    if enrolment.randomised_on is not None or earlier:
-        what = f"{earlier[0].arm} ({earlier[0].stratum} #{earlier[0].sequence_no})" if earlier else repr(enrolment.arm)
-        raise fail(f"{patient_id} is already randomised in {protocol_id}: {what}"
-                   + (f" on {enrolment.randomised_on}" if enrolment.randomised_on else "")
-                   + "; an allocation cannot be repeated or changed", 1)
-    if record.death_date is not None and record.death_date <= day:
-        raise fail(f"{patient_id} died on {record.death_date}: cannot be randomised on {day}", 1)
-    done = [a for a in allocations if a.stratum == stratum]
-    if done:
-        if (seed is not None and seed != done[0].seed) or block_size != done[0].block_size:
-            raise fail(f"stratum {stratum!r} of {protocol_id} uses seed {done[0].seed} and block size "
-                       f"{done[0].block_size}; the allocation list cannot change", 2)
-        seed = done[0].seed
-    if seed is None:
-        raise fail("the first allocation of a stratum needs --seed", 2)
-    who = settings(ctx).user
+
+    def next_allocation(sequence_no: int, list_seed: int) -> tuple[str, int]:
+        alloc = allocate(protocol, sequence_no, seed=list_seed, block_size=block_size, stratum=stratum)
+        return alloc.arm, alloc.block
+
     try:
-        alloc = allocate(protocol, len(done), seed=seed, block_size=block_size, stratum=stratum)
-        save_allocation(store, protocol_id=protocol_id, stratum=stratum, sequence_no=alloc.sequence_no,
-                        patient_id=patient_id, arm=alloc.arm, seed=seed, block_size=block_size, user=who)
-        current = store.get("enrolments", (patient_id, protocol_id))
-        store.update("enrolments", (patient_id, protocol_id),
-                     {"arm": alloc.arm, "randomised_on": day, "stratum": stratum},
-                     expected_version=current.version, user=who,
-                     reason=f"randomised: {stratum} #{alloc.sequence_no} (block {alloc.block}, size {block_size}, "
-                     f"seed {seed})")
-    except ConflictError as exc:
+        done = store_randomise(store, protocol_id, patient_id, next_allocation, on=day, user=settings(ctx).user,
+                               stratum=stratum, seed=seed, block_size=block_size)
+    except NotFoundError as exc:
+        raise fail(str(exc), 2) from exc
+    except (ConflictError, RecordError, StoreError) as exc:
         raise fail(str(exc), 1) from exc
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
+    alloc, seed = done, done.seed
     if as_json:
         emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": alloc.arm, "randomised_on": day.isoformat(),
                    "stratum": stratum, "sequence_no": alloc.sequence_no, "block": alloc.block,

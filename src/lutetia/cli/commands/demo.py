@@ -37,6 +37,10 @@ STUDIES: tuple[Study, ...] = (
 )
 
 
+#: The named system account the demo writes as when no --user is given (never "unknown").
+DEMO_USER = "system:lutetia-demo"
+
+
 def demo(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the reports.")] = Path("lutetia-demo"),
@@ -56,7 +60,8 @@ def demo(
     cfg = settings(ctx)
     out.mkdir(parents=True, exist_ok=True)
     store = Store.open(cfg.db_url)
-    console.print(f"[bold]Lutetia demo[/bold] — database {cfg.db_url}, seed {seed}. "
+    console.print(f"[bold]Lutetia demo[/bold] — database {cfg.shown_url}, seed {seed}, writing as "
+                  f"{cfg.acting_user or DEMO_USER}. "
                   "Virtual patients: simulation assumptions, not clinical facts.")
     rows: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -68,7 +73,7 @@ def demo(
             result = _simulate(study.protocol_id, size, np.random.default_rng([seed, i]))
             progress.advance(task)
             progress.update(task, description=f"{study.protocol_id}: storing records and decisions")
-            _store(store, result, cfg.user, seed)
+            _store(store, result, cfg.acting_user or DEMO_USER, seed)
             progress.advance(task)
             progress.update(task, description=f"{study.protocol_id}: analysis and reports")
             rows += _report(store, study, result, out / study.protocol_id)
@@ -83,7 +88,7 @@ def demo(
     console.print(table)
     index = _write_index(out, rows)
     console.print(f"Reports: {index}")
-    console.print(f"Explore: lutetia --db {cfg.db_url.removeprefix('sqlite:///')} patient list")
+    console.print(f"Explore: lutetia --db {cfg.shown_url.removeprefix('sqlite:///')} patient list")
 
 
 def _simulate(protocol_id: str, n: int, rng: Any) -> Any:

@@ -17,6 +17,9 @@ def store_trial(store: Any, result: Any, user: str, source: str) -> None:
 
     from lutetia.store.decisions import NewDecision, save_allocation, save_decisions
 
+    for a in result.allocations:  # first: a randomised arm comes only from the allocation list
+        save_allocation(store, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
+                        patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
     store.add([rec for r in result.records for rec in r.flatten()], user=user, source=source,
               reason="in-silico trial (virtual patients)")
     items = []
@@ -27,9 +30,6 @@ def store_trial(store: Any, result: Any, user: str, source: str) -> None:
                                      day if isinstance(day, date) else date.fromisoformat(str(day)),
                                      str(p["outcome"]), p["payload"]))
     save_decisions(store, items, user=user)
-    for a in result.allocations:
-        save_allocation(store, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
-                        patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
 
 
 def simulate(
