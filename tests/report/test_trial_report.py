@@ -52,7 +52,7 @@ def test_analyze_exports_a_site_name_longer_than_20_bytes(tmp_path: Path, sample
     patients.write_text(patients.read_text(encoding="utf-8").replace(",Synthetic,", ",Universitätsspital Zürich,"),
                         encoding="utf-8")
     db = tmp_path / "d.db"
-    assert runner.invoke(app, ["--db", str(db), "import", str(sample)]).exit_code == 0
+    assert runner.invoke(app, ["--db", str(db), "--user", "tester", "import", str(sample)]).exit_code == 0
     out = tmp_path / "ecog3"
     result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out)])
     assert result.exit_code == 0, result.stdout + result.stderr
