@@ -2,8 +2,10 @@
 
 Source: ICRP Publication 107 (Ann ICRP 38(3), 2008), as packaged in the PyPI package
 ``icrp107-database`` 0.0.3 (OpenGATE collaboration, LGPL-3.0), file ``icrp107/Lu-177.json``.
-Only derived sums (energy per decay by emission type), the two main photon lines and the
-β⁻ spectrum endpoint are written; no table of the package is copied.
+Written: derived sums (energy per decay by emission type), the main photon lines (yield
+≥ 5 %, for camera energy windows), the β⁻ spectrum endpoint, and the complete ICRP-107 photon
+emission list of Lu-177 (6 γ lines and 60 X-ray lines, energy and yield; used by the photon
+part of the dose-voxel kernel). ICRP-107 data are factual nuclear data; the package is LGPL-3.0.
 
 Usage (in a throwaway environment; the package is not a Lutetia dependency)::
 
@@ -71,6 +73,15 @@ def render(record: dict) -> str:
                       'status = "verified"']
     lines += ["", "[beta]", f"endpoint_kev = {endpoint * 1000:.1f}",
               'source = "maximum energy of the ICRP-107 b-spectra table"', 'status = "verified"', ""]
+    lines += ["[photon_spectrum]",
+              "# every ICRP-107 photon emission: [energy_kev, yield per decay]",
+              'source = "ICRP-107 Lu-177 record, emission types gamma and X (all lines)"',
+              'status = "verified"']
+    for key, name in (("gamma", "gamma"), ("X", "x_ray")):
+        lines.append(f"{name} = [")
+        lines += [f"  [{e * 1000:.6g}, {y:.6g}]," for e, y in em[key]]
+        lines.append("]")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -4,8 +4,8 @@ Source: Hubbell JH, Seltzer SM. Tables of X-ray mass attenuation coefficients an
 energy-absorption coefficients (NIST Standard Reference Database 126, NISTIR 5632), table
 "Water, Liquid" (https://physics.nist.gov/PhysRefData/XrayMassCoef/ComTab/water.html). Input:
 a CSV with rows ``energy_MeV,mu_rho_cm2_g,mu_en_rho_cm2_g`` and ``#`` comments (the layout of
-the NIST-derived ``water.csv`` in the ehsteve/roentgen repository). Only the rows from 50 keV
-to 500 keV (the 177Lu photon range) are written.
+the NIST-derived ``water.csv`` in the ehsteve/roentgen repository). Only the rows from 1 keV
+to 500 keV (every 177Lu photon line from the L X-rays up) are written.
 
 Usage::
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-E_MIN_MEV, E_MAX_MEV = 0.05, 0.5
+E_MIN_MEV, E_MAX_MEV = 0.001, 0.5
 
 
 def render(text: str) -> str:

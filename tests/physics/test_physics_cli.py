@@ -204,7 +204,8 @@ def test_dose_stp_madsen_with_own_earlier_cycle(tmp_path: Path) -> None:
 
 def test_dose_tac_blood_region_gives_marrow_dose(tmp_path: Path) -> None:
     # blood concentration 0.01·2^(−t/20) MBq/mL: ã = 0.01·20/ln2 = 0.288539 MBq·h/mL;
-    # marrow Ã = 0.288539 × 1170 g = 337.59 MBq·h; D = 0.288539 × 0.085318 Gy = 0.024618 Gy
+    # marrow Ã = 0.288539 × 1170 g = 337.59 MBq·h; D = 337.59 × 1.15e-5 mGy/(MBq·s) × 3.6
+    # = 0.013976 Gy (phantom S(RM←RM), OLINDA-style adult male; self-dose only)
     lam = math.log(2) / 20
     rows = ["region,time_h,activity_MBq"] + [f"blood,{t},{0.01 * math.exp(-lam * t):.8f}"
                                              for t in (1, 4, 24, 48, 96)]
@@ -216,8 +217,8 @@ def test_dose_tac_blood_region_gives_marrow_dose(tmp_path: Path) -> None:
     marrow = json.loads(res.stdout)[-1]
     assert marrow["region"] == "red_marrow"
     assert marrow["tia_MBq_h"] == pytest.approx(337.59, rel=1e-3)
-    assert marrow["dose_Gy"] == pytest.approx(0.024618, rel=1e-3)
-    assert marrow["dose_Gy_per_GBq"] == pytest.approx(0.024618 / 7.4, rel=1e-3)
+    assert marrow["dose_Gy"] == pytest.approx(0.013976, rel=1e-3)
+    assert marrow["dose_Gy_per_GBq"] == pytest.approx(0.013976 / 7.4, rel=1e-3)
     bad = runner.invoke(app, ["dose", "tac", str(p), "--blood-region", "plasma"])
     assert bad.exit_code == 2 and "plasma" in bad.output
 

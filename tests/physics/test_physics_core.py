@@ -137,9 +137,9 @@ def test_organ_dose_methods() -> None:
     assert mird.organ_dose(1000.0, "parotid", 25.0).dose_gy == pytest.approx(3.4127, rel=1e-4)
     with pytest.raises(RecordError):
         mird.organ_dose(1000.0, "parotid")
-    # marrow: 1 MBq·h/mL × 1 × 1170 g = 1170 MBq·h in 1170 g -> 8.5318e-5 J·1000/1170... =
-    # 1170·3.6e9·0.14792·1.602177e-13/1.170 = 0.085318 Gy
-    assert mird.red_marrow_dose_blood(1.0).dose_gy == pytest.approx(0.085318, rel=1e-4)
+    # marrow: 1 MBq·h/mL × 1 × 1170 g = 1170 MBq·h; phantom S(RM←RM) 1.15e-5 mGy/(MBq·s)
+    # (OLINDA-style adult male table) = 4.14e-5 Gy/(MBq·h) -> 0.048438 Gy, self-dose only
+    assert mird.red_marrow_dose_blood(1.0).dose_gy == pytest.approx(0.048438, rel=1e-4)
 
 
 def test_bed_by_hand_and_inverse() -> None:

@@ -1,22 +1,35 @@
 """177Lu dose-voxel kernel for any voxel size, generated from a beta dose-point kernel.
 
 Provenance: generated here (no tabulated kernel is shipped). The electron energy of 177Lu
-(0.14792 MeV/decay, ICRP-107) is spread around a point source with Loevinger's empirical
-beta point-source function [1] (E₀ = 0.4978 MeV, ICRP-107 b-spectra endpoint ⇒
-ν = 18.6/(E₀ − 0.036)^1.37 cm²/g, c = 2
-for 0.17 < E₀ < 0.5 MeV [verify: recalled from [1, 2], primary text not read]), in water
-of density 1 g/cm³, normalised numerically so that the point kernel integrates to 1. The
-point kernel is averaged over a uniform source in the central voxel and integrated over
-every target voxel on a sub-voxel grid (``oversample`` points per axis), then multiplied by
-Ē/m_voxel. Photons (0.0351 MeV/decay) are optional (``photon_radius_mm``, see
+(Ēₑ = 0.14792 MeV/decay: β⁻ 0.13327 + conversion 0.01352 + Auger 0.00113, ICRP-107) is
+spread around a point source with Loevinger's empirical beta point-source function [1]
+(E₀ = 0.4978 MeV, ICRP-107 b-spectra endpoint ⇒ ν = 18.6/(E₀ − 0.036)^1.37 cm²/g, c = 2 for
+0.17 < E₀ < 0.5 MeV [verify: recalled from [1, 2], primary text not read]) in soft tissue of
+density 1.04 g/cm³ (lengths scale as 1/ρ), normalised so that its radial density integrates
+to 1. Photons (0.0351 MeV/decay, every ICRP-107 line) are optional (``photon_radius_mm``,
 :mod:`lutetia.physics.photon`); without them, like local deposition, the kernel omits the
 photon dose (about 1.5 % of the kidney self-dose). Licence: part of Lutetia (Apache-2.0).
 
 Notes
 -----
-j(x) ∝ (νx)⁻² {c[1 − (νx/c)e^{1−νx/c}] + νx e^{1−νx}} for νx < c, and (νx)⁻² νx e^{1−νx}
-otherwise (x in g/cm²). Kernel value K[k] (Gy per MBq·h in the central voxel) is
-Ē·3.6·10⁹·1.602·10⁻¹³ J · F[k] / m_vox with F[k] the fraction of energy absorbed in voxel k.
+Fraction of the electron energy emitted uniformly in the source voxel and absorbed in voxel
+k, for an isotropic point kernel with radial density j(r) (∫j dr = 1):
+
+    F[k] = ∫₀^R j(r) ⟨Πₐ Λ(r nₐ/sₐ − kₐ)⟩_{n ∈ S²} dr,   Λ(x) = max(0, 1 − |x|),
+
+because the overlap volume of a voxel and its copy shifted by u is Πₐ sₐΛ(uₐ/sₐ) [3]. The
+sphere average is a Gauss–Legendre product rule on each octant (μ = cos θ and φ), the radial
+integral composite Gauss–Legendre on panels ≤ min(s)/8 wide with a break at νρr = c; each
+quadrature point deposits its weight into the 8 voxels around it with the tent weights Λ
+(cloud-in-cell). The partition of unity of Λ makes Σₖ F[k] = 1 exactly (energy
+conservation); doubling every quadrature order changes F by < 10⁻⁴ (tested). The former
+5³ sub-voxel sum (0.96 mm cells at 4.8 mm against a 0.29 mm mean electron range) put
+−62 % of the Monte Carlo energy into the face neighbours at 4.8 mm.
+Kernel value K[k] (Gy per MBq·h in the central voxel) = Ēₑ·3.6·10⁹·1.602·10⁻¹³ J·F[k]/m_vox.
+
+Against Lanconelli et al.'s DOSXYZnrc voxel S-values (soft tissue) [4] the normalised face
+neighbour S(1,0,0)/S(0,0,0) is +5 to +11 % at 2.21–6.8 mm (tested at 2.21, 3, 4, 4.8, 6 mm);
+the residual is Loevinger's function itself, not the integration.
 
 References
 ----------
@@ -26,6 +39,8 @@ References
    1967;45:2021. doi:10.1139/p67-161
 3. Bolch WE et al. MIRD Pamphlet No. 17: the dosimetry of nonuniform activity
    distributions — radionuclide S values at the voxel level. J Nucl Med 1999;40:11S.
+4. Lanconelli N et al. A free database of radionuclide voxel S values for the dosimetry of
+   nonuniform activity distributions. Phys Med Biol 2012;57:517. doi:10.1088/0031-9155/57/2/517
 """
 
 from __future__ import annotations
@@ -36,7 +51,6 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import fftconvolve
 
 from lutetia.errors import RecordError
 from lutetia.physics.decay import MEV_TO_J, lu177
@@ -47,8 +61,11 @@ FloatArray = NDArray[np.float64]
 #: β⁻ endpoint energy of 177Lu, MeV (ICRP-107 b-spectra maximum, lu177.toml).
 BETA_ENDPOINT_MEV: Final[float] = lu177().beta_endpoint_mev
 #: Largest radius considered for the electron kernel, mm (CSDA range of a 0.5 MeV electron
-#: in water is about 1.8 mm; ESTAR [verify]); beyond, the Loevinger function is < 1e-4.
+#: in water is about 1.8 mm; ESTAR [verify]); beyond, the Loevinger function is < 1e-6.
 KERNEL_RADIUS_MM: Final[float] = 3.0
+#: Converged quadrature: (Gauss–Legendre points per octant in μ and in φ, points per radial
+#: panel, panel width as a fraction of the smallest voxel side).
+QUADRATURE: Final[tuple[int, int, int, float]] = (24, 24, 8, 0.125)
 
 
 def loevinger_nu_cm2_g(e0_mev: float = BETA_ENDPOINT_MEV) -> float:
@@ -56,29 +73,79 @@ def loevinger_nu_cm2_g(e0_mev: float = BETA_ENDPOINT_MEV) -> float:
     return float(18.6 * (e0_mev - 0.036) ** -1.37)
 
 
-def point_kernel(r_mm: FloatArray, e0_mev: float = BETA_ENDPOINT_MEV) -> FloatArray:
-    """Unnormalised Loevinger point-source function at radii ``r_mm`` (water)."""
-    c = 2.0 if e0_mev < 0.5 else 1.5
-    nux = loevinger_nu_cm2_g(e0_mev) * np.maximum(np.asarray(r_mm, dtype=np.float64), 1e-6) * 0.1
+def _loevinger_c(e0_mev: float) -> float:
+    return 2.0 if e0_mev < 0.5 else 1.5
+
+
+def point_kernel(r_mm: FloatArray, e0_mev: float = BETA_ENDPOINT_MEV,
+                 density_g_cm3: float = SOFT_TISSUE_DENSITY_G_CM3) -> FloatArray:
+    """Unnormalised Loevinger point-source function (per unit volume) at radii ``r_mm``."""
+    c = _loevinger_c(e0_mev)
+    x = np.maximum(np.asarray(r_mm, dtype=np.float64), 1e-6) * 0.1 * density_g_cm3
+    nux = loevinger_nu_cm2_g(e0_mev) * x
     inner = c * (1.0 - (nux / c) * np.exp(1.0 - nux / c)) + nux * np.exp(1.0 - nux)
     outer = nux * np.exp(1.0 - nux)
     return np.asarray(np.where(nux < c, inner, outer) / nux**2, dtype=np.float64)
 
 
-def _radial_cdf(edges_mm: FloatArray) -> FloatArray:
-    """Fraction of energy absorbed within each radius (fine radial quadrature)."""
-    r = np.linspace(0.0, 4.0 * KERNEL_RADIUS_MM, 400001)[1:]
-    dens = point_kernel(r) * r**2
-    cdf = np.concatenate(([0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(r))))
-    cdf /= cdf[-1]
-    return np.interp(edges_mm, r, cdf)
+def _gauss_panels(breaks: FloatArray, order: int) -> tuple[FloatArray, FloatArray]:
+    x, w = np.polynomial.legendre.leggauss(order)
+    a, b = breaks[:-1], breaks[1:]
+    nodes = ((b - a)[:, None] * x[None, :] + (a + b)[:, None]) / 2.0
+    weights = (b - a)[:, None] * w[None, :] / 2.0
+    return nodes.ravel(), weights.ravel()
+
+
+def _directions(n_mu: int, n_phi: int) -> tuple[FloatArray, FloatArray]:
+    """Unit vectors and weights (sum 1): Gauss–Legendre per octant, mirrored to all eight."""
+    mu, wmu = _gauss_panels(np.array([0.0, 1.0]), n_mu)
+    phi, wphi = _gauss_panels(np.array([0.0, math.pi / 2.0]), n_phi)
+    m, p = np.meshgrid(mu, phi, indexing="ij")
+    st = np.sqrt(1.0 - m**2)
+    octant = np.stack([st * np.cos(p), st * np.sin(p), m], axis=-1).reshape(-1, 3)
+    w = (np.outer(wmu, wphi) / (math.pi / 2.0)).ravel() / 8.0
+    signs = np.array([[sx, sy, sz] for sx in (1, -1) for sy in (1, -1) for sz in (1, -1)])
+    return (octant[None, :, :] * signs[:, None, :]).reshape(-1, 3), np.tile(w, 8)
+
+
+def electron_energy_fractions(spacing_mm: tuple[float, float, float],
+                              quadrature: tuple[int, int, int, float] = QUADRATURE
+                              ) -> FloatArray:
+    """Fraction F[k] of the electron energy emitted in the central voxel absorbed in voxel k.
+
+    Odd-shaped grid of half-width ceil(R/s) + 1 voxels per axis; Σ F = 1.
+    """
+    n_mu, n_phi, order, width = quadrature
+    spacing = np.asarray(spacing_mm, dtype=np.float64)
+    r_c = _loevinger_c(BETA_ENDPOINT_MEV) / loevinger_nu_cm2_g() * 10.0 / SOFT_TISSUE_DENSITY_G_CM3
+    n_panels = math.ceil(KERNEL_RADIUS_MM / (width * float(spacing.min())))
+    breaks = np.unique(np.concatenate((np.linspace(0.0, KERNEL_RADIUS_MM, n_panels + 1),
+                                       [min(r_c, KERNEL_RADIUS_MM)])))
+    r, wr = _gauss_panels(breaks, order)
+    jw = point_kernel(r) * r**2 * wr
+    jw /= jw.sum()
+    dirs, wd = _directions(n_mu, n_phi)
+    half = np.ceil(KERNEL_RADIUS_MM / spacing).astype(int) + 1
+    shape = tuple(int(v) for v in 2 * half + 1)
+    out = np.zeros(int(np.prod(shape)))
+    for ri, wi in zip(r, jw, strict=True):
+        u = ri * dirs / spacing + half
+        base = np.floor(u).astype(np.intp)
+        frac = u - base
+        for corner in np.ndindex(2, 2, 2):
+            c = np.asarray(corner)
+            tent = np.prod(np.where(c == 1, frac, 1.0 - frac), axis=1)
+            idx = np.ravel_multi_index(tuple((base + c).T), shape)
+            out += np.bincount(idx, weights=tent * wd * wi, minlength=out.size)
+    return out.reshape(shape)
 
 
 @lru_cache(maxsize=16)
-def _kernel_cached(sx: float, sy: float, sz: float, oversample: int,
-                   photon_radius_mm: float) -> FloatArray:
+def _kernel_cached(sx: float, sy: float, sz: float, photon_radius_mm: float) -> FloatArray:
     spacing = np.array([sx, sy, sz])
-    electrons = _electron_kernel(spacing, oversample)
+    mass_kg = float(np.prod(spacing)) * 1e-3 * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
+    energy_j = lu177().electrons_mev * MEV_TO_J * DECAYS_PER_MBQ_H
+    electrons = electron_energy_fractions((sx, sy, sz)) * energy_j / mass_kg
     if photon_radius_mm <= 0:
         return electrons
     half = np.maximum(np.ceil(photon_radius_mm / spacing).astype(int),
@@ -87,7 +154,6 @@ def _kernel_cached(sx: float, sy: float, sz: float, oversample: int,
     axes = [np.arange(-h, h + 1) * s for h, s in zip(half, spacing, strict=True)]
     gx, gy, gz = np.meshgrid(*axes, indexing="ij")
     photons[np.sqrt(gx**2 + gy**2 + gz**2) > photon_radius_mm] = 0.0
-    mass_kg = float(np.prod(spacing)) * 1e-3 * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
     out = photons * MEV_TO_J * DECAYS_PER_MBQ_H / mass_kg
     ex, ey, ez = (np.array(electrons.shape) // 2)
     cx, cy, cz = half
@@ -95,47 +161,14 @@ def _kernel_cached(sx: float, sy: float, sz: float, oversample: int,
     return np.asarray(out, dtype=np.float64)
 
 
-def _electron_kernel(spacing: FloatArray, oversample: int) -> FloatArray:
-    half = np.ceil(KERNEL_RADIUS_MM / spacing).astype(int) + 1
-    n = oversample
-    fine = spacing / n
-    # fine-grid point kernel (energy fraction per fine cell) over the kernel extent
-    ext = [np.arange(-(h * n + n // 2 + n), h * n + n // 2 + n + 1) * f
-           for h, f in zip(half, fine, strict=True)]
-    gx, gy, gz = np.meshgrid(*ext, indexing="ij")
-    r = np.sqrt(gx**2 + gy**2 + gz**2)
-    cell = float(np.prod(fine))
-    frac = point_kernel(r) * cell
-    # centre cell: exact energy fraction within the equal-volume sphere
-    r_eq = (3 * cell / (4 * math.pi)) ** (1 / 3)
-    inside = float(_radial_cdf(np.array([r_eq]))[0])
-    frac[r == 0] = 0.0
-    frac *= (1.0 - inside) / frac.sum()
-    frac[r == 0] = inside
-    # uniform source over the n³ sub-points of the central voxel, then sum targets per voxel
-    box = np.ones((n, n, n)) / n**3
-    deposited = fftconvolve(frac, box, mode="same")
-    # voxel k covers fine indices centre + (k − h)·n − n//2 ... + n; the first starts at n
-    sx_, sy_, sz_ = (2 * h + 1 for h in half)
-    block = deposited[n:n + sx_ * n, n:n + sy_ * n, n:n + sz_ * n]
-    out = block.reshape(sx_, n, sy_, n, sz_, n).sum(axis=(1, 3, 5))
-    out = np.where(out > 1e-12 * out.max(), out, 0.0)
-    out /= out.sum()
-    mass_kg = float(np.prod(spacing)) * 1e-3 * SOFT_TISSUE_DENSITY_G_CM3 * 1e-3
-    energy_j = lu177().electrons_mev * MEV_TO_J * DECAYS_PER_MBQ_H
-    return np.asarray(out * energy_j / mass_kg, dtype=np.float64)
-
-
 def dose_voxel_kernel(spacing_mm: tuple[float, float, float],
-                      oversample: int = 5, photon_radius_mm: float = 0.0) -> FloatArray:
+                      photon_radius_mm: float = 0.0) -> FloatArray:
     """177Lu dose-voxel kernel, Gy per MBq·h of TIA in the central voxel.
 
     Parameters
     ----------
     spacing_mm : (float, float, float)
         Voxel size along each axis, mm (any size; anisotropic allowed).
-    oversample : int
-        Sub-voxel points per axis for the integration (odd, ≥ 3).
     photon_radius_mm : float
         Include the photon dose (:mod:`lutetia.physics.photon`) out to this radius, mm;
         0 (default) gives the electron (non-penetrating) kernel only.
@@ -149,10 +182,8 @@ def dose_voxel_kernel(spacing_mm: tuple[float, float, float],
     if len(spacing_mm) != 3 or any(not (s > 0) for s in spacing_mm):
         raise RecordError("voxel spacing must be three positive sizes", field="spacing_mm",
                           value=spacing_mm, accepted="mm > 0")
-    if oversample < 3 or oversample % 2 == 0:
-        raise RecordError("oversample must be odd and >= 3", field="oversample", value=oversample)
     if photon_radius_mm < 0:
         raise RecordError("photon radius must be >= 0", field="photon_radius_mm",
                           value=photon_radius_mm, accepted="mm >= 0")
     sx, sy, sz = (round(float(s), 6) for s in spacing_mm)
-    return _kernel_cached(sx, sy, sz, oversample, round(float(photon_radius_mm), 3)).copy()
+    return _kernel_cached(sx, sy, sz, round(float(photon_radius_mm), 3)).copy()

@@ -12,9 +12,14 @@ S_np = Ē_e·k/m₀ and the remaining photon part S_p; S(m) = S_np·m₀/m + S_p
 (electrons: mass scaling; photons: scaling with m^{2/3} as in OLINDA/EXM [verify]).
 Red marrow, blood-based method (EANM 2010 [3], after Sgouros [4]): the marrow TIA is
 Ã_RM = ã_blood · RMBLR · m_RM with ã_blood the blood TIA per mL (MBq·h/mL), RMBLR = 1 for
-small molecules that do not bind to marrow cells [3, verify] and m_RM the red-marrow mass
-(ICRP-89 adult male 1170 g); self-dose by LED, cross-dose from other organs neglected
-(under-estimates the marrow dose; state it in any report).
+small molecules that do not bind to marrow cells [3, verify] or the haematocrit form
+RMBLR = 0.19/(1 − HCT) [4, verify], and m_RM the patient's red-marrow mass. The dose is
+self + cross from the remainder of the body (RB = total body − marrow) [3]:
+D_RM = Ã_RM·S(RM←RM)·m_RM,ph/m_RM + Ã_RB·S(RM←RB)·m_TB,ph/m_TB with the phantom
+remainder S-value S(RM←RB) = S(RM←TB)·m_TB,ph/m_RB,ph − S(RM←RM)·m_RM,ph/m_RB,ph; self S
+scaled with the marrow mass, cross S with the total-body mass. For 177Lu the phantom
+S(RM←RM) = 1.15e-5 mGy/(MBq·s) is 1/1.76 of local deposition in 1170 g (half the β energy
+escapes the marrow cavities into bone), so LED overestimated the self-dose by 76 %.
 
 References
 ----------
@@ -155,9 +160,35 @@ def sphere_mass_g(volume_ml: float) -> float:
     return volume_ml * SOFT_TISSUE_DENSITY_G_CM3
 
 
+def rmblr_from_haematocrit(haematocrit: float) -> float:
+    """RMBLR = RMECFF/(1 − HCT), RMECFF = 0.19 (``s_values.toml`` [rmblr]) [4, verify]."""
+    if not 0.0 < haematocrit < 1.0:
+        raise RecordError("haematocrit must be a fraction between 0 and 1", field="haematocrit",
+                          value=haematocrit, accepted="0 < HCT < 1 (e.g. 0.42)")
+    ecf = float(load_table("s_values")["rmblr"]["red_marrow_ecf_fraction"])
+    return ecf / (1.0 - haematocrit)
+
+
+def red_marrow_s_values(marrow_mass_g: float | None = None,
+                        total_body_mass_g: float | None = None) -> tuple[float, float]:
+    """(S(RM←RM), S(RM←RB)) in Gy per MBq·h, mass-scaled to the patient (EANM 2010)."""
+    organs = load_table("s_values")["organs"]
+    rm, tb = organs["red_marrow"], organs["total_body"]
+    m_rm, m_tb = float(rm["phantom_mass_g"]), float(tb["phantom_mass_g"])
+    s_self = float(rm["s_self_mgy_per_mbq_s"])
+    s_tb = float(rm["s_from_total_body_mgy_per_mbq_s"])
+    s_rb = s_tb * m_tb / (m_tb - m_rm) - s_self * m_rm / (m_tb - m_rm)
+    self_scale = m_rm / _mass(marrow_mass_g) if marrow_mass_g is not None else 1.0
+    cross_scale = m_tb / _mass(total_body_mass_g) if total_body_mass_g is not None else 1.0
+    to_gy_h = SECONDS_PER_HOUR / 1e3
+    return s_self * self_scale * to_gy_h, s_rb * cross_scale * to_gy_h
+
+
 def red_marrow_dose_blood(blood_tia_mbq_h_per_ml: float, marrow_mass_g: float | None = None,
-                          rmblr: float = RMBLR_SMALL_MOLECULE) -> OrganDose:
-    """Red-marrow self-dose from the blood TIA concentration (EANM 2010 blood method).
+                          rmblr: float = RMBLR_SMALL_MOLECULE,
+                          total_body_tia_mbq_h: float | None = None,
+                          total_body_mass_g: float | None = None) -> OrganDose:
+    """Red-marrow dose from the blood TIA concentration (EANM 2010 blood method).
 
     Parameters
     ----------
@@ -166,10 +197,33 @@ def red_marrow_dose_blood(blood_tia_mbq_h_per_ml: float, marrow_mass_g: float | 
     marrow_mass_g : float, optional
         Patient red-marrow mass, g (default ICRP-89 adult male 1170 g).
     rmblr : float
-        Red-marrow-to-blood concentration ratio (default 1).
+        Red-marrow-to-blood concentration ratio (1, or :func:`rmblr_from_haematocrit`).
+    total_body_tia_mbq_h : float, optional
+        Whole-body TIA, MBq·h (whole-body imaging or retention). With it the cross-dose from
+        the remainder of the body is added (method ``blood_s_self_cross``); without it the
+        dose is the self-dose only (method ``blood_s_self``: an underestimate for 177Lu).
+    total_body_mass_g : float, optional
+        Patient mass for the cross S-value, g (default 73 kg).
+
+    Notes
+    -----
+    ``gy_per_mbq_h`` of the result is the self S-value, so dose/gy_per_mbq_h is the marrow TIA
+    only when no cross-dose was added.
     """
+    if not blood_tia_mbq_h_per_ml >= 0 or not rmblr > 0:
+        raise RecordError("blood TIA must be >= 0 and RMBLR > 0", field="blood_tia_MBq_h_per_mL",
+                          value=(blood_tia_mbq_h_per_ml, rmblr), accepted="TIA >= 0, RMBLR > 0")
     if marrow_mass_g is None:
         marrow_mass_g = float(load_table("s_values")["organs"]["red_marrow"]["phantom_mass_g"])
-    tia = blood_tia_mbq_h_per_ml * rmblr * marrow_mass_g
-    factor = led_gy_per_mbq_h(marrow_mass_g)
-    return OrganDose("red_marrow", tia * factor, 0.0, "blood_led", factor)
+    tia_rm = blood_tia_mbq_h_per_ml * rmblr * marrow_mass_g
+    s_self, s_rb = red_marrow_s_values(marrow_mass_g, total_body_mass_g)
+    dose = tia_rm * s_self
+    method = "blood_s_self"
+    if total_body_tia_mbq_h is not None:
+        if total_body_tia_mbq_h < tia_rm:
+            raise RecordError("whole-body TIA is smaller than the marrow TIA",
+                              field="total_body_tia_MBq_h", value=total_body_tia_mbq_h,
+                              accepted=f">= marrow TIA {tia_rm:.6g} MBq·h")
+        dose += (total_body_tia_mbq_h - tia_rm) * s_rb
+        method = "blood_s_self_cross"
+    return OrganDose("red_marrow", dose, 0.0, method, s_self)

@@ -2,15 +2,21 @@
 
 Notes
 -----
-Each main photon line i (ICRP-107: 112.95 keV, 6.40 %; 208.37 keV, 11.0 %) deposits its
-energy Eᵢyᵢ around a point source with the density
-εᵢ(r) = μ_en,i e^{−μ_en,i r}/(4πr²) (fraction per unit volume), which integrates to 1 over
-infinite water: the energy-absorption-coefficient approximation of the photon point kernel,
-where the attenuation coefficient μ is replaced by μ_en to account approximately for
-scattered photons [1, 2]. μ_en/ρ is interpolated log–log in the NIST water table
-(``photon_water.toml``), ρ = 1.04 g/cm³. The fraction of the source voxel is the energy
-within the equal-volume sphere, 1 − e^{−μ_en r_eq}; other voxels use a 3³ sub-voxel average.
-Only the two main lines are included (30.15 of the 35.10 keV/decay emitted as photons).
+Every ICRP-107 photon emission of 177Lu (6 γ lines and 60 X-ray lines, ``lu177.toml``
+``[photon_spectrum]``; 0.03510 MeV per decay) deposits its energy Eᵢyᵢ around a point
+source with the density εᵢ(r) = μ_en,i e^{−μ_en,i r}/(4πr²) (fraction per unit volume),
+which integrates to 1 over infinite water: the energy-absorption-coefficient approximation
+of the photon point kernel, in which the attenuation coefficient μ is replaced by μ_en to
+account approximately for scattered photons [1, 2]. μ_en/ρ is interpolated log–log in the
+NIST water table (``photon_water.toml``, 1–500 keV), ρ = 1.04 g/cm³. Lines below 1 keV
+(0.025 keV per decay in all) are absorbed in the source voxel. The radial density
+Σᵢ Eᵢyᵢ μᵢ e^{−μᵢ r} is tabulated once on a fine radial grid; the source voxel receives the
+energy within its equal-volume sphere, Σᵢ Eᵢyᵢ (1 − e^{−μᵢ r_eq}); other voxels use a 3³
+sub-voxel average.
+
+No build-up factor is applied: against Lanconelli et al.'s Monte Carlo voxel S-values [3]
+the far field (2–5 voxels out) is 10–30 % low, the known bias of the μ_en approximation
+beyond a few cm (``docs/imaging.md``).
 
 References
 ----------
@@ -19,6 +25,8 @@ References
    doi:10.1002/9783527617135
 2. Hubbell JH, Seltzer SM. Tables of X-ray mass attenuation coefficients and mass energy-
    absorption coefficients. NIST SRD 126 (NISTIR 5632), 1995/2004.
+3. Lanconelli N et al. A free database of radionuclide voxel S values for the dosimetry of
+   nonuniform activity distributions. Phys Med Biol 2012;57:517. doi:10.1088/0031-9155/57/2/517
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ from numpy.typing import NDArray
 from lutetia.physics._data import load_table
 
 FloatArray = NDArray[np.float64]
+#: Lowest energy of the μ_en table, MeV; photons below are absorbed where they are emitted.
+LOCAL_BELOW_MEV = 0.001
 
 
 def mu_en_per_mm(energy_mev: float, density_g_cm3: float) -> float:
@@ -42,37 +52,55 @@ def mu_en_per_mm(energy_mev: float, density_g_cm3: float) -> float:
 
 
 def photon_lines() -> list[tuple[float, float]]:
-    """Main 177Lu photon lines as (energy MeV, yield per decay) from ``lu177.toml``."""
+    """Main 177Lu photon lines (yield ≥ 5 %) as (energy MeV, yield) from ``lu177.toml``."""
     return [(float(p["energy_kev"]) / 1000.0, float(p["yield"]))
             for p in load_table("lu177")["photon_lines"]]
 
 
+def photon_spectrum() -> list[tuple[float, float]]:
+    """Every ICRP-107 177Lu photon emission (γ and X) as (energy MeV, yield per decay)."""
+    spec = load_table("lu177")["photon_spectrum"]
+    return [(float(e) / 1000.0, float(y)) for key in ("gamma", "x_ray") for e, y in spec[key]]
+
+
+def _radial_density(density_g_cm3: float, r_max_mm: float
+                    ) -> tuple[FloatArray, FloatArray, list[tuple[float, float]], float]:
+    """r grid, Σ Eᵢyᵢμᵢe^{−μᵢr} on it, the (E·y, μ) pairs, and the locally absorbed energy."""
+    pairs: list[tuple[float, float]] = []
+    local = 0.0
+    for energy, yld in photon_spectrum():
+        if energy < LOCAL_BELOW_MEV:
+            local += energy * yld
+        else:
+            pairs.append((energy * yld, mu_en_per_mm(energy, density_g_cm3)))
+    r = np.linspace(0.0, r_max_mm, 40001)
+    dens = np.zeros_like(r)
+    for ey, mu in pairs:
+        dens += ey * mu * np.exp(-mu * r)
+    return r, dens, pairs, local
+
+
 def photon_energy_fractions(spacing_mm: FloatArray, half: NDArray[np.int_],
                             density_g_cm3: float) -> tuple[FloatArray, float]:
-    """Photon energy fraction per voxel (grid 2·half+1) and the total photon energy (MeV).
+    """Photon energy per voxel (MeV per decay, grid 2·half+1) and the total photon energy.
 
-    Returns the array F with Σᵢ Eᵢyᵢ·Fᵢ[k] already combined: the energy (MeV per decay)
-    absorbed in voxel k, and Σ Eᵢyᵢ.
+    Returns the array F with F[k] = Σᵢ Eᵢyᵢ·fᵢ[k], the energy absorbed in voxel k, and Σ Eᵢyᵢ.
     """
-    axes = [np.arange(-h, h + 1) * s for h, s in zip(half, spacing_mm, strict=True)]
+    spacing = np.asarray(spacing_mm, dtype=np.float64)
+    axes = [np.arange(-h, h + 1) * s for h, s in zip(half, spacing, strict=True)]
+    r_max = float(np.sqrt(sum(((h + 1) * s) ** 2 for h, s in zip(half, spacing, strict=True))))
+    r_grid, dens, pairs, local = _radial_density(density_g_cm3, r_max)
     sub = (np.arange(3) - 1) / 3.0
-    vol = float(np.prod(spacing_mm))
+    vol = float(np.prod(spacing))
+    acc = np.zeros([len(a) for a in axes])
+    for dx in sub:
+        for dy in sub:
+            for dz in sub:
+                gx, gy, gz = np.meshgrid(axes[0] + dx * spacing[0], axes[1] + dy * spacing[1],
+                                         axes[2] + dz * spacing[2], indexing="ij")
+                r = np.maximum(np.sqrt(gx**2 + gy**2 + gz**2), 1e-9)
+                acc += np.interp(r, r_grid, dens) / (4.0 * math.pi * r**2) * vol / 27.0
     r_eq = (3.0 * vol / (4.0 * math.pi)) ** (1.0 / 3.0)
-    total = np.zeros([len(a) for a in axes])
-    e_sum = 0.0
-    for energy, yld in photon_lines():
-        mu = mu_en_per_mm(energy, density_g_cm3)
-        acc = np.zeros_like(total)
-        for dx in sub:
-            for dy in sub:
-                for dz in sub:
-                    gx, gy, gz = np.meshgrid(axes[0] + dx * spacing_mm[0],
-                                             axes[1] + dy * spacing_mm[1],
-                                             axes[2] + dz * spacing_mm[2], indexing="ij")
-                    r = np.maximum(np.sqrt(gx**2 + gy**2 + gz**2), 1e-9)
-                    acc += mu * np.exp(-mu * r) / (4.0 * math.pi * r**2) * vol / 27.0
-        centre = tuple(int(h) for h in half)
-        acc[centre] = 1.0 - math.exp(-mu * r_eq)
-        total += energy * yld * acc
-        e_sum += energy * yld
-    return total, e_sum
+    acc[tuple(int(h) for h in half)] = local + sum(ey * (1.0 - math.exp(-mu * r_eq))
+                                                   for ey, mu in pairs)
+    return acc, local + sum(ey for ey, _ in pairs)
