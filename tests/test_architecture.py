@@ -1,6 +1,6 @@
 """The dependency direction and the purity of the core (style guide, "Layout").
 
-units ← records ← physics, assess ← protocols ← decide ← analysis, simulate ← store, report ← cli.
+units ← records ← physics, assess ← protocols ← decide ← analysis, simulate ← store, imaging, report ← cli.
 The core does no I/O, no printing, no clock reads and no global randomness.
 """
 
@@ -24,9 +24,11 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"errors", "units", "records", "physics", "assess", "protocols", "decide"},
     "simulate": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis"},
     "store": {"errors", "units", "records"},
+    "imaging": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
     "report": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
 }
-SHELL_LIBRARIES = {"sqlalchemy", "alembic", "typer", "rich", "matplotlib", "jinja2", "psycopg", "nibabel", "pydicom"}
+SHELL_LIBRARIES = {"sqlalchemy", "alembic", "typer", "rich", "matplotlib", "jinja2", "psycopg", "nibabel", "pydicom",
+                   "SimpleITK", "highdicom", "rt_utils"}
 FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "today"), ("date", "today"), ("datetime", "utcnow"),
                    ("time", "time"), ("random", "random"), ("random", "seed"), ("np.random", "seed")}
 
