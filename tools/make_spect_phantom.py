@@ -40,6 +40,9 @@ T_HALF_H = 6.647 * 24.0  # ICRP-107 177Lu half-life (lu177.toml)
 TIMES_H = (4.0, 24.0, 48.0, 168.0)
 VARIANTS = ("nm-rwvm-start", "pt-slices-admin", "nm-cnts-none")
 TZ = timezone(timedelta(hours=1))
+#: Sphere volumes of the recovery measurement, mL (NEMA IEC body phantom spheres 10–37 mm,
+#: plus larger ones for organs)
+RECOVERY_SPHERES_ML = (1.15, 2.57, 5.58, 11.49, 26.52, 50.0, 100.0, 200.0, 400.0)
 UID_ROOT = "1.2.826.0.1.3680043.10.1453."  # pydicom's example root, for synthetic data only
 
 
@@ -264,6 +267,28 @@ def write_ct(ph: Phantom, t_h: float, out: Path) -> None:
         ds.save_as(out / f"ct_{k:03d}.dcm", enforce_file_format=True)
 
 
+def write_masks(ph: Phantom, out: Path) -> None:
+    """Label map of the objects on the CT grid (NIfTI, RAS affine) and ``labels.json``."""
+    import nibabel as nib
+
+    s = ph.spacing_mm / 2.0
+    shape = (ph.shape[0] * 2, ph.shape[1] * 2, ph.shape[2])
+    spacing = (s, s, ph.spacing_mm)
+    x, y, z = ph.coordinates(shape, spacing)
+    labels = np.zeros(shape, dtype=np.int16)
+    names = {}
+    for value, o in enumerate(ph.objects, start=1):
+        inside = ((x - o.centre_mm[0]) / o.radii_mm[0]) ** 2 + ((y - o.centre_mm[1])
+                  / o.radii_mm[1]) ** 2 + ((z - o.centre_mm[2]) / o.radii_mm[2]) ** 2 <= 1
+        labels[inside] = value
+        names[str(value)] = o.name
+    origin = [-(n - 1) / 2.0 * d for n, d in zip(shape, spacing, strict=True)]
+    affine = np.diag([-spacing[0], -spacing[1], spacing[2], 1.0])  # LPS grid -> RAS
+    affine[:3, 3] = [-origin[0], -origin[1], origin[2]]
+    nib.save(nib.Nifti1Image(labels, affine), str(out / "masks.nii.gz"))
+    (out / "labels.json").write_text(json.dumps(names, indent=1), encoding="utf-8")
+
+
 def write_phantom(out: Path, variant: str = "nm-rwvm-start", seed: int = 1,
                   phantom: Phantom | None = None, times_h: tuple[float, ...] = TIMES_H,
                   with_ct: bool = True) -> dict[str, object]:
@@ -275,9 +300,25 @@ def write_phantom(out: Path, variant: str = "nm-rwvm-start", seed: int = 1,
         write_spect(ph, t, variant, folder, rng)
         if with_ct:
             write_ct(ph, t, folder)
+    write_masks(ph, out)
     truth = {**ph.truth(times_h), "variant": variant, "seed": seed}
     (out / "truth.json").write_text(json.dumps(truth, indent=2), encoding="utf-8")
     return truth
+
+
+def recovery_curve(ph: Phantom, volumes_ml: tuple[float, ...]) -> list[float]:
+    """RC of uniform spheres centred in the grid: activity in the voxelised sphere after blur
+    over the true activity (no noise), as a sphere-phantom measurement would give it."""
+    s = ph.spacing_mm
+    x, y, z = ph.coordinates(ph.shape, (s, s, s))
+    sigma = ph.fwhm_mm / (2.0 * math.sqrt(2.0 * math.log(2.0))) / s
+    out = []
+    for v in volumes_ml:
+        r = (3.0 * v * 1e3 / (4.0 * math.pi)) ** (1.0 / 3.0)
+        inside = x**2 + y**2 + z**2 <= r**2
+        blurred = gaussian_filter(inside.astype(np.float64), sigma, mode="constant")
+        out.append(float(blurred[inside].sum() / inside.sum()))
+    return out
 
 
 def main() -> None:
@@ -285,7 +326,15 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--variant", default="nm-rwvm-start", choices=VARIANTS)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--recovery", action="store_true",
+                    help="print the recovery curve of the phantom camera (for calibrations.toml)")
     args = ap.parse_args()
+    if args.recovery:
+        vols = RECOVERY_SPHERES_ML
+        print(json.dumps({"recovery_volume_ml": list(vols),
+                          "recovery_coefficient": [round(r, 4) for r in
+                                                   recovery_curve(Phantom(), vols)]}))
+        return
     truth = write_phantom(args.out, args.variant, args.seed)
     print(json.dumps({o["name"]: round(o["tia_MBq_h"], 1) for o in truth["objects"]}))
 

@@ -1,0 +1,133 @@
+"""``lutetia dose images``: quantitative SPECT/CT folders in, organ/lesion table out.
+
+Registered on the ``dose`` sub-app of :mod:`lutetia.cli.commands.dose`. pydicom, nibabel and
+the physics are imported inside the command so that ``lutetia --help`` stays light.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lutetia.cli.common import emit_json, fail, print_table, randomised_protocol, settings
+
+COLUMNS = ["voi", "volume_mL", "mass_g", "recovery", "tia_method", "tia_MBq_h", "tia_sd_MBq_h",
+           "tiac_h", "t_eff_h", "dose_method", "dose_Gy", "dose_sd_Gy", "dose_Gy_per_GBq",
+           "bed_Gy", "voxel_mean_Gy"]
+
+
+def _tz(text: str | None) -> tzinfo | None:
+    if text is None:
+        return None
+    sign = -1 if text.startswith("-") else 1
+    try:
+        hh, mm = text.lstrip("+-").split(":")
+        return timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
+    except ValueError as exc:
+        raise fail(f"--tz {text!r}: accepted: +HH:MM or -HH:MM (e.g. +01:00)", 2) from exc
+
+
+def images(
+    ctx: typer.Context,
+    folders: Annotated[list[Path], typer.Argument(help="One folder per time point (DICOM files; "
+                                                       "series found by their headers).")],
+    masks: Annotated[Path, typer.Option("--masks", help="NIfTI label map of the VOIs.")],
+    labels: Annotated[Path, typer.Option("--labels", help='JSON {"1": "kidney_left", ...}.')],
+    calibration: Annotated[str | None, typer.Option(
+        "--calibration", help="Camera calibration id (needed for counts images; gives the "
+                              "recovery curve).")] = None,
+    calibrations: Annotated[list[Path] | None, typer.Option(
+        "--calibrations", help="Site calibration file(s) added to the registry.")] = None,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", help="UTC offset of header times without TimezoneOffsetFromUTC, e.g. +01:00.")] = None,
+    same_position: Annotated[bool, typer.Option(
+        "--same-position", help="Time points on different frames of reference are used without "
+                                "registration (patient in the same position).")] = False,
+    no_recovery: Annotated[bool, typer.Option("--no-recovery",
+                                              help="No partial-volume correction.")] = False,
+    rtdose: Annotated[Path | None, typer.Option("--rtdose", help="Write the voxel dose map as "
+                                                               "RT Dose DICOM.")] = None,
+    nifti: Annotated[Path | None, typer.Option("--nifti", help="Write the voxel dose map as "
+                                                             "NIfTI.")] = None,
+    save: Annotated[str | None, typer.Option("--save", help="Store the VOI activities as this "
+                                                           "patient's dosimetry measurements.")] = None,
+    cycle: Annotated[int | None, typer.Option("--cycle", help="Cycle of the images (with "
+                                                              "--save).")] = None,
+    course: Annotated[int, typer.Option("--course")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Organ, lesion and voxel dosimetry from quantitative SPECT/CT time points."""
+    from lutetia.errors import LutetiaError
+    from lutetia.imaging.calibration import get_calibration
+    from lutetia.imaging.pipeline import image_dosimetry, table
+
+    if save is not None and cycle is None:
+        raise fail("--save needs --cycle N (the cycle the images follow)", 2)
+    injection: datetime | None = None
+    administered: float | None = None
+    store: Any = None
+    try:
+        if save is not None and cycle is not None:
+            from lutetia.imaging.record import administration
+            from lutetia.store.repository import Store
+
+            store = Store.open(settings(ctx).db_url, randomised=randomised_protocol)
+            admin = administration(store.record(save), cycle, course)
+            injection, administered = admin.administered_at, admin.net_activity_gbq * 1000.0
+        cal = get_calibration(calibration, *(calibrations or [])) if calibration else None
+        result = image_dosimetry(folders, masks, labels, calibration=cal, tz=_tz(tz),
+                                 injection=injection, administered_mbq=administered,
+                                 same_position=same_position, recovery_correction=not no_recovery)
+        rows = table(result)
+        written = _outputs(result, rtdose, nifti, save)
+        if store is not None and save is not None and cycle is not None:
+            from lutetia.imaging.record import measurements, provenance
+
+            summary = store.add(measurements(result, save, cycle, course), user=settings(ctx).user,
+                                source=provenance(result))
+            written["saved"] = str(summary)
+    except LutetiaError as exc:
+        raise fail(str(exc), 2) from exc
+    if as_json:
+        emit_json({"administered_MBq": result.administered_mbq, "vois": rows,
+                   "provenance": result.provenance, "written": written})
+        return
+    names = [str(r["voi"]) for r in rows]  # one column per VOI, as physicists read it
+    flipped = [{"field": c, **{n: r.get(c) for n, r in zip(names, rows, strict=True)}}
+               for c in COLUMNS[1:]]
+    print_table(flipped, ["field", *names], title=f"Image dosimetry ({len(result.time_points)} "
+                                                  f"time points, {result.administered_mbq:.0f} MBq)")
+    for key, value in written.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _outputs(result: Any, rtdose: Path | None, nifti: Path | None,
+             patient: str | None) -> dict[str, str]:
+    from lutetia import __version__
+
+    written: dict[str, str] = {}
+    if (rtdose or nifti) and result.dose_map is None:
+        raise fail("a voxel dose map needs two or more time points", 2)
+    if rtdose is not None:
+        from lutetia.imaging.rtdose import write_rt_dose
+
+        uid = write_rt_dose(rtdose, result.dose_map, patient_id=patient or "anonymous",
+                            study_uid=None, series_description="177Lu absorbed dose (kernel)",
+                            software=f"lutetia {__version__}")
+        written["rtdose"] = f"{rtdose} ({uid})"
+    if nifti is not None:
+        from lutetia.imaging.masks import write_nifti
+
+        write_nifti(nifti, result.dose_map)
+        written["nifti"] = str(nifti)
+    return written
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``images`` to the ``dose`` sub-app (registered before this module: sorted names)."""
+    from lutetia.cli.commands.dose import dose_app
+
+    dose_app.command("images")(images)

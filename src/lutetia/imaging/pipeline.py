@@ -1,0 +1,179 @@
+"""Dosimetry from images: time-point folders + masks + calibration → organ/lesion table.
+
+Shell code: reads the files, checks that they belong together, and calls the physics core
+(:func:`lutetia.physics.voi.voi_dosimetry`, :mod:`lutetia.physics.voxel`) for every number.
+
+Alignment of time points: without image registration (not implemented yet) the VOIs drawn
+on one time point are applied in the physical coordinates of the others. That is only valid
+when the patient lay in the same position in the same scanner frame; the reader refuses
+time points on different frames of reference unless the caller states ``same_position``
+(recorded in the provenance), and refuses different voxel grids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lutetia.errors import RecordError
+from lutetia.imaging.calibration import Calibration, counts_to_activity
+from lutetia.imaging.masks import assign, read_labels_json, read_nifti_labels, resample_labels
+from lutetia.imaging.series import one_series
+from lutetia.imaging.spect import SpectImage, read_spect
+from lutetia.physics.voi import VoiResult, voi_dosimetry
+from lutetia.physics.volume import ImageVolume
+
+#: Largest accepted difference between the header's and the record's injection time, h.
+INJECTION_TOLERANCE_H = 0.25
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    folder: str
+    image: SpectImage
+    activity: ImageVolume
+    hours: float
+
+
+@dataclass(frozen=True)
+class ImageDosimetry:
+    """The organ/lesion table with the inputs and the provenance that produced it."""
+
+    rows: list[VoiResult]
+    time_points: list[TimePoint]
+    masks: dict[str, NDArray[np.bool_]]
+    administered_mbq: float
+    calibration: Calibration | None
+    dose_map: ImageVolume | None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+def load_time_point(folder: Path, calibration: Calibration | None, tz: tzinfo | None,
+                    injection: datetime | None) -> TimePoint:
+    """Read the folder's SPECT series as activity (MBq per voxel) and its time after injection."""
+    image = read_spect(one_series(folder, ("NM", "PT")).files, tz=tz)
+    if image.units == "CNTS":
+        if calibration is None:
+            raise RecordError("a counts image needs a camera calibration", record=str(folder),
+                              field="calibration", value=None,
+                              accepted="a calibration id of the registry")
+        image = counts_to_activity(image, calibration)
+    if injection is not None and image.injection is not None:
+        gap = abs((image.injection - injection).total_seconds()) / 3600.0
+        if gap > INJECTION_TOLERANCE_H:
+            raise RecordError("header injection time disagrees with the record",
+                              record=str(folder), field="RadiopharmaceuticalStartDateTime",
+                              value=image.injection.isoformat(),
+                              accepted=f"within {INJECTION_TOLERANCE_H} h of {injection.isoformat()}")
+    start = injection or image.injection
+    if start is None:
+        raise RecordError("no injection time: neither in the header nor given", record=str(folder),
+                          field="RadiopharmaceuticalStartDateTime", value=None,
+                          accepted="the tag, or --injection / the record's administration")
+    hours = (image.acquisition - start).total_seconds() / 3600.0
+    if not hours > 0:
+        raise RecordError("acquisition before injection", record=str(folder),
+                          field="AcquisitionDateTime", value=image.acquisition.isoformat(),
+                          accepted=f"after {start.isoformat()}")
+    return TimePoint(str(folder), image, image.activity_mbq(), hours)
+
+
+def _aligned(tps: Sequence[TimePoint], same_position: bool) -> list[ImageVolume]:
+    ref = tps[0].activity
+    out = []
+    for tp in tps:
+        v = tp.activity
+        if v.frame != ref.frame and not same_position:
+            raise RecordError("time points on different frames of reference need registration",
+                              record=tp.folder, field="FrameOfReferenceUID", value=v.frame,
+                              accepted=f"{ref.frame}, or state same_position")
+        relabelled = ImageVolume(v.array, v.spacing_mm, v.origin_mm, ref.frame, v.quantity)
+        if not ref.same_grid(relabelled):
+            raise RecordError("time points on different voxel grids", record=tp.folder,
+                              field="grid", value=(v.array.shape, v.spacing_mm, v.origin_mm),
+                              accepted=str((ref.array.shape, ref.spacing_mm, ref.origin_mm)))
+        out.append(relabelled)
+    return out
+
+
+def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path, *,
+                    calibration: Calibration | None = None, tz: tzinfo | None = None,
+                    injection: datetime | None = None, administered_mbq: float | None = None,
+                    same_position: bool = False, recovery_correction: bool = True,
+                    stp_t_eff_h: float | None = None, voxel_dose: bool = True) -> ImageDosimetry:
+    """Organ/lesion dosimetry of one cycle from its SPECT time-point folders.
+
+    Parameters
+    ----------
+    folders : sequence of Path
+        One folder per time point, each with one NM or PT series (found by its headers).
+    mask_path, labels_path : Path
+        NIfTI label map (any grid, physical coordinates) and its ``{"1": "kidney_left"}`` file.
+    calibration : Calibration, optional
+        Needed for counts images; its recovery curve corrects small VOIs.
+    injection : datetime, optional
+        Administration time from the record (checked against the headers).
+    administered_mbq : float, optional
+        From the record; else RadionuclideTotalDose of the headers (which must agree).
+    """
+    tps = sorted((load_time_point(Path(f), calibration, tz, injection) for f in folders),
+                 key=lambda tp: tp.hours)
+    maps = _aligned(tps, same_position)
+    labels, affine = read_nifti_labels(mask_path)
+    masks = assign(resample_labels(labels, affine, read_labels_json(labels_path), maps[0]))
+    header_doses = {tp.image.administered_mbq for tp in tps
+                    if tp.image.administered_mbq is not None}
+    if administered_mbq is None:
+        if len(header_doses) != 1:
+            raise RecordError("administered activity missing or inconsistent in the headers",
+                              field="RadionuclideTotalDose", value=sorted(header_doses),
+                              accepted="one value in every header, or given from the record")
+        administered_mbq = header_doses.pop()
+    recovery = None
+    if recovery_correction and calibration is not None:
+        recovery = {n: calibration.recovery(float(m.sum()) * maps[0].voxel_volume_ml)
+                    for n, m in masks.items()}
+    dose = None
+    if voxel_dose and len(maps) >= 2:
+        from lutetia.physics.voxel import dose_map, tia_map_voxelwise
+
+        dose = dose_map(tia_map_voxelwise(maps, [tp.hours for tp in tps]), "kernel")
+    rows = voi_dosimetry(maps, [tp.hours for tp in tps], masks, recovery=recovery,
+                         calibration_relative_sigma=(calibration.sensitivity_relative_sigma
+                                                     if calibration else 0.0),
+                         stp_t_eff_h=stp_t_eff_h, dose=dose)
+    provenance = {
+        "series": [{"folder": tp.folder, "series_uid": tp.image.series_uid,
+                    "frame_of_reference": tp.image.frame_of_reference,
+                    "acquisition": tp.image.acquisition.isoformat(), "hours": tp.hours,
+                    "units": tp.image.units, "decay_correction": tp.image.decay_correction}
+                   for tp in tps],
+        "calibration": calibration.provenance() if calibration else None,
+        "masks": str(mask_path), "same_position": same_position,
+        "recovery_correction": recovery is not None,
+    }
+    return ImageDosimetry(rows, tps, masks, administered_mbq, calibration, dose, provenance)
+
+
+def table(result: ImageDosimetry) -> list[dict[str, Any]]:
+    """The organ/lesion table as physicists read it (one row per VOI)."""
+    adm = result.administered_mbq
+    out = []
+    for r in result.rows:
+        out.append({
+            "voi": r.name, "volume_mL": r.volume_ml, "mass_g": r.mass_g,
+            "recovery": r.recovery_coefficient, "tia_method": r.tia_method,
+            "tia_MBq_h": r.tia_mbq_h, "tia_sd_MBq_h": r.tia_sd_mbq_h,
+            "tiac_h": r.tiac_h(adm), "t_eff_h": r.t_eff_h, "dose_method": r.dose_method,
+            "dose_Gy": r.dose_gy, "dose_sd_Gy": r.dose_sd_gy,
+            "dose_Gy_per_GBq": r.gy_per_gbq(adm), "bed_Gy": r.bed_gy,
+            "voxel_mean_Gy": r.mean_voxel_dose_gy, "voxel_d98_Gy": r.d98_gy,
+            "voxel_d2_Gy": r.d2_gy,
+            "activity_MBq": list(r.activity_mbq), "times_h": list(r.times_h)})
+    return out

@@ -1,0 +1,60 @@
+"""Image dosimetry into the patient record: one DosimetryMeasurement per VOI and time point.
+
+The measurements carry what the record's kidney ledger and the decisions read (region,
+time after administration, activity, mass, volume) and point back to their source image
+(``study_id`` = SeriesInstanceUID); the calibration, masks, alignment and software version
+go into the store's provenance (``source``) of the write.
+"""
+
+from __future__ import annotations
+
+import json
+
+from lutetia import __version__
+from lutetia.errors import RecordError
+from lutetia.imaging.pipeline import ImageDosimetry
+from lutetia.records import Administration, DosimetryMeasurement, DosimetryRegion, PatientRecord
+
+
+def administration(record: PatientRecord, cycle: int, course: int = 1) -> Administration:
+    """The record's administration of ``cycle`` (injection time and activity come from it)."""
+    found = [a for a in record.administrations if a.cycle == cycle and a.course == course]
+    if len(found) != 1:
+        raise RecordError("no single administration for this cycle", record=record.patient_id,
+                          field="cycle", value=(course, cycle),
+                          accepted=", ".join(f"{a.course}/{a.cycle}" for a in record.administrations)
+                          or "an administration recorded first")
+    return found[0]
+
+
+def region_of(voi: str) -> tuple[DosimetryRegion, str | None]:
+    """VOI name → (region, lesion id): ``lesion*``/``tumour*`` are lesions, else a region name."""
+    if voi.lower().startswith(("lesion", "tumour", "tumor")):
+        return DosimetryRegion.lesion, voi
+    try:
+        return DosimetryRegion(voi), None
+    except ValueError as exc:
+        raise RecordError("VOI name is not a dosimetry region", field="voi", value=voi,
+                          accepted=", ".join(r.value for r in DosimetryRegion)
+                          + " (or lesion…)") from exc
+
+
+def measurements(result: ImageDosimetry, patient_id: str, cycle: int,
+                 course: int = 1) -> list[DosimetryMeasurement]:
+    """Recovery-corrected VOI activities of every time point as record measurements."""
+    out = []
+    for row in result.rows:
+        region, lesion_id = region_of(row.name)
+        for tp, activity in zip(result.time_points, row.activity_mbq, strict=True):
+            out.append(DosimetryMeasurement(
+                patient_id=patient_id, course=course, cycle=cycle, region=region,
+                lesion_id=lesion_id, time_after_administration_h=round(tp.hours, 4),
+                activity_mbq=activity, mass_g=row.mass_g, volume_ml=row.volume_ml,
+                study_id=tp.image.series_uid, method="spect_ct"))
+    return out
+
+
+def provenance(result: ImageDosimetry) -> str:
+    """The store's ``source`` for the write: software, series, calibration, masks."""
+    return json.dumps({"software": f"lutetia {__version__} dose images", **result.provenance},
+                      separators=(",", ":"))
