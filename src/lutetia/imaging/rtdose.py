@@ -35,7 +35,7 @@ def write_rt_dose(path: Path, dose: ImageVolume, *, patient_id: str, study_uid: 
     scaling = top / 4.0e9
     stored = np.round(arr / scaling).astype(np.uint32)
     sop = str(generate_uid())
-    meta = FileMetaDataset()
+    meta: Any = FileMetaDataset()
     meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = RT_DOSE_STORAGE, sop
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds: Any = Dataset()
