@@ -62,6 +62,18 @@ class NotFoundError(StoreError, LookupError):
     """A requested record does not exist in the store."""
 
 
+class UsageError(LutetiaError, ValueError):
+    """A command-line argument is malformed (names the option, value and what is accepted)."""
+
+
+class AnalysisError(LutetiaError, ValueError):
+    """An analysis or report cannot be made from these data (e.g. no treated patient)."""
+
+
+class OutputError(LutetiaError, OSError):
+    """An output path cannot be written (checked before any computation)."""
+
+
 class ImportProblem(LutetiaError, ValueError):
     """An import was rejected; ``problems`` lists every problem found (nothing was written)."""
 

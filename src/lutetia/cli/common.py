@@ -97,16 +97,11 @@ def format_cell(value: Any, digits: int = 4) -> str:
 
 
 def print_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
-    """Render rows as a Rich table on stdout."""
-    from rich.console import Console
-    from rich.table import Table
+    """Render rows on stdout: a Rich table on a terminal, plain lines when piped (see
+    :func:`lutetia.cli.output.render_table`); cell text is shown literally, never cut."""
+    from lutetia.cli.output import render_table
 
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*(format_cell(row.get(c)) for c in columns))
-    Console().print(table)
+    render_table(rows, columns, format_cell, title=title)
 
 
 def write_csv(path_or_stdout: Path | None, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:

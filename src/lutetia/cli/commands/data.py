@@ -102,8 +102,12 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The audit trail: who changed what, when and why."""
+    from lutetia.errors import NotFoundError
+
     store = _open_store(ctx)
     entries = store.audit(patient_id)
+    if patient_id is not None and not entries and patient_id not in store.patient_ids():
+        raise NotFoundError(f"audit: no patient {patient_id!r} in the store and no audit entry about it")
     rows = [
         {"id": e.id, "at": e.at, "user": e.user, "action": e.action, "kind": e.kind,
          "patient": e.patient_id or "", "key": e.natural_key or "", "old": e.old_values, "new": e.new_values,

@@ -70,16 +70,10 @@ def _arm_of(protocol: Any, enrolment: Any) -> str:
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    """A Rich table whose first column (rule id, date) never wraps; long texts fold."""
-    from rich.console import Console
-    from rich.table import Table
+    """A table whose cells fold (never cut), plain lines when piped; text shown literally."""
+    from lutetia.cli.output import render_table
 
-    table = Table(title=title)
-    for i, col in enumerate(columns):
-        table.add_column(col, no_wrap=i == 0, overflow="fold")
-    for row in rows:
-        table.add_row(*(format_cell(row.get(c)) for c in columns))
-    Console().print(table)
+    render_table(rows, columns, format_cell, title=title)
 
 
 def _criteria_rows(result: Any) -> list[dict[str, Any]]:

@@ -378,6 +378,7 @@ def voxel(
         raise fail(f"--method {method!r}; accepted: kernel, led", 2)
     if (tia is None) == (not activity):
         raise fail("give either --tia FILE or --activity FILE --time-h H (repeated)", 2)
+    _check_outputs(out, dvh)  # before the computation, not after it
     masks: dict[str, Any] = {}
     for item in mask or []:
         name, _, file = item.partition("=")
@@ -421,6 +422,19 @@ def voxel(
             "D98_Gy", "D50_Gy", "D2_Gy"]
     _render(rows, cols, as_json, f"Voxel dose ({method}), spacing {tia_vol.spacing_mm} mm",
             as_csv, "mask")
+
+
+def _check_outputs(out: Path | None, dvh: Path | None) -> None:
+    """Refuse an unusable --out/--dvh path (format, folder, permission) up front."""
+    from lutetia.cli.output import check_writable_file
+    from lutetia.errors import UsageError
+
+    if out is not None:
+        if not out.name.lower().endswith((".npy", ".nii", ".nii.gz")):
+            raise UsageError(f"--out {out}: unknown format; accepted: a file ending in .nii.gz, .nii or .npy")
+        check_writable_file(out, "--out")
+    if dvh is not None:
+        check_writable_file(dvh, "--dvh")
 
 
 def register(app: typer.Typer) -> None:
