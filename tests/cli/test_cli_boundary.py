@@ -107,7 +107,8 @@ def test_piped_tables_are_plain_and_keep_full_ids(sample_path: Path, tmp_path: P
     code, out, _ = _run(db, "patient", "list", env={"COLUMNS": "20"})
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split("\t")[:3] == ["patient_id", "age", "protocol"]
+    assert lines[0] == "# Patients"
+    assert lines[1].split("\t")[:3] == ["patient_id", "age", "protocol"]
     assert any(line.startswith("SYN-006\t") and line.endswith("\tdied 2025-10-13") for line in lines)
 
 

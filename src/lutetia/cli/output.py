@@ -47,8 +47,8 @@ def render_table(
     tab-separated lines.  Cell text is always shown literally (no markup)."""
     if plain_output():
         out = sys.stdout
-        if title:  # on stderr: stdout carries only the header and the rows
-            sys.stderr.write(title + "\n")
+        if title:  # a comment line, then the header and one line per row
+            out.write(f"# {_plain_cell(title)}\n")
         out.write("\t".join(columns) + "\n")
         for row in rows:
             out.write("\t".join(_plain_cell(cell(row.get(c))) for c in columns) + "\n")
