@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import sys
 import traceback
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,6 +45,20 @@ class _ErrorBoundary(TyperGroup):
             for line in lines[1:]:
                 typer.echo(f"  {line}", err=True)
             raise typer.Exit(ERROR_EXIT) from exc
+        except Exception as exc:
+            if not _is_database_unavailable(exc) or ctx.meta.get(DEBUG_KEY):
+                raise
+            settings = ctx.find_root().obj
+            where = getattr(settings, "db_url", "the database")
+            typer.echo(f"error: cannot open {where}: {getattr(exc, 'orig', exc)}", err=True)
+            raise typer.Exit(ERROR_EXIT) from exc
+
+
+def _is_database_unavailable(exc: BaseException) -> bool:
+    """An SQLAlchemy OperationalError (missing folder, server down, locked file): an
+    operating problem to report in one line, not a bug (sqlalchemy is imported lazily)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
 
 
 app = typer.Typer(

@@ -10,15 +10,26 @@ import typer
 from lutetia.cli.common import print_table, settings
 
 
-def store_trial(store: Any, result: Any, user: str, source: str) -> None:
-    """Write an in-silico trial to the store: records (one import), decisions (one
-    transaction) and the randomisation list in sequence, all audited."""
+def store_trial(store: Any, result: Any, user: str, source: str) -> str:
+    """Write an in-silico trial to the store in one transaction: records, decisions and the
+    randomisation list in sequence, all audited; returns what was done, in words.
+
+    A re-run with the same protocol and seed finds everything already stored and writes
+    nothing; anything else already stored for these patients (an earlier run with another
+    seed, a partial write) is refused with nothing written."""
+    from collections import Counter
     from datetime import date
 
-    from lutetia.store.decisions import NewDecision, save_allocation, save_decisions
+    from lutetia.errors import ConflictError
+    from lutetia.store.decisions import (
+        NewDecision,
+        load_allocations,
+        load_decisions,
+        save_allocation,
+        save_decisions,
+    )
+    from lutetia.store.unit_of_work import one_transaction
 
-    store.add([rec for r in result.records for rec in r.flatten()], user=user, source=source,
-              reason="in-silico trial (virtual patients)")
     items = []
     for payloads in result.decisions.values():
         for p in payloads:  # save_decision keyword arguments, as run_trial gives them
@@ -26,10 +37,30 @@ def store_trial(store: Any, result: Any, user: str, source: str) -> None:
             items.append(NewDecision(p["patient_id"], p["protocol_id"], p["kind"],
                                      day if isinstance(day, date) else date.fromisoformat(str(day)),
                                      str(p["outcome"]), p["payload"]))
-    save_decisions(store, items, user=user)
-    for a in result.allocations:
-        save_allocation(store, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
-                        patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
+    pids = {r.patient_id for r in result.records}
+    with one_transaction(store) as tx:
+        summary = tx.add([rec for r in result.records for rec in r.flatten()], user=user, source=source,
+                         reason="in-silico trial (virtual patients)")
+        old_dec = Counter((d.patient_id, d.kind, d.decided_on, d.outcome)
+                          for d in load_decisions(tx, protocol_id=result.protocol_id) if d.patient_id in pids)
+        old_alloc = {(a.patient_id, a.arm, a.stratum, a.sequence_no)
+                     for a in load_allocations(tx, result.protocol_id) if a.patient_id in pids}
+        if old_dec or old_alloc:
+            new_dec = Counter((d.patient_id, d.kind, d.decided_on, d.outcome) for d in items)
+            new_alloc = {(a.patient_id, a.arm, a.stratum, a.sequence_no) for a in result.allocations}
+            if summary.total_inserted == 0 and old_dec == new_dec and old_alloc == new_alloc:
+                return (f"{result.protocol_id}: already stored (the same {len(pids)} patients, decisions and "
+                        "allocations); nothing written")
+            raise ConflictError(
+                f"{result.protocol_id}: {len(old_dec) + len(old_alloc)} decision(s)/allocation(s) of these virtual "
+                "patients are already stored and differ from this run (another seed or size?); nothing was "
+                "written; use a fresh --db")
+        save_decisions(tx, items, user=user)
+        for a in result.allocations:
+            save_allocation(tx, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
+                            patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
+    return (f"{result.protocol_id}: stored {summary.total_inserted} record(s), {len(items)} decision(s), "
+            f"{len(result.allocations)} allocation(s) in one transaction")
 
 
 def simulate(
@@ -92,7 +123,8 @@ def simulate(
         from lutetia.store.repository import Store
 
         cfg = settings(ctx)
-        store_trial(Store.open(cfg.db_url), result, cfg.user, f"lutetia simulate {protocol} seed {seed}")
+        said = store_trial(Store.open(cfg.db_url), result, cfg.user, f"lutetia simulate {protocol} seed {seed}")
+        typer.echo(said, err=as_json)
     if as_json:
         typer.echo(json.dumps({"protocol": result.protocol_id, "screened": result.screened,
                                "screen_failures": result.screen_failures, "arms": rows}, indent=2))
