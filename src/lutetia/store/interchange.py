@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from lutetia.errors import UnitError
 from lutetia.records import KINDS, KindSpec, RecordModel
-from lutetia.store.bulk_labs import LabColumns, fast_labs
+from lutetia.store.bulk_labs import LabColumns
+from lutetia.store.interchange_checks import cell_problems, key_problems, protocol_problems
 from lutetia.units import to_unit
 
 FORMAT_NAME = "lutetia-interchange"
@@ -103,12 +104,23 @@ def parse_rows(
                 problems.append(f"{source}: row {n}: unknown column(s) {unknown}; accepted: {sorted(known)}")
                 continue
         data = {c: v for c, v in raw.items() if v is not None and v != "" and c not in skip}
-        if qty_cols and not _convert_quantities(data, raw, qty_cols, f"{source}: row {n}", problems):
+        where = f"{source}: row {n}"
+        if qty_cols and not _convert_quantities(data, raw, qty_cols, where, problems):
+            continue
+        bad = cell_problems(spec, data)
+        if bad:
+            problems.extend(f"{where}: {p}" for p in bad)
             continue
         try:
-            records.append(validate(data))
+            record = validate(data)
         except ValidationError as exc:
-            _report(spec, exc, data, f"{source}: row {n}", problems)
+            _report(spec, exc, data, where, problems)
+            continue
+        bad = key_problems(spec, record) + protocol_problems(record)
+        if bad:
+            problems.extend(f"{where}: {p}" for p in bad)
+            continue
+        records.append(record)
     out.counts[spec.name] = max(0, n - first_row + 1)
     return out
 
@@ -160,64 +172,19 @@ def _report(spec: KindSpec, exc: ValidationError, data: Mapping[str, Any], where
 
 
 def read_source(path: Path) -> Parsed:
-    """Read a CSV folder or a JSON file; never raises for bad content (see ``problems``)."""
-    total = Parsed()
+    """Read a CSV folder or a JSON file; never raises for bad content (see ``problems``
+    and :mod:`lutetia.store.interchange_files` for the file-level checks)."""
+    from lutetia.store.interchange_files import read_folder, read_json
+
     if path.is_dir():
-        files = {p.stem: p for p in sorted(path.glob("*.csv"))}
-        unknown = sorted(set(files) - set(KINDS))
-        for name in unknown:
-            total.problems.append(f"{files[name]}: unknown file; accepted: {', '.join(k + '.csv' for k in KINDS)}")
-        if not files:
-            total.problems.append(f"{path}: no CSV files; accepted: {', '.join(k + '.csv' for k in KINDS)}")
-        for kind, spec in KINDS.items():
-            if kind in files:
-                _merge(total, _read_csv(spec, files[kind]))
-    elif path.suffix.lower() == ".json" and path.exists():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            total.problems.append(f"{path}: not valid JSON: {exc}")
-            return total
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-            total.problems.append(f"{path}: not a {FORMAT_NAME} document (key 'format' must be {FORMAT_NAME!r})")
-            return total
-        if doc.get("version") != FORMAT_VERSION:
-            total.problems.append(f"{path}: version {doc.get('version')!r}; accepted: {FORMAT_VERSION}")
-            return total
-        for key in doc:
-            if key not in KINDS and key not in ("format", "version"):
-                total.problems.append(f"{path}: unknown key {key!r}; accepted: {sorted(KINDS)}")
-        for kind, spec in KINDS.items():
-            rows = doc.get(kind, [])
-            if not isinstance(rows, list):
-                total.problems.append(f"{path}: {kind} must be a list of rows")
-                continue
-            _merge(total, parse_rows(spec, rows, f"{path}#{kind}", first_row=1))
-    else:
-        total.problems.append(f"{path}: not a folder of CSV files nor a .json file")
-    return total
+        return read_folder(path)
+    if path.suffix.lower() == ".json" and path.is_file():
+        return read_json(path)
+    return Parsed(problems=[f"{path}: not a folder of CSV files nor a .json file"])
 
 
-def _read_csv(spec: KindSpec, file: Path) -> Parsed:
-    with file.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        known = set(columns(spec))
-        unknown = [h for h in header if h not in known]
-        if unknown:
-            return Parsed(problems=[f"{file}: unknown column(s) {unknown}; accepted: {columns(spec)}"])
-        if spec.name == "labs":
-            raw = list(reader)
-            fast = fast_labs(header, raw)
-            if fast is not None:
-                return Parsed(counts={"labs": len(raw)}, bulk_labs=[fast])
-            rows: Iterable[dict[str, str]] = (dict(zip(header, row, strict=False)) for row in raw)
-        else:
-            rows = (dict(zip(header, row, strict=False)) for row in reader)
-        return parse_rows(spec, rows, str(file), header_checked=True)
-
-
-def _merge(total: Parsed, part: Parsed) -> None:
+def merge(total: Parsed, part: Parsed) -> None:
+    """Add ``part``'s records, column-wise labs, problems and counts to ``total``."""
     total.records.extend(part.records)
     total.bulk_labs.extend(part.bulk_labs)
     total.problems.extend(part.problems)

@@ -163,6 +163,11 @@ def enrol(
     if arm is not None and protocol.randomisation is not None:
         raise fail(f"{protocol_id} is randomised ({protocol.randomisation}): the arm comes from "
                    f"`lutetia randomise`, not --arm", 2)
+    arms = [a.id for a in protocol.arms]
+    if arm is None and protocol.randomisation is None and len(arms) > 1:
+        # an enrolment without an arm in a non-randomised protocol could never be treated
+        raise fail(f"{protocol_id} is not randomised and has {len(arms)} arms: give --arm; "
+                   f"accepted: {', '.join(arms)}", 2)
     start = _day(treatment_start, "--treatment-start") if treatment_start else None
     result = assess_eligibility(_record(store, patient_id), protocol, day, treatment_start=start)
     if result.verdict != "eligible" and not override_reason:

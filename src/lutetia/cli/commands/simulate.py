@@ -124,7 +124,8 @@ def simulate(
 
         cfg = settings(ctx)
         said = store_trial(Store.open(cfg.db_url), result, cfg.user, f"lutetia simulate {protocol} seed {seed}")
-        typer.echo(said, err=as_json)
+        if not as_json:
+            typer.echo(said)
     if as_json:
         typer.echo(json.dumps({"protocol": result.protocol_id, "screened": result.screened,
                                "screen_failures": result.screen_failures, "arms": rows}, indent=2))
