@@ -82,3 +82,16 @@ def test_core_is_pure(layer: str) -> None:
                     if func.attr in {"write_text", "write_bytes", "unlink", "mkdir"}:
                         bad.append(f"{file.relative_to(SRC)}:{node.lineno} writes files ({func.attr})")
     assert bad == []
+
+
+def test_bed_formula_written_once() -> None:
+    """BED = D(1 + G·D/(α/β)) and its inverse exist only in physics/radiobiology.py: a re-typed
+    copy elsewhere drifts (issue: eight copies, one with hard-coded α/β)."""
+    import re
+
+    pattern = re.compile(r"\(\s*1(\.0)?\s*\+\s*[\w.]*g[\w.]*\s*\*\s*[\w.]+\s*/\s*[\w.]*(alpha_beta|ab)\w*")
+    inverse = re.compile(r"sqrt\(\s*1(\.0)?\s*\+\s*4(\.0)?\s*\*")
+    offenders = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+                 if p.name != "radiobiology.py"
+                 and (pattern.search(p.read_text()) or inverse.search(p.read_text()))]
+    assert offenders == []

@@ -55,7 +55,7 @@ def test_missing_platelets_is_cannot_decide_naming_the_window() -> None:
 
 def test_before_the_interval_window_the_cycle_is_delayed() -> None:
     d = label(date(2025, 2, 3), labs=panel(date(2025, 2, 1)))
-    assert d.kind == "delay" and d.next_date == date(2025, 2, 10)
+    assert d.kind == "not_due" and d.next_date == date(2025, 2, 10)
 
 
 def test_grade_3_thrombocytopenia_withholds_then_reduces_20_percent_once() -> None:

@@ -220,3 +220,21 @@ def test_dose_tac_blood_region_gives_marrow_dose(tmp_path: Path) -> None:
     assert marrow["dose_Gy_per_GBq"] == pytest.approx(0.024618 / 7.4, rel=1e-3)
     bad = runner.invoke(app, ["dose", "tac", str(p), "--blood-region", "plasma"])
     assert bad.exit_code == 2 and "plasma" in bad.output
+
+
+def test_prescribe_uses_cited_or_given_lq_parameters(tmp_path: Path) -> None:
+    p = _ledger(tmp_path)
+    base = ["prescribe", str(p), "--limit", "40", "--cycles-remaining", "2", "--t-eff-h", "40", "--json"]
+    res = runner.invoke(app, base)
+    assert res.exit_code == 0, res.output
+    cyc1 = json.loads(res.stdout)["ledger"][0]
+    # cited kidney α/β 2.6 Gy, T_rep 2.8 h (radiobiology.toml): G = 2.8/42.8;
+    # BED = 3.7(1 + 0.0654206·3.7/2.6) = 4.044467 (hand)
+    assert cyc1["bed_gy"] == pytest.approx(4.044467, rel=1e-6)
+    res = runner.invoke(app, [*base, "--alpha-beta", "5", "--repair-half-time-h", "1.5"])
+    assert res.exit_code == 0, res.output
+    cyc1 = json.loads(res.stdout)["ledger"][0]
+    # G = 1.5/41.5 = 0.0361446; BED = 3.7(1 + 0.0361446·3.7/5) = 3.798964 (hand)
+    assert cyc1["bed_gy"] == pytest.approx(3.798964, rel=1e-6)
+    res = runner.invoke(app, [*base, "--alpha-beta", "0"])
+    assert res.exit_code == 2 and "alpha" in res.output

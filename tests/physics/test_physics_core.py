@@ -232,3 +232,33 @@ def test_rising_curve_is_a_convergence_error_not_an_absurd_tia() -> None:
 
     with pytest.raises(ConvergenceError, match="does not clear"):
         fit_tac([4.0, 24.0, 48.0, 168.0], [10.0, 20.0, 30.0, 40.0], "mono")
+
+
+def test_bed_api_scalar_and_array_by_hand() -> None:
+    # Kidney, T_eff 40 h, T_rep 2.8 h: G = 2.8/42.8 = 0.0654206 (Dale 1985, mono-exponential);
+    # D 4 Gy, α/β 2.6 Gy: BED = 4(1 + 0.0654206·4/2.6) = 4.402586 Gy_BED (hand computation).
+    g = radiobiology.g_factor_mono(40.0, 2.8)
+    assert g == pytest.approx(0.0654206, rel=1e-6)
+    assert radiobiology.bed_gy(4.0, g, 2.6) == pytest.approx(4.402586, rel=1e-6)
+    # the array form gives the scalar values element by element, exactly
+    doses = np.array([0.0, 4.0, 10.0])
+    gs = radiobiology.g_factor_mono(np.array([40.0, 40.0, 2.8]), 2.8)
+    assert gs[2] == pytest.approx(0.5)
+    arr = radiobiology.bed_gy(doses, gs, 2.6)
+    assert list(arr) == [radiobiology.bed_gy(float(d), float(x), 2.6) for d, x in zip(doses, gs, strict=True)]
+    # D 10, G 0.5, α/β 2.6: 10(1 + 5/2.6) = 29.230769
+    assert arr[2] == pytest.approx(29.230769, rel=1e-7)
+    back = radiobiology.dose_for_bed(arr, gs, 2.6)
+    assert back == pytest.approx(doses)
+    # a negative budget gives no dose; G = 0 gives D = BED
+    assert radiobiology.dose_for_bed(-3.0, 0.1, 2.6) == 0.0
+    assert radiobiology.dose_for_bed(5.0, 0.0, 2.6) == 5.0
+
+
+def test_bed_uncertainty_first_order_by_hand() -> None:
+    # σ_BED = (1 + 2GD/(α/β))σ_D: D 10, σ 1, G 0.1, α/β 2.5 → 1.8 (hand)
+    assert radiobiology.bed_sd_gy(10.0, 1.0, 0.1, 2.5) == pytest.approx(1.8)
+    # against a finite difference of the BED itself
+    h = 1e-6
+    fd = (radiobiology.bed_gy(10.0 + h, 0.1, 2.5) - radiobiology.bed_gy(10.0 - h, 0.1, 2.5)) / (2 * h)
+    assert fd == pytest.approx(1.8, rel=1e-6)

@@ -13,6 +13,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, TypeVar
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lutetia.assess.outcome import RuleRef
@@ -118,7 +120,11 @@ def validate_section(crit: CriteriaFile, name: str, model: type[M]) -> M:
         raise ProtocolError(f"criteria file {crit.meta.id}, section [{name}]: {exc}") from exc
 
 
-def compare(value: float, comparator: Comparator, threshold: float, *, digits: int = 12) -> bool:
+#: Values are compared after rounding to this many significant digits (see :func:`compare`).
+SIGNIFICANT_DIGITS = 12
+
+
+def compare(value: float, comparator: Comparator, threshold: float, *, digits: int = SIGNIFICANT_DIGITS) -> bool:
     """``value <comparator> threshold`` after rounding both to ``digits`` significant digits.
 
     The rounding removes floating-point noise from unit conversion and from multiplying a
@@ -133,3 +139,27 @@ def compare(value: float, comparator: Comparator, threshold: float, *, digits: i
     if comparator == ">":
         return a > b
     return a >= b
+
+#: Relative distance beyond which rounding to 12 significant digits cannot change a comparison
+#: (rounding moves a value by at most 5e-12 of itself): only closer pairs need :func:`compare`.
+_NEAR = 1e-9
+
+
+def compare_array(value: ArrayLike, comparator: Comparator, threshold: ArrayLike) -> NDArray[np.bool_]:
+    """:func:`compare` element-wise over arrays, identical to it by construction.
+
+    Pairs further apart than 1e-9 (relative) are compared directly — rounding to 12
+    significant digits cannot flip them; the others (values at or next to a cut-off) go
+    through the scalar :func:`compare` itself.  NaN compares false.
+    """
+    v = np.asarray(value, dtype=np.float64)
+    t = np.asarray(threshold, dtype=np.float64)
+    v, t = np.broadcast_arrays(v, t)
+    ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+    with np.errstate(invalid="ignore"):
+        out = np.asarray(ops[comparator](v, t), dtype=bool)
+        scale = np.maximum(np.abs(v), np.abs(t))
+        near = np.isfinite(v) & np.isfinite(t) & (np.abs(v - t) <= _NEAR * scale)
+    for idx in zip(*np.nonzero(near), strict=True):
+        out[idx] = compare(float(v[idx]), comparator, float(t[idx]))
+    return out

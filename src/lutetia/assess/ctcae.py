@@ -22,12 +22,16 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from lutetia.assess.criteria import (
     Comparator,
     CriteriaFile,
     Status,
     Strict,
     compare,
+    compare_array,
     load_criteria,
 )
 from lutetia.assess.outcome import RuleRef
@@ -270,6 +274,46 @@ def ctcae_grade(lab: LabValue, ctcae_version: str = "5.0") -> Grade:
         return _not_gradable(lab, "; ".join(unknown), term)
     return Grade(term.term, 0, term.direction, "no grade criterion met", _ref(term),
                  vals["value"], unit, lab.date)
+
+
+def ctcae_grade_array(term: str, values: ArrayLike, *, lln: ArrayLike | None = None,
+                      uln: ArrayLike | None = None, ctcae_version: str = "5.0") -> NDArray[np.int64]:
+    """:func:`ctcae_grade` over a cohort: grades of ``values`` already in the term's first unit.
+
+    The same data (``ctcae_v5.toml``) and comparator (:func:`~lutetia.assess.criteria.compare_array`,
+    identical to the scalar one) walked in the same order: the highest grade whose condition
+    holds; ``-1`` where the value is missing (NaN) or no grade holds while a condition lacked
+    its LLN/ULN (not gradable, as the scalar form says).  Terms that need a baseline value or
+    indicator are not offered here (:class:`ProtocolError`).
+    """
+    t = find_term(term, ctcae_version)
+    if t is None:
+        raise ProtocolError(f"CTCAE term {term!r} is not gradable; accepted: "
+                            + ", ".join(x.term for x in ctcae_terms(ctcae_version)))
+    v = np.asarray(values, dtype=np.float64)
+    refs = {"lln": None if lln is None else np.broadcast_to(np.asarray(lln, dtype=np.float64), v.shape),
+            "uln": None if uln is None else np.broadcast_to(np.asarray(uln, dtype=np.float64), v.shape)}
+    grade = np.full(v.shape, -1, dtype=np.int64)
+    unknown = np.zeros(v.shape, dtype=bool)
+    for rule in sorted(t.grades, key=lambda g: -g.grade):
+        holds = np.zeros(v.shape, dtype=bool)
+        for c in rule.any:
+            if c.when_baseline is not None or c.of == "baseline":
+                raise ProtocolError(f"{t.id}: grade {rule.grade} needs a baseline: grade it with ctcae_grade")
+            if c.threshold is not None:
+                holds |= compare_array(v, c.comparator, c.threshold)
+                continue
+            assert c.of is not None and c.factor is not None
+            ref = refs[c.of]
+            if ref is None:
+                unknown |= not c.if_available
+                continue
+            ok = np.isfinite(ref)
+            holds |= ok & compare_array(v, c.comparator, c.factor * np.where(ok, ref, 0.0))
+            unknown |= ~ok & (not c.if_available)
+        grade = np.where((grade < 0) & holds, rule.grade, grade)
+    grade = np.where((grade < 0) & ~unknown, 0, grade)
+    return np.where(np.isfinite(v), grade, -1)
 
 
 def _needs(c: Condition) -> str:

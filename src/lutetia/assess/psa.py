@@ -20,10 +20,12 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal, TypeVar
 
+import numpy as np
 from pydantic import ValidationError
 
 from lutetia.assess.criteria import Comparator, Strict, compare, load_criteria
 from lutetia.assess.outcome import Evidence, Outcome, RuleRef
+from lutetia.assess.psa_kernel import ProgressionRule, progression_kernel
 from lutetia.errors import ProtocolError
 
 
@@ -51,6 +53,13 @@ class PsaCriteria(Strict):
     max_decline_window_days: int
     category_pr_pct: float = 50.0
     category_pd_pct: float = 25.0
+    progression_reference: Literal["nadir", "baseline"] = "nadir"
+
+    def progression_rule(self) -> ProgressionRule:
+        """This set's PSA progression parameters for :func:`progression_kernel`."""
+        return ProgressionRule(self.progression_rise_pct, self.progression_rise_abs_ng_ml,
+                               self.progression_comparator, self.progression_reference,
+                               float(self.progression_confirm_days), float(self.no_decline_min_days))
 
 
 class RiseCriteria(Strict):
@@ -215,51 +224,40 @@ def psa_response(samples: Iterable[PsaSample], first_dose: date, decline_pct: fl
     return PsaResult(Outcome.NOT_MET, None, None, Evidence(rules, inputs, f"no confirmed decline ≥{decline_pct}%"))
 
 
-def _rise(value: float, ref: float, c: PsaCriteria) -> bool:
-    if ref <= 0:
-        return compare(value - ref, c.progression_comparator, c.progression_rise_abs_ng_ml)
-    pct = (value - ref) / ref * 100.0
-    return compare(pct, c.progression_comparator, c.progression_rise_pct) and compare(
-        value - ref, c.progression_comparator, c.progression_rise_abs_ng_ml)
-
-
 def psa_progression(samples: Iterable[PsaSample], first_dose: date,
-                    criteria: PsaCriteria | None = None) -> PsaResult:
-    """PSA progression after a decline (vs nadir) or without one (vs baseline, after 12 weeks).
+                    criteria: PsaCriteria | None = None, *, rule: ProgressionRule | None = None) -> PsaResult:
+    """PSA progression by :func:`lutetia.assess.psa_kernel.progression_kernel` (one subject).
 
-    The reference is the lowest value so far (baseline included).  A rise qualifies when it
-    is ≥ (or >, per ``progression_comparator``) ``progression_rise_pct`` % **and**
-    ``progression_rise_abs_ng_ml`` above the reference; it is confirmed by the first value
-    ``progression_confirm_days`` or more later that still qualifies against the same
-    reference.  Date = first qualifying rise.  Not evaluable without baseline, or when the
-    last qualifying rise awaits confirmation.
+    The parameters are ``rule`` (a protocol's own definition,
+    :meth:`lutetia.protocols.schema.PsaProgression.rule`) or else the progression parameters
+    of ``criteria`` (default PCWG3): a rise ``comparator`` ``rise_pct`` % **and**
+    ``rise_ng_ml`` above the reference (nadir so far, or baseline), confirmed by the first
+    value ``confirm_days`` or more later that still qualifies; date = first qualifying rise.
+    Not evaluable without baseline, or when the last qualifying rise awaits confirmation.
     """
     c = criteria or psa_criteria()
+    r = rule or c.progression_rule()
     items = list(samples)
-    rules = _refs(r for r in c.rules if "progression" in r or "pfs" in r or r.endswith("baseline"))
+    rules = _refs(x for x in c.rules if "progression" in x or "pfs" in x or x.endswith("baseline"))
     base = psa_baseline(items, first_dose)
     if base is None:
         return PsaResult(Outcome.NOT_EVALUABLE, None, None, Evidence(rules, (), "no baseline PSA"))
     post = _post(items, first_dose)
-    nadir = base.value_ng_ml
-    pending: PsaSample | None = None
-    for i, s in enumerate(post):
-        declined = nadir < base.value_ng_ml
-        early = (s.date - first_dose).days < c.no_decline_min_days
-        if (declined or not early) and _rise(s.value_ng_ml, nadir, c):
-            later = [t for t in post[i + 1:] if (t.date - s.date).days >= c.progression_confirm_days]
-            inputs = (("baseline_ng_ml", str(base.value_ng_ml)), ("reference_ng_ml", str(nadir)),
-                      ("reference", "nadir" if declined else "baseline"), ("rise_ng_ml", str(s.value_ng_ml)))
-            if c.progression_confirm_days == 0 or (later and _rise(later[0].value_ng_ml, nadir, c)):
-                confirmed = s.date if c.progression_confirm_days == 0 else later[0].date
-                return PsaResult(Outcome.MET, s.date, confirmed, Evidence(rules, inputs, "confirmed rise"))
-            if not later and pending is None:
-                pending = s
-        nadir = min(nadir, s.value_ng_ml)
-    if pending is not None:
-        return PsaResult(Outcome.NOT_EVALUABLE, pending.date, None,
-                         Evidence(rules, (), "qualifying rise not yet confirmed"))
-    return PsaResult(Outcome.NOT_MET, None, None, Evidence(rules, (), "no confirmed PSA progression"))
+    days = np.array([[float((s.date - first_dose).days) for s in post]], dtype=np.float64).reshape(1, len(post))
+    values = np.array([[s.value_ng_ml for s in post]], dtype=np.float64).reshape(1, len(post))
+    k = progression_kernel(days, values, np.array([base.value_ng_ml]), r)
+    if k.met[0]:
+        s, later = post[int(k.event_index[0])], post[int(k.confirm_index[0])]
+        ref = float(k.reference[0])
+        inputs = (("baseline_ng_ml", str(base.value_ng_ml)), ("reference_ng_ml", str(ref)),
+                  ("reference", r.reference if ref < base.value_ng_ml else "baseline"),
+                  ("rise_ng_ml", str(s.value_ng_ml)), ("rule", r.describe()))
+        return PsaResult(Outcome.MET, s.date, later.date, Evidence(rules, inputs, "confirmed rise"))
+    if k.pending[0]:
+        return PsaResult(Outcome.NOT_EVALUABLE, post[int(k.pending_index[0])].date, None,
+                         Evidence(rules, (("rule", r.describe()),), "qualifying rise not yet confirmed"))
+    return PsaResult(Outcome.NOT_MET, None, None,
+                     Evidence(rules, (("rule", r.describe()),), "no confirmed PSA progression"))
 
 
 PsaCategory = Literal["PR", "SD", "PD", "NE"]

@@ -30,6 +30,7 @@ from lutetia.decide.model import (
 from lutetia.decide.next_cycle import (
     DEFAULT_LAB_WINDOW_DAYS,
     CycleDecision,
+    EndReason,
     Holiday,
     holidays_from_decisions,
     next_cycle,
@@ -40,7 +41,7 @@ from lutetia.decide.schedule import ScheduledVisit, build_schedule
 
 __all__ = [
     "DEFAULT_LAB_WINDOW_DAYS", "DEFAULT_LOOKBACK_DAYS", "ActivityPlan", "Allocation",
-    "Context", "CriterionResult", "CycleDecision", "Eligibility", "Evaluation", "FactValue", "Holiday",
+    "Context", "CriterionResult", "CycleDecision", "EndReason", "Eligibility", "Evaluation", "FactValue", "Holiday",
     "Outcome", "RuleResult", "ScheduledVisit", "allocate", "allocation_sequence", "anchors_for", "assess_eligibility",
     "build_schedule", "compute_fact", "evaluate", "holidays_from_decisions", "jsonable", "next_cycle",
     "reductions_from_decisions",

@@ -2,7 +2,8 @@
 
 Per cycle, the kidney activities (region ``kidneys``, or ``kidney_left`` + ``kidney_right``
 at the same time point) give the time-integrated activity: two or more time points → a
-mono-exponential fit (:func:`lutetia.physics.tac.fit_tac`); one time point → Madsen's
+mono-exponential fit by weighted least squares on ln A (:func:`lutetia.physics.batch.fit_mono_batch`,
+10 % relative uncertainty per point: the fit the cohort simulator applies to the same points); one time point → Madsen's
 single-time-point method with the effective half-life of the patient's own earlier fitted
 cycle, else Hänscheid's, whose approximation is exact when the scan time equals T_eff
 (so T_eff = t is taken for the Lea–Catcheside factor, the method's own assumption).
@@ -25,13 +26,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from lutetia.errors import LutetiaError, RecordError
+from lutetia.physics.batch import fit_mono_batch
 from lutetia.physics.decay import lu177
 from lutetia.physics.ledger import LedgerEntry
 from lutetia.physics.mird import organ_dose
-from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
+from lutetia.physics.radiobiology import bed_gy, g_factor_mono, lq_parameters
 from lutetia.physics.stp import haenscheid_tia, madsen_tia
-from lutetia.physics.tac import fit_tac
 from lutetia.records import Administration, DosimetryMeasurement, DosimetryRegion, PatientRecord
 
 #: Relative tolerance on "T_eff cannot exceed the physical half-life" (fit round-off only).
@@ -70,13 +73,16 @@ def kidney_cycle(record: PatientRecord, admin: Administration,
         return None
     times, acts, mass = _points(measures)
     if len(times) >= 2:
-        fit = fit_tac(times, acts, "mono")
-        tia, t_eff, method = fit.tia, fit.terminal_half_life_h, "tac:mono"
-        if not (math.isfinite(tia) and tia > 0 and 0 < t_eff <= lu177().half_life_h * (1 + _PHYS_TOL)):
+        fit = fit_mono_batch(np.array(times), np.array([acts]))
+        rate = float(fit.rate_per_h[0])
+        tia, method = float(fit.tia[0]), "tac:mono"
+        t_eff = math.log(2.0) / rate if rate > 0 else math.inf
+        if not (bool(fit.ok[0]) and math.isfinite(tia) and tia > 0
+                and 0 < t_eff <= lu177().half_life_h * (1 + _PHYS_TOL)):
             raise RecordError(f"kidney curve of cycle {admin.cycle} does not clear (fitted T_eff {t_eff:.4g} h "
                               f"longer than the 177Lu half-life {lu177().half_life_h:.4g} h)",
                               record=record.patient_id, field="dosimetry", value=list(zip(times, acts, strict=True)))
-        rel = fit.tia_sd / fit.tia if math.isfinite(fit.tia_sd) else 0.0
+        rel = float(fit.tia_sd[0]) / tia if math.isfinite(float(fit.tia_sd[0])) else 0.0
     elif earlier_t_eff_h is not None:
         stp = madsen_tia(acts[0], times[0], earlier_t_eff_h)
         tia, t_eff, method, rel = stp.tia, earlier_t_eff_h, "stp:madsen", 0.0
@@ -86,7 +92,7 @@ def kidney_cycle(record: PatientRecord, admin: Administration,
     dose = organ_dose(tia, "kidneys", mass)
     lq = lq_parameters("kidneys")
     g = g_factor_mono(t_eff, lq.repair_half_time_h)
-    bed = dose.dose_gy * (1.0 + g * dose.dose_gy / lq.alpha_beta_gy)
+    bed = bed_gy(dose.dose_gy, g, lq.alpha_beta_gy)
     entry = LedgerEntry(record.patient_id, "kidneys", admin.cycle, admin.net_activity_gbq, dose.dose_gy, bed,
                         "measured", method, rel, g)
     return KidneyCycle(entry, t_eff, lq.alpha_beta_gy)

@@ -1,4 +1,4 @@
-"""The next-cycle decision: administer, delay, reduce, withhold, holiday, resume, curtail,
+"""The next-cycle decision: administer, not yet due, reduce, withhold, holiday, resume, curtail,
 stop — or "cannot decide" with exactly what is missing.
 
 Order of the checks on the date ``on`` for a patient on ``protocol`` / ``arm``:
@@ -10,7 +10,7 @@ Order of the checks on the date ``on`` for a patient on ``protocol`` / ``arm``:
    ``progression_stop`` kinds is recorded since the holiday began or ``resume`` is met,
    else stay on holiday with the next surveillance date; after a cycle, start a holiday
    when ``enter`` is met;
-3. timing: before the earliest day of the cycle's window → delay;
+3. timing: before the earliest day of the cycle's window → not_due (the cycle is not yet due: not a treatment delay, which is a withhold);
 4. dose modifications (:mod:`lutetia.decide.modifications`): discontinue → stop;
    withhold → withhold; an unevaluable trigger → cannot decide;
 5. activity (:mod:`lutetia.decide.activity`) and the kidney cap: curtail when the next
@@ -27,6 +27,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -48,6 +49,7 @@ from lutetia.decide.model import (
     jsonable,
 )
 from lutetia.decide.modifications import apply_modifications
+from lutetia.physics.radiobiology import bed_gy
 from lutetia.protocols import Anchor, Arm, Protocol
 from lutetia.records import Administration, EventKind, PatientRecord
 
@@ -56,6 +58,19 @@ from lutetia.records import Administration, EventKind, PatientRecord
 DEFAULT_LAB_WINDOW_DAYS: Final[float] = 14.0
 
 Holiday = tuple[date, date | None]
+
+
+class EndReason(Enum):
+    """Why a decision ends treatment (``stop`` or ``curtail``): a structured field, never read
+    back from the human-readable reasons."""
+
+    DIED = "died"
+    OFF_STUDY = "off_study"
+    TREATMENT_ENDED = "treatment_ended"  # an earlier stored stop or curtail
+    CYCLES_COMPLETED = "cycles_completed"
+    PROGRESSION = "progression"
+    DOSE_MODIFICATION = "dose_modification"  # a dose-modification rule discontinues
+    KIDNEY_LIMIT = "kidney_limit"  # the cumulative kidney dose/BED cap or budget
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,7 @@ class CycleDecision:
     inputs: Mapping[str, Any] | None = None
     flags: tuple[RuleResult, ...] = ()
     checked: tuple[RuleResult, ...] = ()
+    end_reason: EndReason | None = None
 
     @property
     def administer(self) -> bool:
@@ -110,10 +126,11 @@ def _in_holiday(day: date, holidays: Sequence[Holiday]) -> bool:
 
 
 def _stop_rules(record: PatientRecord, arm: Arm, given: list[Administration], on: date,
-                holidays: Sequence[Holiday]) -> tuple[RuleResult, str] | None:
+                holidays: Sequence[Holiday]) -> tuple[RuleResult, str, EndReason] | None:
     cycles = arm.treatment.cycles
     if len(given) >= cycles.max:
-        return rule_result(cycles, None, Outcome.MET, "stop"), f"{len(given)} of at most {cycles.max} cycles given"
+        return (rule_result(cycles, None, Outcome.MET, "stop"), f"{len(given)} of at most {cycles.max} cycles given",
+                EndReason.CYCLES_COMPLETED)
     stop = arm.treatment.progression_stop
     if stop is None:
         return None
@@ -124,7 +141,8 @@ def _stop_rules(record: PatientRecord, arm: Arm, given: list[Administration], on
     if progressed:
         e = progressed[0]
         return (rule_result(stop, None, Outcome.MET, "stop"),
-                f"progression ({e.progression_kind.value if e.progression_kind else ''}) on {e.event_date}")
+                f"progression ({e.progression_kind.value if e.progression_kind else ''}) on {e.event_date}",
+                EndReason.PROGRESSION)
     return None
 
 
@@ -233,7 +251,7 @@ def _timing(s: _State) -> CycleDecision | None:
     earliest, planned, latest = _planned(last, s.arm)
     if s.on < earliest:
         iv = s.arm.treatment.interval
-        return s.decision("delay", rules=(rule_result(iv, None, Outcome.NOT_MET, "interval"),),
+        return s.decision("not_due", rules=(rule_result(iv, None, Outcome.NOT_MET, "interval"),),
                           reasons=(f"cycle {len(s.given) + 1} window {earliest} to {latest} (planned {planned})",),
                           next_date=earliest)
     if s.on > latest:
@@ -280,7 +298,7 @@ def _kidney_cap(s: _State, plan: ActivityPlan, history: list[KidneyCycle]) -> tu
     last = history[-1]
     dose_next = last.entry.dose_per_gbq * plan.activity_gbq
     g = last.entry.g_factor or 0.0
-    per_cycle = dose_next if cap.quantity == "dose" else dose_next * (1 + g * dose_next / last.alpha_beta_gy)
+    per_cycle = dose_next if cap.quantity == "dose" else bed_gy(dose_next, g, last.alpha_beta_gy)
     cum = sum((k.entry.dose_gy if cap.quantity == "dose" else (k.entry.bed_gy or 0.0)) for k in history)
     unit = cap.limit.unit
     allowed = int((cap.limit.value - cum) // per_cycle) if per_cycle > 0 else 10**6
@@ -301,7 +319,8 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     s.checked = mods.checked
     rules = list(mods.fired)
     if mods.action == "discontinue":
-        return s.decision("stop", rules=tuple(rules), reasons=("discontinued by a dose-modification rule",))
+        return s.decision("stop", rules=tuple(rules), reasons=("discontinued by a dose-modification rule",),
+                          end_reason=EndReason.DOSE_MODIFICATION)
     if mods.action == "withhold":
         return s.decision("withhold", rules=tuple(rules), reasons=tuple(r.note for r in mods.fired),
                           missing=mods.missing)
@@ -323,7 +342,7 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
                           missing=plan.missing, derivation=plan.derivation)
     if plan.curtail:
         return s.decision("curtail", rules=(*rules, rule_result(t.activity, None, Outcome.MET, "activity")),
-                          reasons=tuple(reasons), derivation=plan.derivation)
+                          reasons=tuple(reasons), derivation=plan.derivation, end_reason=EndReason.KIDNEY_LIMIT)
     if t.kidney_cap is not None and s.given and s.given[-1].cycle in problems:
         return s.decision("cannot_decide", rules=(*rules, rule_result(t.kidney_cap, None, Outcome.NOT_EVALUABLE)),
                           missing=(problems[s.given[-1].cycle],))
@@ -333,7 +352,7 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
         reasons.extend(cap[1])
         if cap[2]:
             kind = "curtail" if t.kidney_cap and t.kidney_cap.action == "curtail" else "stop"
-            return s.decision(kind, rules=tuple(rules), reasons=tuple(reasons))
+            return s.decision(kind, rules=tuple(rules), reasons=tuple(reasons), end_reason=EndReason.KIDNEY_LIMIT)
     rules.append(rule_result(t.activity, None, Outcome.MET, "activity"))
     kind = "resume" if resumed else ("reduce" if reduce_now else "administer")
     return s.decision(kind, activity_gbq=plan.activity_gbq, range_gbq=plan.range_gbq, derivation=plan.derivation,
@@ -383,27 +402,28 @@ def next_cycle(record: PatientRecord, protocol: Protocol, arm_id: str, on: date,
                   planned_cycle=planned)
     s = _State(record, protocol, arm, on, given, ctx, tuple(holidays), requested_activity_gbq, reductions)
     ended = _ended(record, protocol, on)
-    if not ended and treatment_ended is not None and treatment_ended[0] <= on:
-        ended = f"treatment ended on {treatment_ended[0]} ({treatment_ended[1]})"
-    if ended:
-        return s.decision("stop", reasons=(ended,))
+    if ended is None and treatment_ended is not None and treatment_ended[0] <= on:
+        ended = (f"treatment ended on {treatment_ended[0]} ({treatment_ended[1]})", EndReason.TREATMENT_ENDED)
+    if ended is not None:
+        return s.decision("stop", reasons=(ended[0],), end_reason=ended[1])
     stop = _stop_rules(record, arm, list(given), on, holidays)
     on_holiday = bool(holidays) and holidays[-1][1] is None
     if stop is not None and not on_holiday:
-        return s.decision("stop", rules=(stop[0],), reasons=(stop[1],))
+        return s.decision("stop", rules=(stop[0],), reasons=(stop[1],), end_reason=stop[2])
     step = _holiday_step(s) or _timing(s)
     if step is not None:
         return step
     return _treat(s, resumed=on_holiday)
 
 
-def _ended(record: PatientRecord, protocol: Protocol, on: date) -> str:
+def _ended(record: PatientRecord, protocol: Protocol, on: date) -> tuple[str, EndReason] | None:
     if record.death_date is not None and record.death_date <= on:
-        return f"died on {record.death_date}"
+        return f"died on {record.death_date}", EndReason.DIED
     for e in record.enrolments:
         if e.protocol_id == protocol.id and e.off_study_on is not None and e.off_study_on <= on:
-            return f"off study on {e.off_study_on} ({e.off_study_reason or 'no reason recorded'})"
-    return ""
+            return (f"off study on {e.off_study_on} ({e.off_study_reason or 'no reason recorded'})",
+                    EndReason.OFF_STUDY)
+    return None
 
 
 def holidays_from_decisions(decisions: Sequence[Mapping[str, Any]]) -> list[Holiday]:
@@ -426,5 +446,5 @@ def reductions_from_decisions(decisions: Sequence[Mapping[str, Any]]) -> int | N
     return len(cycles) or None
 
 
-__all__ = ["DEFAULT_LAB_WINDOW_DAYS", "CycleDecision", "Holiday",
+__all__ = ["DEFAULT_LAB_WINDOW_DAYS", "CycleDecision", "EndReason", "Holiday",
            "holidays_from_decisions", "lab_window", "next_cycle", "reductions_from_decisions", "reductions_given"]

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from lutetia.assess.outcome import Outcome
+from lutetia.assess.psa import PsaSample, psa_progression
 from lutetia.decide.model import Context, FactValue
 from lutetia.protocols import Condition
-from lutetia.protocols.schema import PsaProgression
 
 
 def _series(ctx: Context) -> list[tuple[date, float]]:
@@ -69,39 +70,29 @@ def psa_decline_fact(ctx: Context, leaf: Condition) -> FactValue:
                      f"PSA {last[0]} {last[1]:g} vs baseline {base[0]} {base[1]:g} ng/mL", series=series)
 
 
-def _qualifies(value: float, ref: float, rule: PsaProgression) -> bool:
-    rise = value - ref
-    pct = rise / ref * 100.0 if ref > 0 else float("inf")
-    ok_pct = pct >= rule.rise_pct if rule.op == ">=" else pct > rule.rise_pct
-    if rule.rise_ng_ml is None:
-        return ok_pct
-    return ok_pct and (rise >= rule.rise_ng_ml if rule.op == ">=" else rise > rule.rise_ng_ml)
-
-
 def psa_progression_fact(ctx: Context, leaf: Condition) -> FactValue:
-    """The protocol's PSA progression since the treatment baseline (see Notes)."""
-    rule = ctx.protocol.psa_progression
-    if rule is None:
+    """The protocol's PSA progression since the treatment baseline, read by the one kernel
+    (:func:`lutetia.assess.psa.psa_progression` with the protocol's ``[psa_progression]``)."""
+    definition = ctx.protocol.psa_progression
+    if definition is None:
         return FactValue("psa_progression", None, "category",
                          missing=f"protocol {ctx.protocol.id} defines no PSA progression")
-    base = _baseline(ctx)
-    if base is None:
+    start = ctx.baseline_date or ctx.on
+    samples = [PsaSample(d, v) for d, v in _series(ctx)]
+    rule = definition.rule()
+    res = psa_progression(samples, start, rule=rule)
+    if res.outcome is Outcome.NOT_EVALUABLE and res.event_date is None:
         return FactValue("psa_progression", None, "category", missing="no baseline PSA before treatment start")
-    post = [p for p in _series(ctx) if p[0] > base[0]]
-    ref, pending = base[1], None
-    for i, (d, v) in enumerate(post):
-        if _qualifies(v, ref, rule):
-            confirm = rule.confirm_days_min or 0.0
-            later = [p for p in post[i + 1:] if (p[0] - d).days >= confirm]
-            if confirm == 0 or (later and _qualifies(later[0][1], ref, rule)):
-                return FactValue("psa_progression", True, "category", d,
-                                 f"PSA {d} {v:g} vs reference {ref:g} ng/mL ({rule.reference})")
-            if not later:
-                pending = d
-        if rule.reference == "nadir":
-            ref = min(ref, v)
-    if pending is not None:
+    if res.outcome is Outcome.NOT_EVALUABLE:
         return FactValue("psa_progression", None, "category",
-                         missing=f"PSA rise of {pending} awaits confirmation {rule.confirm_days_min:g} days later")
-    return FactValue("psa_progression", False, "category", post[-1][0] if post else base[0],
-                     f"no confirmed PSA progression since {base[0]}")
+                         missing=f"PSA rise of {res.event_date} awaits confirmation {rule.confirm_days:g} days later")
+    inputs = dict(res.evidence.inputs)
+    if res.outcome is Outcome.MET:
+        assert res.event_date is not None
+        return FactValue("psa_progression", True, "category", res.event_date,
+                         f"PSA {res.event_date} {inputs.get('rise_ng_ml')} vs reference "
+                         f"{inputs.get('reference_ng_ml')} ng/mL ({rule.describe()})")
+    post = [s.date for s in samples if s.date > start]
+    base = [s.date for s in samples if s.date <= start]
+    return FactValue("psa_progression", False, "category", post[-1] if post else base[-1],
+                     f"no confirmed PSA progression since {base[-1]} ({rule.describe()})")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from lutetia.errors import RecordError
+from lutetia.physics.radiobiology import bed_gy
 
 STATUSES: Final[tuple[str, ...]] = ("measured", "estimated")
 
@@ -111,7 +112,7 @@ class Ledger:
                 raise RecordError("BED missing and no G factor to compute it",
                                   record=self.patient_id, field="bed_gy", value=None,
                                   accepted="bed_gy, g_factor or t_eff_h")
-            total += e.dose_gy * (1.0 + g * e.dose_gy / alpha_beta_gy)
+            total += bed_gy(e.dose_gy, g, alpha_beta_gy)
         return total
 
     def last_measured(self) -> LedgerEntry:

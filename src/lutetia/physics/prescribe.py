@@ -28,14 +28,14 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import norm
 
 from lutetia.errors import RecordError
 from lutetia.physics.ledger import Ledger
-from lutetia.physics.radiobiology import dose_for_bed
+from lutetia.physics.radiobiology import bed_gy, dose_for_bed, lq_parameters
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Limit:
 
     value: float
     quantity: str = "bed"
-    alpha_beta_gy: float = 2.6
+    alpha_beta_gy: float = field(default_factory=lambda: lq_parameters("kidneys").alpha_beta_gy)
     g_factor: float = 0.0
 
     def __post_init__(self) -> None:
@@ -53,6 +53,9 @@ class Limit:
                               accepted="dose, bed")
         if not self.value > 0:
             raise RecordError("limit must be > 0", field="limit", value=self.value)
+        if not self.alpha_beta_gy > 0:
+            raise RecordError("alpha/beta must be > 0", field="alpha_beta", value=self.alpha_beta_gy,
+                              accepted="Gy > 0")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Prescription:
 def _cumulative(total_per_cycle: float, cum: float, n: int, limit: Limit) -> float:
     if limit.quantity == "dose":
         return cum + n * total_per_cycle
-    return cum + n * total_per_cycle * (1.0 + limit.g_factor * total_per_cycle / limit.alpha_beta_gy)
+    return cum + n * bed_gy(total_per_cycle, limit.g_factor, limit.alpha_beta_gy)
 
 
 def _budget_dose(cum: float, n: int, limit: Limit) -> float:
@@ -99,8 +102,7 @@ def probability_exceed_mc(activity_gbq: float, gy_per_gbq: float, relative_sigma
     s = math.sqrt(math.log1p(relative_sigma**2))
     eps = rng.lognormal(0.0, s, size=draws)
     d = activity_gbq * gy_per_gbq * eps
-    total = cum + n * (d if limit.quantity == "dose"
-                       else d * (1.0 + limit.g_factor * d / limit.alpha_beta_gy))
+    total = cum + n * (d if limit.quantity == "dose" else bed_gy(d, limit.g_factor, limit.alpha_beta_gy))
     return float(np.mean(total > limit.value))
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -95,9 +95,60 @@ def _check(alpha_beta_gy: float, repair_half_time_h: float) -> None:
                           value=repair_half_time_h, accepted="h > 0")
 
 
-def g_factor_mono(t_eff_h: float, repair_half_time_h: float) -> float:
-    """G = T_rep/(T_rep + T_eff) for instantaneous uptake then mono-exponential clearance."""
+@overload
+def g_factor_mono(t_eff_h: float, repair_half_time_h: float) -> float: ...
+@overload
+def g_factor_mono(t_eff_h: FloatArray, repair_half_time_h: float) -> FloatArray: ...
+def g_factor_mono(t_eff_h: float | FloatArray, repair_half_time_h: float) -> float | FloatArray:
+    """G = T_rep/(T_rep + T_eff) for instantaneous uptake then mono-exponential clearance [1].
+
+    Array-capable: ``t_eff_h`` may be an array of effective half-lives (h).
+    """
     return repair_half_time_h / (repair_half_time_h + t_eff_h)
+
+
+@overload
+def bed_gy(dose_gy: float, g_factor: float, alpha_beta_gy: float) -> float: ...
+@overload
+def bed_gy(dose_gy: FloatArray, g_factor: float | FloatArray, alpha_beta_gy: float) -> FloatArray: ...
+@overload
+def bed_gy(dose_gy: float | FloatArray, g_factor: FloatArray, alpha_beta_gy: float) -> FloatArray: ...
+def bed_gy(dose_gy: float | FloatArray, g_factor: float | FloatArray,
+           alpha_beta_gy: float) -> float | FloatArray:
+    """BED = D·(1 + G·D/(α/β)) in Gy_BED [1, 2] — the one implementation every caller uses.
+
+    Parameters
+    ----------
+    dose_gy : float or array
+        Absorbed dose, Gy.
+    g_factor : float or array
+        Lea–Catcheside dose-protraction factor (dimensionless, 0–1).
+    alpha_beta_gy : float
+        α/β of the tissue, Gy.
+    """
+    return dose_gy * (1.0 + g_factor * dose_gy / alpha_beta_gy)
+
+
+@overload
+def bed_sd_gy(dose_gy: float, dose_sd_gy: float, g_factor: float, alpha_beta_gy: float) -> float: ...
+@overload
+def bed_sd_gy(dose_gy: FloatArray, dose_sd_gy: FloatArray | float, g_factor: FloatArray | float,
+              alpha_beta_gy: float) -> FloatArray: ...
+def bed_sd_gy(dose_gy: float | FloatArray, dose_sd_gy: float | FloatArray, g_factor: float | FloatArray,
+              alpha_beta_gy: float) -> float | FloatArray:
+    """Standard uncertainty of the BED from that of the dose (first-order propagation).
+
+    Notes
+    -----
+    σ_BED = |∂BED/∂D|·σ_D = (1 + 2·G·D/(α/β))·σ_D, with G and α/β taken as exact (EANM
+    uncertainty guidance, Gear et al. 2018 [3]).
+
+    References
+    ----------
+    3. Gear JI et al. EANM practical guidance on uncertainty analysis for molecular
+       radiotherapy absorbed dose calculations. EJNMMI 2018;45:2456. doi:10.1007/s00259-018-4136-7
+    """
+    return (1.0 + 2.0 * g_factor * dose_gy / alpha_beta_gy) * dose_sd_gy
 
 
 def g_factor_sum_exp(coeffs: FloatArray, rates: FloatArray, repair_half_time_h: float) -> float:
@@ -146,7 +197,7 @@ def bed(dose_gy: float, g_factor: float, alpha_beta_gy: float,
     if not alpha_beta_gy > 0:
         raise RecordError("alpha/beta must be > 0", field="alpha_beta", value=alpha_beta_gy,
                           accepted="Gy > 0")
-    b = dose_gy * (1.0 + g_factor * dose_gy / alpha_beta_gy)
+    b = bed_gy(dose_gy, g_factor, alpha_beta_gy)
     return BedResult(dose_gy, g_factor, b, eqd2_from_bed(b, alpha_beta_gy), alpha_beta_gy,
                      repair_half_time_h)
 
@@ -164,9 +215,23 @@ def eqd2_from_bed(bed_gy: float, alpha_beta_gy: float) -> float:
     return bed_gy / (1.0 + 2.0 / alpha_beta_gy)
 
 
-def dose_for_bed(bed_gy: float, g_factor: float, alpha_beta_gy: float) -> float:
-    """Absorbed dose (Gy) giving ``bed_gy`` in one cycle: D = (−1 + √(1 + 4kB))/(2k), k = G/(α/β)."""
-    k = g_factor / alpha_beta_gy
-    if k <= 0:
-        return bed_gy
-    return (-1.0 + math.sqrt(1.0 + 4.0 * k * bed_gy)) / (2.0 * k)
+@overload
+def dose_for_bed(bed_gy: float, g_factor: float, alpha_beta_gy: float) -> float: ...
+@overload
+def dose_for_bed(bed_gy: FloatArray, g_factor: float | FloatArray, alpha_beta_gy: float) -> FloatArray: ...
+@overload
+def dose_for_bed(bed_gy: float | FloatArray, g_factor: FloatArray, alpha_beta_gy: float) -> FloatArray: ...
+def dose_for_bed(bed_gy: float | FloatArray, g_factor: float | FloatArray,
+                 alpha_beta_gy: float) -> float | FloatArray:
+    """Absorbed dose (Gy) giving ``bed_gy`` in one cycle — the inverse of :func:`bed_gy`.
+
+    D = (−1 + √(1 + 4kB))/(2k) with k = G/(α/β); D = B when k = 0.  A negative BED budget
+    gives 0 Gy.  Array-capable.
+    """
+    b = np.maximum(np.asarray(bed_gy, dtype=np.float64), 0.0)
+    k = np.asarray(g_factor, dtype=np.float64) / alpha_beta_gy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(k > 0, (-1.0 + np.sqrt(1.0 + 4.0 * np.where(k > 0, k, 1.0) * b)) / (2.0 * np.where(k > 0, k, 1.0)), b)
+    if d.ndim == 0:
+        return float(d)
+    return np.asarray(d, dtype=np.float64)

@@ -26,7 +26,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from lutetia.errors import RecordError
+
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,15 @@ def haenscheid_ratio(t_over_t_eff: float) -> float:
     return float(2.0 * t_over_t_eff * 2.0 ** (-t_over_t_eff))
 
 
+def madsen_tia_array(activity_mbq: FloatArray, t_h: FloatArray, t_eff_h: FloatArray) -> FloatArray:
+    """Madsen STP TIA over arrays, Ã = A(t)·e^{λt}/λ, λ = ln2/T_eff (MBq·h) — the formula of
+    :func:`madsen_tia`, which calls it; NaN where an input is missing or T_eff ≤ 0."""
+    a, t, te = (np.asarray(x, dtype=np.float64) for x in (activity_mbq, t_h, t_eff_h))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lam = np.where(te > 0, math.log(2.0) / te, np.nan)
+        return np.asarray(a * np.exp(lam * t) / lam, dtype=np.float64)
+
+
 def madsen_tia(activity_mbq: float, t_h: float, t_eff_h: float, relative_sigma: float = 0.0,
                t_eff_relative_sigma: float = 0.0) -> StpTia:
     """Madsen STP TIA, Ã = A(t)·e^{λt}/λ with λ = ln2/T_eff (MBq·h).
@@ -83,6 +97,6 @@ def madsen_tia(activity_mbq: float, t_h: float, t_eff_h: float, relative_sigma: 
         raise RecordError("effective half-life must be > 0", field="t_eff_h", value=t_eff_h,
                           accepted="h > 0")
     lam = math.log(2.0) / t_eff_h
-    tia = activity_mbq * math.exp(lam * t_h) / lam
+    tia = float(madsen_tia_array(np.array(activity_mbq), np.array(t_h), np.array(t_eff_h)))
     u = math.hypot(relative_sigma, (1.0 + lam * t_h) * t_eff_relative_sigma)
     return StpTia(tia, tia * u, "madsen", t_eff_h)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.errors import UnitError
 from lutetia.protocols.conditions import Anchor, Condition, Status, Strict, days_from
 from lutetia.units import to_unit
@@ -277,8 +278,14 @@ class PsaProgression(Strict):
     rise_ng_ml: float | None = Field(default=None, ge=0)
     reference: Literal["nadir", "baseline"]
     confirm_days_min: float | None = Field(default=None, ge=0)
+    no_decline_min_days: float = Field(default=0.0, ge=0)
     status: Status = "verified"
     note: str | None = None
+
+    def rule(self) -> ProgressionRule:
+        """These parameters for the one PSA progression kernel (:mod:`lutetia.assess.psa_kernel`)."""
+        return ProgressionRule(self.rise_pct, self.rise_ng_ml or 0.0, self.op, self.reference,
+                               self.confirm_days_min or 0.0, self.no_decline_min_days)
 
 
 class Endpoint(Rule):

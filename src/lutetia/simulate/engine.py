@@ -22,14 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from lutetia.decide.next_cycle import CycleDecision, Holiday, next_cycle
+from lutetia.decide.next_cycle import CycleDecision, EndReason, Holiday, next_cycle
 from lutetia.protocols import Protocol
 from lutetia.simulate.model import Action, CohortSim, Decision, Point
 from lutetia.simulate.records import patient_record
 from lutetia.simulate.vector import first_activity, individualised_activity, physician_stop
 
 _GIVE = {"administer", "reduce", "resume"}
-_HOLD = {"withhold", "cannot_decide", "delay"}
+_HOLD = {"withhold", "cannot_decide", "not_due"}
+#: The stepper's action for each structured reason a decision ends treatment.
+_END_ACTIONS = {EndReason.CYCLES_COMPLETED: Action.COMPLETED, EndReason.PROGRESSION: Action.PROGRESSION,
+                EndReason.KIDNEY_LIMIT: Action.CURTAIL}
 
 
 def action_of(d: CycleDecision) -> Action:
@@ -42,12 +45,7 @@ def action_of(d: CycleDecision) -> Action:
         return Action.HOLIDAY
     if d.kind == "curtail":
         return Action.CURTAIL
-    text = " ".join(d.reasons)
-    if "cycles given" in text:
-        return Action.COMPLETED
-    if "progression" in text:
-        return Action.PROGRESSION
-    return Action.DISCONTINUE
+    return _END_ACTIONS.get(d.end_reason, Action.DISCONTINUE) if d.end_reason else Action.DISCONTINUE
 
 
 @dataclass

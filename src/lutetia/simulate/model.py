@@ -32,15 +32,20 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.physics.batch import fit_mono_batch
 from lutetia.physics.mird import kidney_s_value
+from lutetia.physics.radiobiology import bed_gy
+from lutetia.physics.stp import madsen_tia_array
 from lutetia.simulate.cohort import WEEKS_PER_MONTH, Cohort, Innovations
-from lutetia.simulate.grading import beyond_baseline
+from lutetia.simulate.grading import MYELO_RANGES, beyond_baseline
 from lutetia.simulate.parameters import Parameters, load_parameters
 from lutetia.simulate.rules import ArmRules
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 LN2 = math.log(2.0)
+#: Decimals a virtual laboratory reports (simulation assumption).
+REPORT_DECIMALS = 3
 
 
 class Action(IntEnum):
@@ -121,7 +126,7 @@ class CohortSim:
         self.psa_history: list[tuple[F, F]] = []  # (t_days, psa) per point
         self.step = 0
         # kidney S-value scaled to the patient's kidney mass: mGy/(MBq s) × 3600 s/h × 1e-3 Gy/mGy
-        masses, where = np.unique(c.kidney_mass_g, return_inverse=True)
+        masses, where = np.unique(np.round(c.kidney_mass_g, 1), return_inverse=True)  # reported to 0.1 g
         self.s_kidney = np.array([kidney_s_value(float(m)) for m in masses])[where] * 3.6  # Gy/(MBq h)
         reserve = 1.0 + p.value("toxicity", "low_reserve_factor") * np.clip(
             1.0 - c.platelets_giga_l / 230.0, 0.0, None)
@@ -130,7 +135,9 @@ class CohortSim:
                                               c.wbc_giga_l, c.creatinine_umol_l, c.psa_ng_ml])
         self.log: list[tuple[Point, Decision]] = []
         self.follow_labs: list[tuple[F, F, B]] = []  # (day, labs (n, 6), drawn) after treatment
-        self.first_labs = self.baseline_labs.copy()  # replaced by the first decision point's labs
+        self.first_labs = self.baseline_labs.copy()
+        ranges = p.entry("labs", "reference_ranges")
+        self.myelo_lln = tuple(float(ranges[key][0]) for key in MYELO_RANGES)  # the virtual lab's LLN  # replaced by the first decision point's labs
         self.doses: list[dict[str, F]] = []  # per step: what was administered and measured
 
     # ----------------------------------------------------------------- measurements
@@ -150,7 +157,10 @@ class CohortSim:
             self.burden,
         ])
         cvs = np.array([cv, cv, cv, cv, cv, p.value("disease", "psa_cv")])
-        return np.asarray(self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2))
+        labs = self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2)
+        # reported to REPORT_DECIMALS, as the stored lab record holds them: the vectorised
+        # rules and the record-level engine read the very same numbers
+        return np.asarray(np.round(labs, REPORT_DECIMALS))
 
     def point(self) -> Point:
         """The measurements at the current decision point of every patient."""
@@ -193,8 +203,7 @@ class CohortSim:
         self.phase = np.where(hol, Phase.HOLIDAY, np.where(give, Phase.TREATMENT, self.phase))
         self.phase = np.where(stop, Phase.OFF, self.phase)
         self.delay_days = np.where(give, 0.0, self.delay_days)
-        cuts = tuple((c.grade2, c.grade3, c.grade4) for c in self.rules.myelo_cuts)
-        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], cuts) >= 3
+        g3 = beyond_baseline(pt.labs[:, :4], self.first_labs[:, :4], self.myelo_lln) >= 3
         self.g3_since_admin = np.where(give, False, self.g3_since_admin | (g3 & ~pt.lab_missing))
         weeks = np.where(give, self.rules.interval_weeks, np.where(
             hold, p.value("data", "withhold_recheck_weeks"),
@@ -218,11 +227,9 @@ class CohortSim:
         act_mbq = tia[:, None] * lam[:, None] * np.exp(-lam[:, None] * times)
         act_mbq = np.round(act_mbq * np.exp(scv * self.noise.spect[:, k, :4] - scv**2 / 2), 3)
         measured, t_eff = self.measure(times, act_mbq, np.where(give, a, np.nan))
-        g = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + c.kidney_t_eff_h)
-        bed = dose * (1 + g * dose / self.rules.alpha_beta_gy)
-        g_meas = self.rules.repair_half_time_h / (self.rules.repair_half_time_h + t_eff)
+        bed = bed_gy(dose, self.rules.g_factor(c.kidney_t_eff_h), self.rules.alpha_beta_gy)
         mdose = measured * a
-        bed_meas = mdose * (1 + g_meas * mdose / self.rules.alpha_beta_gy)
+        bed_meas = bed_gy(mdose, self.rules.g_factor(t_eff), self.rules.alpha_beta_gy)
         self.t_eff_c1 = np.where(first, t_eff, self.t_eff_c1)
         self.last_gy_per_gbq = np.where(give, measured, self.last_gy_per_gbq)
         self.cum_bed_measured += np.where(give, bed_meas, 0.0)
@@ -243,30 +250,24 @@ class CohortSim:
                 "spect_ttv_ml": ttv, "t_days": self.t.copy()}
 
     def measure(self, times: F, act_mbq: F, activity_gbq: F) -> tuple[F, F]:
-        """Measured kidney Gy/GBq and effective half-life (h) from SPECT/CT time points.
-
-        Rows with several time points: log-linear mono-exponential fit; rows with one:
-        Madsen single time point with the patient's cycle-1 effective half-life.
+        """Measured kidney Gy/GBq and effective half-life (h) from SPECT/CT time points, by the
+        engine's own methods (:mod:`lutetia.decide.dosimetry`): rows with several time points
+        are fitted by :func:`lutetia.physics.batch.fit_mono_batch`, rows with one by Madsen's
+        single time point (:func:`lutetia.physics.stp.madsen_tia_array`) with the patient's
+        cycle-1 effective half-life.
         """
         ok = np.isfinite(times)
-        npts = ok.sum(axis=1)
-        tt = np.where(ok, times, 0.0)
-        y = np.where(ok, np.log(np.where(ok & (act_mbq > 0), act_mbq, 1.0)), 0.0)
-        nn = np.maximum(npts, 1)
-        tm = tt.sum(axis=1) / nn
-        ym = y.sum(axis=1) / nn
-        sxx = np.where(ok, (tt - tm[:, None]) ** 2, 0.0).sum(axis=1)
-        sxy = np.where(ok, (tt - tm[:, None]) * (y - ym[:, None]), 0.0).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            lam_fit = -sxy / sxx
-            a0 = np.exp(ym + lam_fit * tm)
-            tia_fit = a0 / lam_fit
-            lam_c1 = LN2 / self.t_eff_c1
-            t0, a_t0 = times[:, 0], act_mbq[:, 0]
-            tia_stp = a_t0 * np.exp(lam_c1 * t0) / lam_c1
-        multi = npts >= 2
-        tia = np.where(multi, tia_fit, tia_stp)
-        t_eff = np.where(multi, LN2 / lam_fit, self.t_eff_c1)
+        multi = ok.sum(axis=1) >= 2
+        tia, t_eff = np.full(times.shape[0], np.nan), np.full(times.shape[0], np.nan)
+        for cols in {tuple(np.flatnonzero(r)) for r in ok[multi]}:  # one schedule of time points per group
+            rows = multi & np.all(ok[:, list(cols)], axis=1) & (ok.sum(axis=1) == len(cols))
+            fit = fit_mono_batch(times[np.flatnonzero(rows)[0], list(cols)], act_mbq[rows][:, list(cols)])
+            with np.errstate(divide="ignore"):
+                tia[rows] = fit.tia
+                t_eff[rows] = np.where(fit.ok, LN2 / np.where(fit.ok, fit.rate_per_h, 1.0), np.nan)
+        single = ~multi
+        tia[single] = madsen_tia_array(act_mbq[single, 0], times[single, 0], self.t_eff_c1[single])
+        t_eff[single] = self.t_eff_c1[single]
         return tia * self.s_kidney / activity_gbq, t_eff
 
     def horizon_days(self) -> float:

@@ -48,7 +48,7 @@ from lutetia.records import (
     TherapyClass,
     build_record,
 )
-from lutetia.simulate.grading import grades
+from lutetia.simulate.grading import MYELO_TERMS, term_grades
 from lutetia.simulate.model import Action, CohortSim, Decision, Point
 
 LAB_COLUMNS = (Analyte.haemoglobin, Analyte.platelets, Analyte.neutrophils, Analyte.wbc,
@@ -62,7 +62,6 @@ _RANGES = {Analyte.haemoglobin: "haemoglobin_g_l", Analyte.platelets: "platelets
            Analyte.creatinine: "creatinine_umol_l", Analyte.psa: "psa_ng_ml", Analyte.alp: "alp_u_l",
            Analyte.testosterone: "testosterone_nmol_l", Analyte.alt: "alt_u_l", Analyte.ast: "ast_u_l",
            Analyte.bilirubin: "bilirubin_umol_l"}
-MYELO_TERMS = ("Anemia", "Platelet count decreased", "Neutrophil count decreased", "White blood cell decreased")
 
 
 def _volume(ml: float) -> float:
@@ -267,7 +266,6 @@ def _ct(b: _Builder, sim: CohortSim, i: int, study: str, day: date, scale: float
 def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, start: date,
             horizon: date, current: Point | None) -> None:
     ranges = sim.params.entry("labs", "reference_ranges")
-    cuts = tuple((g.grade2, g.grade3, g.grade4) for g in sim.rules.myelo_cuts)
     cycle, last_ct = 0, 0.0
     activity_id = protocol.arm(arm).treatment.activity.id
     reason_required = protocol.arm(arm).treatment.activity.reason_required
@@ -287,7 +285,7 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
                 _lab(b, analyte, lab_day, float(pt.labs[i, j]), ranges)
             _liver_panel(b, lab_day, ranges)
             for j in range(4):
-                series[j].append((lab_day, int(grades(pt.labs[i:i + 1, j:j + 1], (cuts[j],))[0])))
+                series[j].append((lab_day, _grade(sim, pt.labs[i, j], j)))
             if pt.phase[i] == 1:
                 _surveillance_pet(b, sim, i, pt, k, lab_day)
             if pt.t_days[i] - last_ct >= 77.0:
@@ -327,9 +325,14 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
             for j, analyte in enumerate(LAB_COLUMNS):
                 _lab(b, analyte, day, float(labs[i, j]), ranges)
             for j in range(4):
-                series[j].append((day, int(grades(labs[i:i + 1, j:j + 1], (cuts[j],))[0])))
+                series[j].append((day, _grade(sim, labs[i, j], j)))
     for j, term in enumerate(MYELO_TERMS):
         _lab_adverse_events(b, term, series[j])
+
+
+def _grade(sim: CohortSim, value: float, j: int) -> int:
+    """CTCAE grade of one value of myelosuppression column ``j`` (the cohort grading)."""
+    return int(term_grades(np.array([[value]]), (sim.myelo_lln[j],), (MYELO_TERMS[j],))[0, 0])
 
 
 def _lab_adverse_events(b: _Builder, term: str, series: list[tuple[date, int]]) -> None:

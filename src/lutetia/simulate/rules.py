@@ -3,8 +3,8 @@
 The vectorised cohort model (:mod:`lutetia.simulate.vector`) must apply the *same* rules as
 the record-level engine (:mod:`lutetia.decide`).  Nothing here is re-typed: activity bounds,
 cycles, interval, reduction, kidney limits and holiday thresholds come from
-:func:`lutetia.protocols.load_protocol`; the myelosuppression grade thresholds come from
-the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; the pre-cycle lab window from
+:func:`lutetia.protocols.load_protocol`; myelosuppression is graded by
+:mod:`lutetia.simulate.grading` on the CTCAE v5.0 data of :mod:`lutetia.assess.ctcae`; the pre-cycle lab window from
 :func:`lutetia.decide.next_cycle.lab_window`; kidney α/β and repair half-time from
 :func:`lutetia.physics.radiobiology.lq_parameters`.
 """
@@ -14,26 +14,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lutetia.assess.ctcae import find_term
+import numpy as np
+from numpy.typing import NDArray
+
+from lutetia.assess.psa import psa_criteria
+from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.decide.next_cycle import lab_window
 from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
 from lutetia.protocols import Condition, Protocol, load_protocol
 from lutetia.protocols.facts import Fact
 
-#: CTCAE terms of the label's myelosuppression family, in the order of the model's arrays.
-MYELO_TERMS: tuple[str, ...] = ("Anemia", "Platelet count decreased", "Neutrophil count decreased",
-                                "White blood cell decreased")
-
-
-@dataclass(frozen=True)
-class GradeCuts:
-    """Lower-is-worse CTCAE cut-offs of one term: grade g when value < cut[g] (g = 2, 3, 4)."""
-
-    term: str
-    grade2: float
-    grade3: float
-    grade4: float
-
+F = NDArray[np.float64]
+#: PCWG3's progression parameters (``pcwg3.toml``) for a protocol that defines none.
+PCWG3_PROGRESSION = psa_criteria("pcwg3").progression_rule()
 
 @dataclass(frozen=True)
 class ArmRules:
@@ -56,31 +49,17 @@ class ArmRules:
     cap_limit: float
     alpha_beta_gy: float
     repair_half_time_h: float
-    myelo_cuts: tuple[GradeCuts, ...]
     holiday: bool
     holiday_psa_decline_pct: float
     holiday_spect_decline_pct: float
     holiday_confirm_days: float
     surveillance_weeks: float
-    psa_rise_pct: float = 25.0
-    psa_rise_ng_ml: float = 0.0
-    psa_strict: bool = False
-    psa_confirm_days: float = 0.0
-    psa_nadir: bool = True
+    psa_rule: ProgressionRule = PCWG3_PROGRESSION
     lab_window_days: float = 14.0
 
-    def g_factor(self, t_eff_h: float) -> float:
-        """Lea–Catcheside G of a mono-exponential kidney time course."""
-        return g_factor_mono(t_eff_h, self.repair_half_time_h)
-
-
-def _cuts(term: str) -> GradeCuts:
-    t = find_term(term)
-    if t is None:  # pragma: no cover - the shipped CTCAE data has all four
-        raise LookupError(f"CTCAE term {term!r} missing")
-    by_grade = {g.grade: g.any[0].threshold for g in t.grades}
-    return GradeCuts(t.term, float(by_grade[2] or math.nan), float(by_grade[3] or math.nan),
-                     float(by_grade.get(4) or -math.inf))
+    def g_factor(self, t_eff_h: F) -> F:
+        """Lea–Catcheside G of mono-exponential kidney time courses (array of T_eff, h)."""
+        return g_factor_mono(np.asarray(t_eff_h, dtype=np.float64), self.repair_half_time_h)
 
 
 def _leaf_value(cond: Condition | None, fact: Fact) -> tuple[float, float]:
@@ -106,7 +85,7 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
     a_max = act.a_max.value if act.a_max else nominal * (1 + act.tolerance_pct / 100)
     lq = lq_parameters("kidneys")
     hol = t.holiday
-    pp = proto.psa_progression  # PCWG3 25 % and 2 ng/mL when the protocol has none
+    pp = proto.psa_progression  # PCWG3 when the protocol has none
     psa_cut, confirm = _leaf_value(hol.enter if hol else None, Fact.PSA_DECLINE_FROM_BASELINE_PCT)
     spect_cut, _ = _leaf_value(hol.enter if hol else None, Fact.SPECT_TUMOUR_VOLUME_DECLINE_PCT)
     return ArmRules(
@@ -120,14 +99,9 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
         cap_quantity=t.kidney_cap.quantity if t.kidney_cap else None,
         cap_limit=t.kidney_cap.limit.value if t.kidney_cap else math.inf,
         alpha_beta_gy=lq.alpha_beta_gy, repair_half_time_h=lq.repair_half_time_h,
-        myelo_cuts=tuple(_cuts(term) for term in MYELO_TERMS),
         holiday=hol is not None, holiday_psa_decline_pct=psa_cut,
         holiday_spect_decline_pct=spect_cut, holiday_confirm_days=confirm,
         surveillance_weeks=hol.surveillance.every_weeks if hol else math.nan,
-        psa_rise_pct=pp.rise_pct if pp else 25.0,
-        psa_rise_ng_ml=(pp.rise_ng_ml or 0.0) if pp else 2.0,
-        psa_strict=pp.op == ">" if pp else False,
-        psa_confirm_days=(pp.confirm_days_min or 0.0) if pp else 21.0,
-        psa_nadir=pp.reference == "nadir" if pp else True,
+        psa_rule=pp.rule() if pp else PCWG3_PROGRESSION,
         lab_window_days=lab_window(proto, proto.arm(arm_id)),
     )

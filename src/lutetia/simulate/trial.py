@@ -139,21 +139,22 @@ def persistent_cytopenia_patients(sim: CohortSim) -> tuple[np.ndarray, np.ndarra
     from lutetia.assess.aesi import aesi_params
 
     ap = aesi_params()
-    cuts = sim.rules.myelo_cuts
+    from lutetia.simulate.grading import MYELO_TERMS, term_grades
+
     n = sim.cohort.n
     ever, met = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     for j in (1, 2):  # platelets, neutrophils
         start = np.full(n, np.nan)
         for pt, _ in sim.log:
             seen = pt.active & ~pt.lab_missing
-            g = np.where(pt.labs[:, j] < cuts[j].grade4, 4, np.where(pt.labs[:, j] < cuts[j].grade3, 3, 0))
+            g = term_grades(pt.labs[:, j:j + 1], sim.myelo_lln[j:j + 1], MYELO_TERMS[j:j + 1])[:, 0]
             q = seen & (g >= ap.min_grade) & (g <= ap.max_grade)
             day = pt.t_days - pt.lab_offset_days
             start = np.where(q, np.where(np.isnan(start), day, start), np.where(seen, np.nan, start))
             ever |= q
             met |= q & (day - start > ap.persist_days)
         for day, labs, drawn in sim.follow_labs:
-            g = np.where(labs[:, j] < cuts[j].grade4, 4, np.where(labs[:, j] < cuts[j].grade3, 3, 0))
+            g = term_grades(labs[:, j:j + 1], sim.myelo_lln[j:j + 1], MYELO_TERMS[j:j + 1])[:, 0]
             q = drawn & (g >= ap.min_grade) & (g <= ap.max_grade)
             start = np.where(q, np.where(np.isnan(start), day, start), np.where(drawn, np.nan, start))
             ever |= q

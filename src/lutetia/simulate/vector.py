@@ -33,15 +33,23 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.assess.psa_kernel import progression_kernel
+from lutetia.physics.radiobiology import bed_gy, dose_for_bed
 from lutetia.simulate.grading import beyond_baseline
 from lutetia.simulate.model import Action, CohortSim, Decision, Phase, Point
 
 F = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-
-def _cuts(sim: CohortSim) -> tuple[tuple[float, float, float], ...]:
-    return tuple((c.grade2, c.grade3, c.grade4) for c in sim.rules.myelo_cuts)
+#: The kinds and dose-modification families of engine rules that this module mirrors.  The
+#: engine-agreement test fails when the engine fires a rule outside this set on a simulated
+#: cohort: a rule added to the engine needs its vector twin here first.
+TWINNED_RULE_KINDS: frozenset[str] = frozenset({
+    "stop", "holiday", "interval", "activity", "reduction", "kidney_cap",  # treatment rules
+    "myelosuppression",  # label dose-modification rows (steps 5-6 above)
+    "delay",  # "consider discontinuation" after a delay: physician_stop
+    "pretreatment",  # the cycle-1 blood-count check (first_cycle_gate)
+})
 
 
 def personalised_activity(sim: CohortSim) -> tuple[F, np.ndarray]:
@@ -49,13 +57,11 @@ def personalised_activity(sim: CohortSim) -> tuple[F, np.ndarray]:
     r = sim.rules
     d = sim.last_gy_per_gbq
     n_rem = np.maximum(r.max_cycles - sim.cycles, 1)
-    g = r.repair_half_time_h / (r.repair_half_time_h + sim.t_eff_c1)
     if r.kidney_quantity == "dose":
         per_cycle = (r.kidney_limit - sim.cum_dose_measured) / n_rem
     else:
-        k = g / r.alpha_beta_gy
         budget = (r.kidney_limit - sim.cum_bed_measured) / n_rem
-        per_cycle = (-1.0 + np.sqrt(1.0 + 4.0 * k * np.maximum(budget, 0.0))) / (2.0 * k)
+        per_cycle = dose_for_bed(budget, r.g_factor(sim.t_eff_c1), r.alpha_beta_gy)
     raw = per_cycle / d
     curtail = (sim.cum_bed_measured >= r.kidney_limit) | (r.a_min_gbq * d > per_cycle)
     if r.floor_at_nominal:  # the engine gives the nominal activity instead of curtailing
@@ -98,41 +104,21 @@ def psa_confirmed_decline(sim: CohortSim, pt: Point, pct: float, days: float) ->
 
 
 def psa_progression(sim: CohortSim, pt: Point, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(met, awaiting confirmation) of the protocol's PSA progression since the baseline.
-
-    A post-baseline value rising ``rise_pct`` and ``rise_ng_ml`` above the reference (running
-    nadir, or the baseline) counts when the first value at least ``confirm_days`` later also
-    does; a rise without such a later value awaits confirmation.
-    """
-    r = sim.rules
+    """(met, awaiting confirmation) of the protocol's PSA progression since the baseline (the
+    first point's PSA), by the one kernel (:func:`lutetia.assess.psa_kernel.progression_kernel`)
+    with the protocol's ``[psa_progression]`` parameters."""
     series = _psa_series(sim, pt)
     if rows is not None:  # only these patients (the others: not met)
         series = [(t[rows], v[rows]) for t, v in series]
-    n = series[0][1].shape[0]
-    ref = series[0][1].copy()
-    met, pending = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    base = series[0][1]
     post = series[1:]
-
-    def qualifies(v: F, ref: F) -> np.ndarray:
-        rise = v - ref
-        pct = np.where(ref > 0, rise / np.where(ref > 0, ref, 1.0) * 100.0, np.inf)
-        if r.psa_strict:
-            return np.asarray((pct > r.psa_rise_pct) & (rise > r.psa_rise_ng_ml), dtype=bool)
-        return np.asarray((pct >= r.psa_rise_pct) & (rise >= r.psa_rise_ng_ml), dtype=bool)
-
-    for i, (t, v) in enumerate(post):
-        ok = np.isfinite(v)
-        q = ok & qualifies(v, ref) & ~met
-        later_v, found = np.full(n, np.nan), np.zeros(n, dtype=bool)
-        for t2, v2 in post[i + 1:]:
-            take = ~found & np.isfinite(v2) & ((t2 - t) >= r.psa_confirm_days)
-            later_v, found = np.where(take, v2, later_v), found | take
-        confirmed = q & found & qualifies(later_v, ref) if r.psa_confirm_days > 0 else q
-        met |= confirmed
-        pending |= q & ~found & (r.psa_confirm_days > 0)
-        if r.psa_nadir:
-            ref = np.where(ok, np.minimum(ref, v), ref)
-    return met, pending & ~met
+    n = base.shape[0]
+    if not post:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    days = np.column_stack([t for t, _ in post])
+    values = np.column_stack([v for _, v in post])
+    k = progression_kernel(days, values, base, sim.rules.psa_rule)
+    return k.met, k.pending
 
 
 def recip_progression(sim: CohortSim, pt: Point) -> np.ndarray:
@@ -183,7 +169,7 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         psa = psa_confirmed_decline(sim, pt, r.holiday_psa_decline_pct, r.holiday_confirm_days)
         settle(treat & (sim.cycles >= 1) & spect & psa, Action.HOLIDAY)
     settle(pt.lab_missing | pt.lab_stale, Action.WITHHOLD)
-    g_now = beyond_baseline(pt.labs[:, :4], sim.first_labs[:, :4], _cuts(sim))
+    g_now = beyond_baseline(pt.labs[:, :4], sim.first_labs[:, :4], sim.myelo_lln)
     g3_past = sim.g3_since_admin | (g_now >= 3)
     reduced = sim.reductions >= 1
     settle(g3_past & (sim.reductions >= r.max_reductions) & reduced, Action.DISCONTINUE)
@@ -200,8 +186,7 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
     act = np.where(first, act, base * factor)
     if r.cap_quantity is not None:
         d = act * sim.last_gy_per_gbq
-        gf = r.repair_half_time_h / (r.repair_half_time_h + sim.t_eff_c1)
-        pred = sim.cum_bed_measured + d * (1 + gf * d / r.alpha_beta_gy)
+        pred = sim.cum_bed_measured + bed_gy(d, r.g_factor(sim.t_eff_c1), r.alpha_beta_gy)
         settle((sim.cycles >= 1) & (pred > r.cap_limit), Action.CURTAIL)
     settle(undecided, Action.GIVE)
     act = np.where(action == Action.GIVE, np.round(act, 3), np.nan)

@@ -350,7 +350,7 @@ def next_cycle_cmd(
     save: Annotated[bool, typer.Option("--save", help="Store the decision with its inputs (audited).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Administer, delay, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
+    """Administer, not yet due, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
     from lutetia.decide import next_cycle, reductions_from_decisions
 
     store, day = _open(ctx), _day(when, "--date")

@@ -33,7 +33,7 @@ def prescribe(
     from lutetia.errors import LutetiaError
     from lutetia.physics.ledger import Ledger, LedgerEntry
     from lutetia.physics.prescribe import Limit, next_activity
-    from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
+    from lutetia.physics.radiobiology import bed_gy, g_factor_mono, lq_parameters
 
     if quantity not in ("dose", "bed"):
         raise fail(f"--quantity {quantity!r}; accepted: dose, bed", 2)
@@ -68,12 +68,9 @@ def prescribe(
         raise fail(f"{path}: several patients; accepted: one, or choose with --patient", 2)
     try:
         ledger = Ledger.build(entries)
-        lq_ab, lq_tr = 2.6, 2.8
-        if alpha_beta is None or repair_half_time_h is None:
-            p = lq_parameters(organ)
-            lq_ab, lq_tr = p.alpha_beta_gy, p.repair_half_time_h
-        ab = alpha_beta or lq_ab
-        tr = repair_half_time_h or lq_tr
+        cited = lq_parameters(organ)
+        ab = cited.alpha_beta_gy if alpha_beta is None else alpha_beta
+        tr = cited.repair_half_time_h if repair_half_time_h is None else repair_half_time_h
         g = 0.0
         if quantity == "bed":
             last = ledger.last_measured()
@@ -89,11 +86,10 @@ def prescribe(
                                min_gbq, max_gbq, u)
     except LutetiaError as exc:
         raise fail(f"{path}: {exc}", 2) from exc
-    alpha_beta_used = ab
     history = [{"cycle": e.cycle, "activity_gbq": e.activity_gbq, "dose_gy": e.dose_gy,
                 "dose_gy_per_gbq": e.dose_per_gbq,
                 "bed_gy": e.bed_gy if e.bed_gy is not None
-                else e.dose_gy * (1 + g * e.dose_gy / alpha_beta_used) if quantity == "bed" else None,
+                else bed_gy(e.dose_gy, g, ab) if quantity == "bed" else None,
                 "status": e.status, "method": e.method} for e in ledger.entries]
     out = {"patient_id": ledger.patient_id, "organ": organ, "decision": result.decision,
            "activity_gbq": result.activity_gbq, "per_cycle_dose_gy": result.per_cycle_dose_gy,
