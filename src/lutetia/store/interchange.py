@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from lutetia.errors import UnitError
 from lutetia.records import KINDS, KindSpec, RecordModel
+from lutetia.records.cells import neutralise
 from lutetia.store.bulk_labs import LabColumns
 from lutetia.store.interchange_checks import cell_problems, key_problems, protocol_problems
 from lutetia.units import to_unit
@@ -217,13 +218,15 @@ def export_rows(spec: KindSpec, records: Iterable[RecordModel]) -> Iterator[dict
 
 
 def _csv_text(value: Any) -> str:
+    """A cell of an exported CSV; text that a spreadsheet would run as a formula is
+    neutralised (:mod:`lutetia.records.cells`; reversed on import)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return neutralise(str(value))
 
 
 def write_folder(path: Path, by_kind: Mapping[str, Iterable[RecordModel]]) -> dict[str, int]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lutetia.records import KINDS, KindSpec
+from lutetia.records.cells import restore
 from lutetia.store.bulk_labs import fast_labs
 from lutetia.store.interchange import (
     FORMAT_NAME,
@@ -92,6 +93,8 @@ def read_csv(spec: KindSpec, file: Path) -> Parsed:
         return Parsed(problems=[f"{file}: row {len(rows) + 2 if start > 1 else 1} (line {start}): {exc}: a quote "
                                 "opened here is never closed, or a stray quote; accepted: RFC 4180 CSV, text with "
                                 "commas or quotes in double quotes, quotes doubled inside"])
+    if "'" in text:  # spreadsheet escapes written by export (lutetia.records.cells)
+        rows = [[restore(c) if c[:1] == "'" else c for c in row] for row in rows]
     problems = _header_problems(spec, header, str(file))
     if problems:
         return Parsed(problems=problems)
