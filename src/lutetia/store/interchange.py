@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from lutetia.errors import UnitError
 from lutetia.records import KINDS, KindSpec, RecordModel
 from lutetia.records.cells import neutralise
+from lutetia.records.plausibility import record_findings
 from lutetia.store.bulk_labs import LabColumns
 from lutetia.store.interchange_checks import cell_problems, key_problems, protocol_problems
 from lutetia.units import to_unit
@@ -55,6 +56,8 @@ class Parsed:
     records: list[RecordModel] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    #: soft plausibility findings (accepted; shown and recorded by the caller)
+    warnings: list[str] = field(default_factory=list)
     bulk_labs: list[LabColumns] = field(default_factory=list)
 
     def all_records(self) -> list[RecordModel]:
@@ -118,9 +121,12 @@ def parse_rows(
             _report(spec, exc, data, where, problems)
             continue
         bad = key_problems(spec, record) + protocol_problems(record)
+        findings = record_findings(record)
+        bad += [f.text() for f in findings if f.severity == "hard"]
         if bad:
             problems.extend(f"{where}: {p}" for p in bad)
             continue
+        out.warnings.extend(f"{where}: {f.text()}" for f in findings if f.severity == "soft")
         records.append(record)
     out.counts[spec.name] = max(0, n - first_row + 1)
     return out
@@ -189,6 +195,7 @@ def merge(total: Parsed, part: Parsed) -> None:
     total.records.extend(part.records)
     total.bulk_labs.extend(part.bulk_labs)
     total.problems.extend(part.problems)
+    total.warnings.extend(part.warnings)
     for k, v in part.counts.items():
         total.counts[k] = total.counts.get(k, 0) + v
 

@@ -36,6 +36,7 @@ from lutetia.records import (
     RecordModel,
     record_problems,
 )
+from lutetia.records.plausibility import balance_problems, plausibility_problems
 from lutetia.store.bulk_labs import LabColumns, lab_date_problems
 from lutetia.store.database import make_engine, migrate
 from lutetia.store.schema import TABLES, audit_log, db_value, key_text, natural_key, row_values
@@ -382,6 +383,8 @@ class Store:
             assert isinstance(patient, Patient)
             rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
             problems.extend(f"patient {pid}: {p}" for p in record_problems(rec))
+            fresh_of_pid = [r for recs in new_by_pid[pid].values() for r in recs]
+            problems.extend(f"patient {pid}: {p}" for p in balance_problems(rec, fresh_of_pid))
         if problems:
             raise RecordError("\n".join(problems))
 
@@ -484,7 +487,7 @@ class Store:
         patient = merged.pop("patients")[0]
         assert isinstance(patient, Patient)
         rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
-        problems = record_problems(rec)
+        problems = record_problems(rec) + plausibility_problems(rec, [new_rec])
         if problems:
             raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
 

@@ -33,6 +33,11 @@ def import_(
         for p in parsed.problems:
             typer.echo(f"  {p}", err=True)
         raise typer.Exit(1)
+    for warning in parsed.warnings:  # soft plausibility limits: accepted, shown and recorded
+        typer.echo(f"warning: {warning}", err=True)
+    if parsed.warnings:
+        noted = f"{len(parsed.warnings)} plausibility warning(s): " + " | ".join(parsed.warnings)
+        reason = f"{reason}; {noted}" if reason else noted
     store = _open_store(ctx)
     try:
         summary = store.add(parsed.records, bulk_labs=parsed.bulk_labs, user=settings(ctx).user, source=str(path), reason=reason)
@@ -82,6 +87,7 @@ def patient_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A readable timeline: cycles, labs, PSA, imaging, AEs, events."""
+    from lutetia.cli.output import render_table
     from lutetia.cli.timeline import render_timeline
     from lutetia.errors import NotFoundError
 
@@ -90,10 +96,43 @@ def patient_show(
         rec = store.record(patient_id)
     except NotFoundError as exc:
         raise fail(str(exc), 2) from exc
+    versions = _versions(store, patient_id)
     if as_json:
-        emit_json(rec.model_dump(mode="json"))
+        emit_json({**rec.model_dump(mode="json"), "versions": versions})
         return
     render_timeline(rec)
+    changed = [v for v in versions if v["version"] != 1]
+    typer.echo(f"\nRecord versions (for `lutetia edit KIND KEY… --version N`): {len(versions) - len(changed)} of "
+               f"{len(versions)} records at version 1" + (", the others:" if changed else "."))
+    if changed:
+        render_table([{**v, "key": " ".join(_key_arg(k) for k in v["key"])} for v in changed],
+                     ["kind", "key", "version"], str)
+
+
+def _versions(store: Any, patient_id: str) -> list[dict[str, Any]]:
+    """Every stored record of a patient: kind, natural key (as ``edit`` takes it) and version."""
+    from lutetia.records import KINDS
+
+    out = []
+    for kind, spec in KINDS.items():
+        for stored in store.rows(kind, [patient_id]):
+            key = [getattr(stored.record, k) for k in spec.key]
+            out.append({"kind": kind, "key": [_key_text(k) for k in key],
+                        "version": stored.version})
+    return out
+
+
+def _key_text(part: Any) -> str | None:
+    if part is None:
+        return None
+    if hasattr(part, "isoformat"):
+        return str(part.isoformat())
+    return str(getattr(part, "value", part))
+
+
+def _key_arg(part: str | None) -> str:
+    """A key part as typed on the command line (an absent part is an empty argument)."""
+    return '""' if part is None else (repr(part) if " " in part else part)
 
 
 def audit(
@@ -142,11 +181,35 @@ def edit(
             raise fail(f"--set {item!r}: expected field=value", 2)
         changes[name.strip()] = value if value != "" else None
     store = _open_store(ctx)
+    if kind == "labs" and changes.get("unit") and not {"lln", "uln"} & set(changes):
+        changes.update(_normal_range_with_unit(store, key, str(changes["unit"])))
     try:
         stored = store.update(kind, key, changes, expected_version=version, user=settings(ctx).user, reason=reason)
     except LutetiaError as exc:
         raise fail(str(exc), 1) from exc
     typer.echo(f"{kind} {key}: now version {stored.version}")
+
+
+def _normal_range_with_unit(store: Any, key: list[str], unit: str) -> dict[str, Any]:
+    """A lab's LLN/ULN converted to its new unit (a unit edit never leaves the normal range in
+    the old one); refused when the range cannot be converted."""
+    from lutetia.errors import RecordError, UnitError
+
+    lab = store.get("labs", key).record
+    try:
+        lln, uln = lab.normal_range_in(unit)
+    except UnitError as exc:
+        raise RecordError(f"labs {key}: the normal range {lab.lln}–{lab.uln} {lab.unit} cannot follow the unit "
+                          f"change: {exc}; give --set lln=… --set uln=… in {unit}") from exc
+    if lln is None and uln is None:
+        return {}
+    typer.echo(f"normal range converted with the unit: {lab.lln}–{lab.uln} {lab.unit} → "
+               f"{_g(lln)}–{_g(uln)} {unit}", err=True)
+    return {"lln": lln, "uln": uln}
+
+
+def _g(x: float | None) -> str:
+    return "" if x is None else f"{x:.6g}"
 
 
 def delete(
