@@ -74,6 +74,15 @@ class OutputError(LutetiaError, OSError):
     """An output path cannot be written (checked before any computation)."""
 
 
+class TableProblem(LutetiaError, ValueError):
+    """An input table (CSV) was refused; ``problems`` lists every problem (file, row, field,
+    value, what is accepted) and nothing was computed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was computed\n" + "\n".join(problems))
+
+
 class ImportProblem(LutetiaError, ValueError):
     """An import was rejected; ``problems`` lists every problem found (nothing was written)."""
 

@@ -51,20 +51,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def read_csv(path: Path, required: Sequence[str]) -> list[dict[str, str]]:
-    """Read a CSV file into dicts; a missing file or column is a clear error (exit 2)."""
-    if not path.exists():
-        raise fail(f"{path}: no such file", 2)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise fail(
-                f"{path}: missing column(s) {', '.join(missing)}; expected at least: "
-                f"{', '.join(required)}; found: {', '.join(header) or '(none)'}",
-                2,
-            )
-        return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    """Read a CSV file into dicts through the one CSV path of Lutetia
+    (:func:`lutetia.store.interchange_files.read_csv_text`); a missing file or column, a
+    malformed file or row is a :class:`~lutetia.errors.TableProblem` listing every problem."""
+    from lutetia.errors import TableProblem
+    from lutetia.store.interchange_files import read_csv_text
+
+    header, rows, problems = read_csv_text(path)
+    missing = [c for c in required if c not in header]
+    if header and missing:
+        problems.append(f"{path}: missing column(s) {', '.join(missing)}; expected at least: "
+                        f"{', '.join(required)}; found: {', '.join(header) or '(none)'}")
+    if problems:
+        raise TableProblem(problems)
+    return [{k: v.strip() for k, v in zip(header, row, strict=True)} for row in rows]
 
 
 def _jsonable(value: Any) -> Any:

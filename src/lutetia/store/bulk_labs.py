@@ -21,11 +21,12 @@ import numpy.typing as npt
 
 from lutetia.records import ANALYTES, Analyte, LabResult
 from lutetia.records.plausibility import limits
+from lutetia.store.interchange_checks import PLAIN_NUMBER
 from lutetia.units import is_compatible, to_unit
 
 # ASCII only: ``\d`` alone also matches Arabic-Indic and other Unicode digits, which
 # ``float()`` reads but the row validator refuses (the two paths must agree).
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z", re.ASCII)
+_NUMBER = PLAIN_NUMBER
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 _PID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}\Z", re.ASCII)
 _COLUMNS = ("patient_id", "analyte", "sampled_on", "sampled_at", "value", "unit", "lln", "uln", "lab")

@@ -31,6 +31,9 @@ from lutetia.records import KindSpec, RecordModel
 KEY_MAX_CHARS = 400
 INT32 = (-(2**31), 2**31 - 1)
 
+#: A number as Lutetia reads it everywhere (ASCII digits, optional sign, point and exponent):
+#: no Arabic-Indic digits, no ``1_000``, no ``inf``/``nan``, no surrounding space.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z", re.ASCII)
 _ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}", re.ASCII)
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -85,6 +88,21 @@ def cell_problems(spec: KindSpec, data: Mapping[str, Any]) -> list[str]:
                 out.append(f"field {name}: value {value!r} is out of range; accepted: a whole number within "
                            f"{INT32[0]}..{INT32[1]}")
     return out
+
+
+def plain_number(text: str) -> float | None:
+    """``text`` as a finite number when it is written as :data:`PLAIN_NUMBER`, else None."""
+    return float(text) if PLAIN_NUMBER.match(text) else None
+
+
+def iso_date(text: str) -> date | None:
+    """``text`` as a date when it is ``YYYY-MM-DD`` (ASCII) and a real day, else None."""
+    if not _ISO_DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _number(value: Any) -> float | None:

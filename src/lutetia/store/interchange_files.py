@@ -74,12 +74,16 @@ def read_folder(path: Path) -> Parsed:
     return total
 
 
-def read_csv(spec: KindSpec, file: Path) -> Parsed:
-    """One CSV file of one kind, checked as a file, then row by row (labs: column-wise when
-    every cell is in the plain canonical form)."""
+def read_csv_text(file: Path) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, rows and file-level problems of any CSV file Lutetia reads (interchange,
+    ``grade``, ``response``, ``km``): UTF-8 without NUL, strict quoting, a header naming each
+    column once, and exactly one cell per column in every row.  Spreadsheet escapes
+    written by export are reversed (:mod:`lutetia.records.cells`)."""
+    if not file.is_file():
+        return [], [], [f"{file}: no such file"]
     text, problems = decode_text(file.read_bytes(), str(file))
     if text is None:
-        return Parsed(problems=problems)
+        return [], [], problems
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
     start = 1
@@ -90,14 +94,16 @@ def read_csv(spec: KindSpec, file: Path) -> Parsed:
             rows.append(row)
             start = reader.line_num + 1
     except csv.Error as exc:
-        return Parsed(problems=[f"{file}: row {len(rows) + 2 if start > 1 else 1} (line {start}): {exc}: a quote "
-                                "opened here is never closed, or a stray quote; accepted: RFC 4180 CSV, text with "
-                                "commas or quotes in double quotes, quotes doubled inside"])
-    if "'" in text:  # spreadsheet escapes written by export (lutetia.records.cells)
-        rows = [[restore(c) if c[:1] == "'" else c for c in row] for row in rows]
-    problems = _header_problems(spec, header, str(file))
-    if problems:
-        return Parsed(problems=problems)
+        return [], [], [f"{file}: row {len(rows) + 2 if start > 1 else 1} (line {start}): {exc}: a quote opened "
+                         "here is never closed, or a stray quote; accepted: RFC 4180 CSV, text with commas or "
+                         "quotes in double quotes, quotes doubled inside"]
+    if not header or header == [""]:
+        return [], [], [f"{file}: no header row; accepted: a first row naming the columns"]
+    if "" in header:
+        problems.append(f"{file}: row 1, column {header.index('') + 1}: an empty column name; accepted: a name")
+    duplicated = sorted({h for h in header if header.count(h) > 1 and h})
+    if duplicated:
+        problems.append(f"{file}: row 1: column(s) {duplicated} appear more than once; accepted: each column once")
     width = len(header)
     while rows and not rows[-1]:  # blank lines at the end carry nothing
         rows.pop()
@@ -107,6 +113,17 @@ def read_csv(spec: KindSpec, file: Path) -> Parsed:
         elif len(row) != width:
             problems.append(f"{file}: row {n}: {len(row)} cells for {width} columns (an unquoted comma or a "
                             f"missing cell?); accepted: exactly {width} cells, text with commas in quotes")
+    if "'" in text:  # spreadsheet escapes written by export (lutetia.records.cells)
+        rows = [[restore(c) if c[:1] == "'" else c for c in row] for row in rows]
+    return header, rows, problems
+
+
+def read_csv(spec: KindSpec, file: Path) -> Parsed:
+    """One CSV file of one kind, checked as a file, then row by row (labs: column-wise when
+    every cell is in the plain canonical form)."""
+    header, rows, problems = read_csv_text(file)
+    if not problems:
+        problems = _header_problems(spec, header, str(file))
     if problems:
         return Parsed(problems=problems)
     if spec.name == "labs":
@@ -119,18 +136,8 @@ def read_csv(spec: KindSpec, file: Path) -> Parsed:
 
 def _header_problems(spec: KindSpec, header: list[str], source: str) -> list[str]:
     known = columns(spec)
-    out = []
-    if not header or header == [""]:
-        return [f"{source}: no header row; accepted: a first row naming the columns {known}"]
-    if "" in header:
-        out.append(f"{source}: row 1, column {header.index('') + 1}: an empty column name; accepted: {known}")
-    duplicated = sorted({h for h in header if header.count(h) > 1 and h})
-    if duplicated:
-        out.append(f"{source}: row 1: column(s) {duplicated} appear more than once; accepted: each column once")
     unknown = [h for h in header if h not in known and h]
-    if unknown:
-        out.append(f"{source}: unknown column(s) {unknown}; accepted: {known}")
-    return out
+    return [f"{source}: unknown column(s) {unknown}; accepted: {known}"] if unknown else []
 
 
 def read_json(path: Path) -> Parsed:
