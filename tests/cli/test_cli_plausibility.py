@@ -106,3 +106,14 @@ def test_enrol_in_a_multi_arm_protocol_needs_an_arm(tmp_path: Path) -> None:
     assert code == 2 and "give --arm; accepted: personalised, fixed" in err
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from enrolments").fetchone()[0] == 0
+
+
+def test_dose_tac_refuses_a_kidney_mass_in_kg_and_an_impossible_activity(tmp_path: Path) -> None:
+    """Issue 17: mass_g = 0.3 (kg typed into a g column) gave a kidney dose of 3,632 Gy with status 0."""
+    tac = tmp_path / "tac.csv"
+    tac.write_text("region,time_h,activity_MBq,mass_g\nkidneys,4,127.56,0.3\nkidneys,24,93.45,0.3\n"
+                   "kidneys,96,21400000,302\n")
+    res = runner.invoke(app, ["dose", "tac", str(tac), "--administered-gbq", "7.4"])
+    assert res.exit_code == 2 and res.stdout == ""
+    assert f"{tac}: row 2: field mass (kidneys): value 0.3 g is impossible; accepted: 30–1500 g" in res.stderr
+    assert f"{tac}: row 4: field activity (kidneys): value 21400000 MBq is impossible" in res.stderr

@@ -153,6 +153,30 @@ def record_findings(record: RecordModel) -> list[Finding]:
     return []
 
 
+def region_findings(region: str, *, time_h: float, activity_mbq: float, mass_g: float | None = None,
+                    net_administered_mbq: float | None = None) -> list[Finding]:
+    """Findings of one region time point given outside a record (``dose tac`` rows): organ
+    mass by region name, and the activity balance when the administered activity is known."""
+    table = limits()
+    found = list(_check(f"mass ({region})", mass_g, table.organ_mass.get(region)))
+    if net_administered_mbq is not None:
+        found += _balance(region, time_h, activity_mbq, net_administered_mbq, "")
+    return found
+
+
+def _balance(region: str, time_h: float, activity_mbq: float, net_mbq: float, what: str) -> list[Finding]:
+    table = limits()
+    left = net_mbq * 2.0 ** (-time_h / table.half_life_h)
+    checks: tuple[tuple[Severity, float], ...] = (("hard", table.balance_hard), ("soft", table.balance_soft))
+    for sev, margin in checks:
+        hi = left * (1.0 + margin)
+        if activity_mbq > hi:
+            return [Finding(sev, f"activity ({region})", activity_mbq, "MBq", (0.0, hi),
+                            f"{net_mbq:g} MBq given{what}, decayed to {time_h:g} h, +{margin:.0%}; "
+                            f"{table.balance_source}")]
+    return []
+
+
 def activity_balance(rec: PatientRecord) -> list[tuple[DosimetryMeasurement, Finding]]:
     """Dosimetry activities above the net administered activity decayed to their time.
 
@@ -160,22 +184,15 @@ def activity_balance(rec: PatientRecord) -> list[tuple[DosimetryMeasurement, Fin
     -----
     A(t) ≤ (A_admin − A_residual) · 2^(−t / T½) · (1 + margin), T½ from ICRP-107 (lu177.toml).
     """
-    table = limits()
     given = {(a.course, a.cycle): a.net_activity_gbq * 1000.0 for a in rec.administrations}
     out = []
     for d in rec.dosimetry:
         net_mbq = given.get((d.course, d.cycle))
         if net_mbq is None:
             continue
-        left = net_mbq * 2.0 ** (-d.time_after_administration_h / table.half_life_h)
-        checks: tuple[tuple[Severity, float], ...] = (("hard", table.balance_hard), ("soft", table.balance_soft))
-        for sev, margin in checks:
-            hi = left * (1.0 + margin)
-            if d.activity_mbq > hi:
-                out.append((d, Finding(sev, f"activity ({d.region.value})", d.activity_mbq, "MBq",
-                                       (0.0, hi), f"{net_mbq:g} MBq given in cycle {d.cycle}, decayed to "
-                                       f"{d.time_after_administration_h:g} h, +{margin:.0%}; {table.balance_source}")))
-                break
+        for f in _balance(d.region.value, d.time_after_administration_h, d.activity_mbq, net_mbq,
+                          f" in cycle {d.cycle}"):
+            out.append((d, f))
     return out
 
 
