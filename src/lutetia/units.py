@@ -79,6 +79,10 @@ MOLAR_MASS_G_PER_MOL: Final[dict[str, tuple[float, str]]] = {
     # 1 g/dL = 0.6206 mmol/L (IFCC/ICSH convention; van Kampen & Zijlstra, Clin Chim Acta
     # 1961;6:538, tetramer 64 458 g/mol).
     "haemoglobin": (16114.5, "Hb monomer, van Kampen & Zijlstra 1961 (tetramer 64 458 / 4)"),
+    # IUPAC standard atomic weights (Prohaska et al., Pure Appl Chem 2022;94:573, abridged):
+    # 1 mg/dL calcium = 0.2495 mmol/L; 1 mg/dL magnesium = 0.4114 mmol/L.
+    "calcium": (40.078, "IUPAC standard atomic weight of Ca, 40.078 g/mol"),
+    "magnesium": (24.305, "IUPAC standard atomic weight of Mg, 24.305 g/mol (abridged)"),
 }
 
 _ANALYTE_ALIASES: Final[dict[str, str]] = {"hemoglobin": "haemoglobin", "hb": "haemoglobin"}

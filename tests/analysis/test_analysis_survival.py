@@ -102,10 +102,59 @@ def test_landmark_and_numbers_at_risk(lung) -> None:  # type: ignore[no-untyped-
 def test_landmark_beyond_follow_up() -> None:
     all_died = kaplan_meier([30, 60, 90], [1, 1, 1])
     est = survival_at(all_died, 365)
-    assert (est.survival, est.lower, est.upper, est.at_risk) == (0.0, 0.0, 0.0, 0)
+    # S = 0: the log-log band is undefined there (R: NA), not [0, 0].
+    assert (est.survival, est.lower, est.upper, est.at_risk) == (0.0, None, None, 0)
     censored_last = kaplan_meier([30, 60, 90], [1, 1, 0])
-    assert survival_at(censored_last, 365).survival is None
+    beyond = survival_at(censored_last, 365)
+    assert beyond.survival is None and not beyond.computed
+    assert beyond.reason == "follow-up 90.00 < landmark 365"
     assert survival_at(censored_last, 10).survival == 1.0
+
+
+def test_landmark_just_beyond_follow_up_is_not_computed() -> None:
+    # FLEX-MRT: 24 months = 24 x 30.4375 = 730.5 days; a follow-up of 730 days
+    # (730 / 30.4375 = 23.9836 months) ends half a day before the landmark.
+    from lutetia.analysis.endpoints import DAYS_PER_MONTH, landmark_day, landmark_days
+
+    assert landmark_days(24) == 730.5 and landmark_day(24) == 730 and landmark_day(12) == 365
+    km = kaplan_meier([100 / DAYS_PER_MONTH, 730 / DAYS_PER_MONTH], [1, 0])
+    est = survival_at(km, 24)
+    assert not est.computed and est.reason == "follow-up 23.98 < landmark 24"
+    assert survival_at(kaplan_meier([100 / DAYS_PER_MONTH, 731 / DAYS_PER_MONTH], [1, 0]), 24).survival == 0.5
+
+
+def test_median_upper_limit_is_na_where_the_curve_reaches_zero_as_in_r() -> None:
+    """Five deaths at 1..5, no censoring, log transform.
+
+    R (survival 3.x) — R is not installed here: the output below is derived by hand from
+    R's documented algorithm (``survfit_confint``: ``xx <- ifelse(p == 0, NA, p)``, band
+    ``exp(log(xx) -/+ z * se)``, upper ``pmin(., 1)``; Greenwood ``se = sqrt(sum d/(n(n-d)))``;
+    ``quantile.survfit``: median limits = first time each band is <= 0.5, NA if never)::
+
+        > fit <- survfit(Surv(c(1, 2, 3, 4, 5), rep(1, 5)) ~ 1, conf.type = "log")
+        > summary(fit)
+         time n.risk n.event survival std.err lower 95% CI upper 95% CI
+            1      5       1      0.8   0.179       0.5161            1
+            2      4       1      0.6   0.219       0.2933            1
+            3      3       1      0.4   0.219       0.1367            1
+            4      2       1      0.2   0.179       0.0347            1
+            5      1       1      0.0     NaN           NA           NA
+        > print(fit)
+             n events median 0.95LCL 0.95UCL
+        [1,] 5      5      3       2      NA
+
+    By hand: V = 1/20, +1/12, +1/6, +1/2 -> 0.05, 0.13333, 0.3, 0.8 (infinite at t = 5);
+    lower(t=1) = 0.8 exp(-1.959964 sqrt(0.05)) = 0.51613; lower(t=2) = 0.6 exp(-0.715677) = 0.29332;
+    lower(t=3) = 0.4 exp(-1.073516) = 0.13672; lower(t=4) = 0.2 exp(-1.753045) = 0.03465.
+    Lutetia reported the upper limit as 5 (the last time) before this fix.
+    """
+    km = kaplan_meier([1, 2, 3, 4, 5], [1, 1, 1, 1, 1], conf_type="log")
+    assert km.times == (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)  # lifelines' curve starts at t = 0, S = 1
+    assert km.lower[1:5] == pytest.approx((0.51613, 0.29332, 0.13672, 0.03465), abs=5e-5)
+    assert km.upper[1:5] == (1.0, 1.0, 1.0, 1.0)
+    assert math.isnan(km.lower[5]) and math.isnan(km.upper[5])
+    assert (km.median, km.median_lower) == (3.0, 2.0)
+    assert math.isinf(km.median_upper)
 
 
 def test_lung_landmark_12_months_and_2_years_match_r(lung) -> None:  # type: ignore[no-untyped-def]
@@ -160,11 +209,17 @@ def test_km_properties(data: list[tuple[int, bool]], conf_type: str) -> None:
     s = km.survival
     assert all(0.0 <= x <= 1.0 for x in s)
     assert all(b <= a + 1e-12 for a, b in zip(s, s[1:], strict=False))
-    assert all(lo <= x + 1e-9 and x <= hi + 1e-9 for lo, x, hi in zip(km.lower, s, km.upper, strict=True))
+    for lo, x, hi in zip(km.lower, s, km.upper, strict=True):
+        if x == 0.0 and conf_type != "plain":
+            assert math.isnan(lo) and math.isnan(hi)  # R: NA where S = 0
+        else:
+            assert lo <= x + 1e-9 and x <= hi + 1e-9
     assert km.events == sum(e for _, e in data)
     risk = numbers_at_risk(km, sorted({d for d, _ in data}))
     assert all(b <= a for a, b in zip(risk, risk[1:], strict=False))
     if not math.isinf(km.median):
         assert survival_at(km, km.median).survival is not None
         assert survival_at(km, km.median).survival <= 0.5  # type: ignore[operator]
-        assert km.median_lower <= km.median <= km.median_upper
+        assert km.median <= km.median_upper
+        # inf = R's NA: the lower band is NA where S jumps from above 0.5 straight to 0.
+        assert km.median_lower <= km.median or math.isinf(km.median_lower)

@@ -28,6 +28,8 @@ def test_ctcae_v5_edition_and_terms() -> None:
         "Lymphocyte count decreased", "Creatinine increased", "Chronic kidney disease",
         "Blood bilirubin increased", "Alanine aminotransferase increased",
         "Aspartate aminotransferase increased", "Alkaline phosphatase increased",
+        "Hypokalemia", "Hyperkalemia", "Hyponatremia", "Hypernatremia",
+        "Hypocalcemia", "Hypercalcemia", "Hypomagnesemia", "Hypermagnesemia",
     }
     for t in ctcae_terms():
         assert all(g.grade in (1, 2, 3, 4) for g in t.grades)  # grade 5 is never computed

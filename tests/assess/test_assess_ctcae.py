@@ -194,3 +194,138 @@ def test_admiral_reference_grades(row: dict[str, str]) -> None:
                    _opt(row["baseline"]), row["baseline_indicator"] or None)  # type: ignore[arg-type]
     expected = int(row["expected_grade"]) if row["expected_grade"] else None
     assert ctcae_grade(lab).grade == expected
+
+
+# Serum electrolytes: admiral's own boundary tables, transcribed row by row from pharmaverse/admiral
+# tests/testthat/test-derive_var_atoxgr.R (commit 6eb5125, Apache-2.0), CTCAE v5.0 tests (SI: mmol/L;
+# "_cv": US mg/dL, graded with admiral's ncictcaev5_uscv.json).  Row = (AVAL, ANRLO, ANRHI, AVALU,
+# expected ATOXGR); the "Not a term" rows are left out.  admiral's worst-case readings show here:
+# hypokalemia below LLN is grade 2 (assumed symptomatic), hyponatremia 120-129 is grade 3.
+ADMIRAL_ELECTROLYTES = [
+    ("Test 76a exp_kaled", "Hypokalemia", [
+        (2.49, 4, 100, "mmol/L", 4), (2.5, 4, 100, "mmol/L", 3), (2.9, 4, 100, "mmol/L", 3),
+        (3, 4, 100, "mmol/L", 2), (3.9, 4, 100, "mmol/L", 2), (4, 4, 100, "mmol/L", 0),
+        (2.49, None, 100, "mmol/L", 4), (2.5, None, 100, "mmol/L", 3), (2.9, None, 100, "mmol/L", 3),
+        (3, None, 100, "mmol/L", None), (3.9, None, 100, "mmol/L", None), (4, None, None, "mmol/L", None),
+        (4, 4, 100, None, None), (None, 4, 100, "mmol/L", None),
+    ]),
+    ("Test 58a exp_kalei", "Hyperkalemia", [
+        (7.1, 0, 5.1, "mmol/L", 4), (7, 0, 5.1, "mmol/L", 3), (6.1, 0, 5.1, "mmol/L", 3), (6, 0, 5.1, "mmol/L", 2),
+        (5.6, 0, 5.1, "mmol/L", 2), (5.5, 0, 5.1, "mmol/L", 1), (5.2, 0, 5.1, "mmol/L", 1),
+        (5.1, 0, 5.1, "mmol/L", 0), (7.1, 0, None, "mmol/L", 4), (7, 0, None, "mmol/L", 3),
+        (6.1, 0, None, "mmol/L", 3), (6, 0, None, "mmol/L", 2), (5.6, 0, None, "mmol/L", 2),
+        (5.5, 0, None, "mmol/L", None), (5.2, 0, None, "mmol/L", None), (5.1, 0, None, "mmol/L", None),
+        (5.1, 0, 5.1, None, None), (None, 0, 5.1, "mmol/L", None),
+    ]),
+    ("Test 80a exp_natrd", "Hyponatremia", [
+        (119, 140, 100, "mmol/L", 4), (120, 140, 100, "mmol/L", 3), (129, 140, 100, "mmol/L", 3),
+        (130, 140, 100, "mmol/L", 1), (139, 140, 100, "mmol/L", 1), (140, 140, 100, "mmol/L", 0),
+        (119, None, 100, "mmol/L", 4), (120, None, 100, "mmol/L", 3), (129, None, 100, "mmol/L", 3),
+        (130, None, 100, "mmol/L", None), (139, None, 100, "mmol/L", None), (140, None, 100, "mmol/L", None),
+        (140, 140, 100, None, None), (None, 140, 100, "mmol/L", None),
+    ]),
+    ("Test 62a exp_natri", "Hypernatremia", [
+        (161, 0, 140, "mmol/L", 4), (160, 0, 140, "mmol/L", 3), (156, 0, 140, "mmol/L", 3),
+        (155, 0, 140, "mmol/L", 2), (151, 0, 140, "mmol/L", 2), (150, 0, 140, "mmol/L", 1),
+        (141, 0, 140, "mmol/L", 1), (140, 0, 140, "mmol/L", 0), (161, 0, None, "mmol/L", 4),
+        (160, 0, None, "mmol/L", 3), (156, 0, None, "mmol/L", 3), (155, 0, None, "mmol/L", 2),
+        (151, 0, None, "mmol/L", 2), (150, 0, None, "mmol/L", None), (141, 0, None, "mmol/L", None),
+        (140, 0, None, "mmol/L", None), (140, 0, 140, None, None), (None, 0, 140, "mmol/L", None),
+    ]),
+    ("Test 70a exp_calcd_si", "Hypocalcemia", [
+        (1.4, 4, 100, "mmol/L", 4), (1.5, 4, 100, "mmol/L", 3), (1.74, 4, 100, "mmol/L", 3),
+        (1.75, 4, 100, "mmol/L", 2), (1.9, 4, 100, "mmol/L", 2), (2, 4, 100, "mmol/L", 1), (3, 4, 100, "mmol/L", 1),
+        (4, 4, 100, "mmol/L", 0), (1.4, 4, None, "mmol/L", 4), (1.5, 4, None, "mmol/L", 3),
+        (1.74, 4, None, "mmol/L", 3), (1.75, 4, None, "mmol/L", 2), (1.9, 4, None, "mmol/L", 2),
+        (2, 4, None, "mmol/L", 1), (3, 4, None, "mmol/L", 1), (4, 4, None, "mmol/L", 0), (4, 4, 100, None, None),
+        (None, 4, 100, "mmol/L", None),
+    ]),
+    ("Test 70b exp_calcd_cv", "Hypocalcemia", [
+        (5.9, 9, 100, "mg/dL", 4), (6, 9, 100, "mg/dL", 3), (6.9, 9, 100, "mg/dL", 3), (7, 9, 100, "mg/dL", 2),
+        (7.9, 9, 100, "mg/dL", 2), (8, 9, 100, "mg/dL", 1), (8.9, 9, 100, "mg/dL", 1), (9, 9, 100, "mg/dL", 0),
+        (5.9, 9, None, "mg/dL", 4), (6, 9, None, "mg/dL", 3), (6.9, 9, None, "mg/dL", 3), (7, 9, None, "mg/dL", 2),
+        (7.9, 9, None, "mg/dL", 2), (8, 9, None, "mg/dL", 1), (8.9, 9, None, "mg/dL", 1), (9, 9, None, "mg/dL", 0),
+        (9, 9, 100, None, None), (None, 9, 100, "mg/dL", None),
+    ]),
+    ("Test 52a exp_calci_si", "Hypercalcemia", [
+        (3.5, 0, 2.5, "mmol/L", 4), (3.4, 0, 2.5, "mmol/L", 3), (3.2, 0, 2.5, "mmol/L", 3),
+        (3.1, 0, 2.5, "mmol/L", 2), (3, 0, 2.5, "mmol/L", 2), (2.9, 0, 2.5, "mmol/L", 1), (2.6, 0, 2.5, "mmol/L", 1),
+        (2.5, 0, 2.5, "mmol/L", 0), (3.5, 0, None, "mmol/L", 4), (3.4, 0, None, "mmol/L", 3),
+        (3.2, 0, None, "mmol/L", 3), (3.1, 0, None, "mmol/L", 2), (3, 0, None, "mmol/L", 2),
+        (2.9, 0, None, "mmol/L", None), (2.6, 0, None, "mmol/L", None), (2.5, 0, None, "mmol/L", None),
+        (2.5, 0, 2.5, None, None), (None, 0, 2.5, "mmol/L", None),
+    ]),
+    ("Test 52b exp_calci_cv", "Hypercalcemia", [
+        (13.6, 0, 10.5, "mg/dL", 4), (13.5, 0, 10.5, "mg/dL", 3), (12.6, 0, 10.5, "mg/dL", 3),
+        (12.5, 0, 10.5, "mg/dL", 2), (11.6, 0, 10.5, "mg/dL", 2), (11.5, 0, 10.5, "mg/dL", 1),
+        (10.6, 0, 10.5, "mg/dL", 1), (10.5, 0, 10.5, "mg/dL", 0), (13.6, 0, None, "mg/dL", 4),
+        (13.5, 0, None, "mg/dL", 3), (12.6, 0, None, "mg/dL", 3), (12.5, 0, None, "mg/dL", 2),
+        (11.6, 0, None, "mg/dL", 2), (11.5, 0, None, "mg/dL", None), (10.6, 0, None, "mg/dL", None),
+        (10.5, 0, None, "mg/dL", None), (10.5, 0, 10.5, None, None), (None, 0, 10.5, "mg/dL", None),
+    ]),
+    ("Test 78a exp_magnd_si", "Hypomagnesemia", [
+        (0.29, 1, 100, "mmol/L", 4), (0.3, 1, 100, "mmol/L", 3), (0.39, 1, 100, "mmol/L", 3),
+        (0.4, 1, 100, "mmol/L", 2), (0.49, 1, 100, "mmol/L", 2), (0.5, 1, 100, "mmol/L", 1),
+        (0.9, 1, 100, "mmol/L", 1), (1, 1, 100, "mmol/L", 0), (0.29, None, 100, "mmol/L", 4),
+        (0.3, None, 100, "mmol/L", 3), (0.39, None, 100, "mmol/L", 3), (0.4, None, 100, "mmol/L", 2),
+        (0.49, None, 100, "mmol/L", 2), (0.5, None, 100, "mmol/L", None), (0.9, None, 100, "mmol/L", None),
+        (1, None, 100, "mmol/L", None), (1, 1, 100, None, None), (None, 1, 100, "mmol/L", None),
+    ]),
+    ("Test 78b exp_magnd_cv", "Hypomagnesemia", [
+        (0.69, 1.5, 10, "mg/dL", 4), (0.7, 1.5, 10, "mg/dL", 3), (0.89, 1.5, 10, "mg/dL", 3),
+        (0.9, 1.5, 10, "mg/dL", 2), (1.19, 1.5, 10, "mg/dL", 2), (1.2, 1.5, 10, "mg/dL", 1),
+        (1.49, 1.5, 10, "mg/dL", 1), (1.5, 1.5, 10, "mg/dL", 0), (0.69, None, 10, "mg/dL", 4),
+        (0.7, None, 10, "mg/dL", 3), (0.89, None, 10, "mg/dL", 3), (0.9, None, 10, "mg/dL", 2),
+        (1.19, None, 10, "mg/dL", 2), (1.2, None, 10, "mg/dL", None), (1.49, None, 10, "mg/dL", None),
+        (1.5, None, 10, "mg/dL", None), (1.5, 1.5, 10, None, None), (None, 1.5, 10, "mg/dL", None),
+    ]),
+    ("Test 60a exp_magni_si", "Hypermagnesemia", [
+        (3.4, 0, 0.8, "mmol/L", 4), (3.3, 0, 0.8, "mmol/L", 3), (1.24, 0, 0.8, "mmol/L", 3),
+        (1.23, 0, 0.8, "mmol/L", 1), (0.81, 0, 0.8, "mmol/L", 1), (0.8, 0, 0.8, "mmol/L", 0),
+        (3.4, 0, None, "mmol/L", 4), (3.3, 0, None, "mmol/L", 3), (1.24, 0, None, "mmol/L", 3),
+        (1.23, 0, None, "mmol/L", None), (0.81, 0, None, "mmol/L", None), (0.8, 0, None, "mmol/L", None),
+        (0.8, 0, 0.8, None, None), (None, 0, 0.8, "mmol/L", None),
+    ]),
+    ("Test 60b exp_magni_cv", "Hypermagnesemia", [
+        (8.1, 0, 1.2, "mg/dL", 4), (8, 0, 1.2, "mg/dL", 3), (3.1, 0, 1.2, "mg/dL", 3), (3, 0, 1.2, "mg/dL", 1),
+        (1.21, 0, 1.2, "mg/dL", 1), (1.2, 0, 1.2, "mg/dL", 0), (8.1, 0, None, "mg/dL", 4), (8, 0, None, "mg/dL", 3),
+        (3.1, 0, None, "mg/dL", 3), (3, 0, None, "mg/dL", None), (1.21, 0, None, "mg/dL", None),
+        (1.2, 0, None, "mg/dL", None), (1.2, 0, 1.2, None, None), (None, 0, 1.2, "mg/dL", None),
+    ]),
+]
+
+
+@pytest.mark.parametrize(("source", "term", "rows"), ADMIRAL_ELECTROLYTES, ids=[t[0] for t in ADMIRAL_ELECTROLYTES])
+def test_electrolytes_grade_as_admiral(source: str, term: str,
+                                       rows: list[tuple[float | None, float | None, float | None, str | None,
+                                                        int | None]]) -> None:
+    for value, lln, uln, unit, expected in rows:
+        assert g(term, value, unit, lln=lln, uln=uln) == expected, (source, value, lln, uln, unit)
+
+
+def test_electrolyte_mg_dl_uses_ctcae_own_cut_offs_and_converts_through_the_atomic_weight() -> None:
+    # 8.0 mg/dL calcium = 80 mg/L / 40.078 g/mol = 1.99611 mmol/L (IUPAC atomic weight, by hand): below the
+    # 2.0 mmol/L cut-off once converted, yet grade 1 because CTCAE writes "<8.0 - 7.0 mg/dL" for grade 2.
+    r = ctcae_grade(LabValue("Hypocalcemia", 8.0, "mg/dL", 9.0))
+    assert r.grade == 1 and r.unit == "mmol/L" and r.value == pytest.approx(1.99611, abs=5e-6)
+    # 3.0 mg/dL magnesium = 30 / 24.305 = 1.23431 mmol/L (>1.23: grade 3 in mmol/L), grade 1 as written in mg/dL.
+    r = ctcae_grade(LabValue("Hypermagnesemia", 3.0, "mg/dL", None, 1.2))
+    assert r.grade == 1 and r.value == pytest.approx(1.23431, abs=5e-6)
+    assert g("Hypermagnesemia", 1.2343, "mmol/L", uln=0.8) == 3
+
+
+def test_electrolyte_terms_carry_their_soc_and_british_spelling() -> None:
+    r = ctcae_grade(LabValue("hypokalaemia", 2.9, "mmol/L", 3.5))
+    assert r.term == "Hypokalemia" and r.grade == 3 and r.rule is not None
+    assert "Metabolism and nutrition disorders" in r.rule.citation
+    assert "Symptomatic with <LLN - 3.0 mmol/L; intervention indicated" in r.rule.text
+    # Potassium in mg/dL is not a CTCAE unit of the term (no molar mass declared for K).
+    assert "does not convert" in ctcae_grade(LabValue("Hypokalemia", 12.0, "mg/dL", 3.5)).reason
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=st.floats(0.5, 8.0), b=st.floats(0.5, 8.0), lln=st.floats(3.0, 3.8), uln=st.floats(4.8, 5.5))
+def test_potassium_grades_monotone_in_value(a: float, b: float, lln: float, uln: float) -> None:
+    lo, hi = sorted((a, b))
+    assert g("Hypokalemia", lo, "mmol/L", lln=lln) >= g("Hypokalemia", hi, "mmol/L", lln=lln)  # type: ignore[operator]
+    assert g("Hyperkalemia", lo, "mmol/L", uln=uln) <= g("Hyperkalemia", hi, "mmol/L", uln=uln)  # type: ignore[operator]

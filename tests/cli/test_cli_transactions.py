@@ -13,16 +13,23 @@ from lutetia.store.decisions import load_allocations, load_decisions
 from lutetia.store.repository import Store
 
 
-def test_a_failure_after_records_and_decisions_rolls_everything_back(
+def test_a_failure_at_the_last_decision_rolls_everything_back(
         db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     result = run_trial("flex-mrt", 4, np.random.default_rng(3), prefix="TX")
     assert result.allocations, "flex-mrt is randomised: the trial has allocations to write last"
     store = Store.open(db_url)
 
-    def refuse(*_args: object, **_kwargs: object) -> int:
-        raise ConflictError("allocation refused (simulated)")
+    real = decisions_module._append_decision
+    total = sum(len(v) for v in result.decisions.values())
+    calls: list[int] = []
 
-    monkeypatch.setattr(decisions_module, "save_allocation", refuse)
+    def refuse_last(*args: object, **kwargs: object) -> int:
+        calls.append(1)
+        if len(calls) == total:  # allocations, records and all other decisions are written by now
+            raise ConflictError("decision refused (simulated)")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decisions_module, "_append_decision", refuse_last)
     with pytest.raises(ConflictError):
         store_trial(store, result, "tester", "test")
     assert store.patient_ids() == []

@@ -185,3 +185,28 @@ def test_a_past_date_reads_the_stored_history_as_it_was_then(tmp_path: Path) -> 
     code, out, err = _run(db, "schedule", PID, "--on", "2025-03-30", "--json")
     assert code == 0, err
     assert "flex.holiday-surveillance" not in out
+
+
+def test_redecide_and_next_cycle_as_decided_on_a_stored_trial(tmp_path: Path) -> None:
+    """A stored in-silico FLEX-MRT trial: every stored decision re-derives identically from the
+    stored record (``redecide``), one by one (``next-cycle --as-decided``); a date without a
+    stored decision is an error naming the stored dates."""
+    import json as _json
+
+    from lutetia.store.decisions import load_decisions
+    from lutetia.store.repository import Store
+
+    db = tmp_path / "sim.db"
+    res = runner.invoke(app, ["--db", str(db), "--user", "tester", "simulate", "--protocol", "flex-mrt", "--n", "10",
+                              "--seed", "2", "--store", "--json"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["--db", str(db), "redecide", "--json"])
+    assert res.exit_code == 0, res.output
+    out = _json.loads(res.stdout)
+    assert out["decisions"] > 10 and out["different"] == []
+    stored = [d for d in load_decisions(Store.open(f"sqlite:///{db}"), kind="next_cycle") if d.outcome == "administer"]
+    d = stored[-1]
+    res = runner.invoke(app, ["--db", str(db), "next-cycle", d.patient_id, "--date", str(d.decided_on), "--as-decided"])
+    assert res.exit_code == 0 and "identical" in res.output, res.output
+    res = runner.invoke(app, ["--db", str(db), "next-cycle", d.patient_id, "--date", "1999-01-01", "--as-decided"])
+    assert res.exit_code == 2 and "no stored next-cycle decision on 1999-01-01" in res.output

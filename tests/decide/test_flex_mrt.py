@@ -131,3 +131,20 @@ def test_missing_dosimetry_of_the_last_cycle_cannot_decide_under_the_cap() -> No
     d = decide(children, date(2025, 3, 31), arm="control")
     assert d.kind == "cannot_decide"
     assert d.missing == ("no post-therapy SPECT/CT dosimetry of cycle 2",)
+
+
+@pytest.mark.parametrize("arm", ["flexible", "control"])
+def test_missing_dosimetry_of_an_earlier_cycle_cannot_decide_under_the_cap(arm: str) -> None:
+    # Same ledger as the cap test: 5 cycles at 7.3283 Gy_BED each = 36.642 Gy_BED, a 6th → 43.970
+    # > 39 (curtail).  Without cycle 2's SPECT/CT the sum of the four measured cycles is 29.313
+    # and a 6th cycle "fits" (36.642 ≤ 39): before the fix the engine administered past the cap.
+    # Now the missing cycle is named and nothing is given.
+    a24 = 0.8 * 7.4 / 0.0193453
+    days = [C1 + timedelta(weeks=6 * k) for k in range(6)]
+    kids = {"administrations": [given(k + 1, days[k], protocol=P, arm=arm) for k in range(5)],
+            "dosimetry": [kidney_scan(k + 1, a24) for k in range(5) if k != 1],
+            "labs": [*panel(date(2025, 1, 3)), *panel(days[5] - timedelta(days=3))]}
+    d = decide(kids, days[5], arm=arm)
+    assert d.kind == "cannot_decide" and not d.administer
+    assert d.missing == ("no post-therapy SPECT/CT dosimetry of cycle 2",)
+    assert any(r.rule_id.endswith("kidney-bed-cap") for r in d.rules)

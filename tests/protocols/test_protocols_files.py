@@ -150,9 +150,10 @@ def test_label_baseline() -> None:
 
 def test_inheritance_of_label_rules() -> None:
     label_mods = {m.id for m in load_protocol("pluvicto-label").modifications}
+    dropped = {"ecog3-registry": {"label.pre.neutrophils", "label.pre.platelets", "label.pre.haemoglobin"}}
     for pid in EXPECTED_IDS:
         p = load_protocol(pid)
-        assert label_mods <= {m.id for m in p.modifications}, pid
+        assert label_mods - dropped.get(pid, set()) <= {m.id for m in p.modifications}, pid
     # RE-LuPSMA does not state ECOG: the label's ECOG > 2 flag stays.
     assert "label.ecog-above-2" in {c.id for c in load_protocol("re-lupsma").criteria}
 
@@ -167,8 +168,9 @@ def test_prodigy2_arms() -> None:
     assert pers.a_min.value <= 7.4 <= pers.a_max.value
     assert p.arm("fixed").treatment.activity.mode == "fixed"
     assert p.psa_progression is not None and p.psa_progression.op == ">"
-    psa_pfs = {e.id: e for e in p.endpoints}["prodigy2.ep.psa-pfs"].psa_progression
-    assert psa_pfs is not None and (psa_pfs.op, psa_pfs.confirm_days_min) == (">", 21)
+    # PSA-PFS reads the protocol's [psa_progression] (one definition for engine and analysis).
+    assert {e.id: e for e in p.endpoints}["prodigy2.ep.psa-pfs"].psa_progression is None
+    assert p.psa_progression.confirm_days_min == 21
     best = {e.id: e for e in p.endpoints}["prodigy2.ep.best-psa-response"]
     assert best.horizon_weeks == 52 and "next_anticancer_treatment" in best.stop_at
     pro_days = sorted(v.offset for v in p.schedule if "EQ-5D-5L" in v.items)
@@ -197,7 +199,7 @@ def test_re_lupsma_and_registry() -> None:
     relu = {c.id: c for c in load_protocol("re-lupsma").criteria}
     pet = _leaf(relu["relu.inc.psma-pet"].rule, "psma_pet_vision_positive")
     assert pet.window is not None and pet.window.before == 56  # 8 weeks
-    rises = _leaf(relu["relu.inc.progression"].rule, "psa_rises_consecutive")
+    rises = _leaf(relu["relu.inc.progression"].rule, "psa_rises_after_first_course")
     assert rises.interval_days_min == 21
     months2 = _leaf(relu["relu.exc.therapy-within-2-months"].rule, "days_last_lu_injection_to_next_therapy")
     assert months2.value == pytest.approx(60.875)

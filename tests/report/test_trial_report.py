@@ -15,7 +15,7 @@ runner = CliRunner()
 
 def test_analyze_writes_report_datasets_and_patient_pages(tmp_path: Path, sample_path: Path) -> None:
     db = tmp_path / "d.db"
-    assert runner.invoke(app, ["--db", str(db), "import", str(sample_path)]).exit_code == 0
+    assert runner.invoke(app, ["--db", str(db), "--user", "tester", "import", str(sample_path)]).exit_code == 0
     out = tmp_path / "ecog3"
     result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out)])
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -39,3 +39,22 @@ def test_analyze_unknown_protocol_is_a_clear_error(tmp_path: Path) -> None:
                                  str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "nope" in result.stderr
+
+
+def test_analyze_exports_a_site_name_longer_than_20_bytes(tmp_path: Path, sample_path: Path) -> None:
+    """Issue 18: ``analyze`` crashed in the XPT export on a 27-byte site name; SITEID is a code
+    and the name is kept in SITE."""
+    import shutil
+
+    sample = tmp_path / "sample"
+    shutil.copytree(sample_path, sample)
+    patients = sample / "patients.csv"
+    patients.write_text(patients.read_text(encoding="utf-8").replace(",Synthetic,", ",Universitätsspital Zürich,"),
+                        encoding="utf-8")
+    db = tmp_path / "d.db"
+    assert runner.invoke(app, ["--db", str(db), "--user", "tester", "import", str(sample)]).exit_code == 0
+    out = tmp_path / "ecog3"
+    result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    df, _ = pyreadstat.read_xport(str(out / "datasets" / "adsl.xpt"))
+    assert list(zip(df["SITEID"], df["SITE"], strict=True)) == [("001", "Universitätsspital Zürich")]

@@ -27,8 +27,8 @@ def test_simulate_stores_records_and_decisions(tmp_path: Path) -> None:
     from lutetia.store.repository import Store
 
     db = tmp_path / "sim.db"
-    res = runner.invoke(app, ["--db", str(db), "simulate", "--protocol", "flex-mrt", "--n", "8", "--seed", "2",
-                              "--store", "--out", str(tmp_path / "out"), "--json"])
+    res = runner.invoke(app, ["--db", str(db), "--user", "tester", "simulate", "--protocol", "flex-mrt", "--n", "8",
+                              "--seed", "2", "--store", "--out", str(tmp_path / "out"), "--json"])
     assert res.exit_code == 0, res.output
     assert {a["arm"] for a in json.loads(res.output)["arms"]} == {"control", "flexible"}
     store = Store.open(f"sqlite:///{db}")
@@ -48,7 +48,8 @@ def test_simulate_stores_records_and_decisions(tmp_path: Path) -> None:
     for a in allocs:
         enrolment = store.get("enrolments", (a.patient_id, "flex-mrt")).record
         assert enrolment.arm == a.arm and enrolment.randomised_on is not None
-    again = runner.invoke(app, ["--db", str(db), "randomise", allocs[0].patient_id, "--protocol", "flex-mrt"])
+    again = runner.invoke(app, ["--db", str(db), "--user", "tester", "randomise", allocs[0].patient_id, "--protocol",
+                                "flex-mrt"])
     assert again.exit_code == 1 and "already randomised" in again.output
 
 

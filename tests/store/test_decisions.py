@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from lutetia.store.repository import Store
 
 
 def test_decision_round_trip_and_append_only(db_url: str) -> None:
-    store = Store.open(db_url, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    store = Store.open(db_url)
     payload = {"inputs": {"platelets_giga_per_l": 140.0}, "rules": ["label.activity"], "activity_gbq": 7.4}
     did = save_decision(store, patient_id="P-1", protocol_id="pluvicto-label", kind="next_cycle",
                         decided_on=date(2025, 3, 1), outcome="administer", payload=payload, user="dr.x")

@@ -14,15 +14,6 @@ from lutetia.store.repository import Store
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
 def _patient(pid: str = "P-1") -> Patient:
     return Patient(patient_id=pid, sex="male", birth_date=date(1950, 4, 2), weight_kg=80)
 
@@ -34,7 +25,7 @@ def _admin(pid: str = "P-1", cycle: int = 1, gbq: float = 7.4) -> Administration
 
 @pytest.fixture()
 def store(db_url: str) -> Store:
-    return Store.open(db_url, clock=Clock())
+    return Store.open(db_url)
 
 
 def test_insert_and_read_back_exactly(store: Store) -> None:

@@ -99,11 +99,12 @@ class SubjectRow:
     dthfl: bool = False
     dthdt: date | None = None
     siteid: str = ""
+    site: str = ""
 
 
 ADSL_VARIABLES: tuple[Variable, ...] = (
     _c("STUDYID", "Study Identifier"), _c("USUBJID", "Unique Subject Identifier"),
-    _c("SITEID", "Study Site Identifier", 20), _n("AGE", "Age"), _c("ARM", "Description of Planned Arm", 60),
+    _c("SITEID", "Study Site Identifier", 20), _c("SITE", "Study Site Name", 200), _n("AGE", "Age"), _c("ARM", "Description of Planned Arm", 60),
     _d("TRTSDT", "Date of First Exposure to Treatment"), _d("TRTEDT", "Date of Last Exposure to Treatment"),
     _c("SAFFL", "Safety Population Flag", 1), _c("ITTFL", "Intent-To-Treat Population Flag", 1),
     _n("ECOGBL", "Baseline ECOG Performance Status"), _n("NCYCLES", "Number of Cycles Administered"),
@@ -114,6 +115,16 @@ ADSL_VARIABLES: tuple[Variable, ...] = (
 
 def _yn(flag: bool) -> str:
     return "Y" if flag else "N"
+
+
+def site_codes(names: Iterable[str]) -> dict[str, str]:
+    """SITEID codes for site names: ``"001"``, ``"002"``… in sorted name order ('' stays '').
+
+    SITEID is a code (ADaM: "Study Site Identifier", ≤ 20 bytes in XPT v5); the site's name,
+    which may be longer or non-ASCII ("Universitätsspital Zürich"), goes into SITE.
+    """
+    unique = sorted({n for n in names if n})
+    return {"": "", **{name: f"{i + 1:03d}" for i, name in enumerate(unique)}}
 
 
 def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
@@ -127,7 +138,8 @@ def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
         if s.dthdt is not None and not s.dthfl:
             raise ValueError(f"ADSL {s.usubjid}: DTHDT {s.dthdt} given but DTHFL is not set")
         rows.append({
-            "STUDYID": s.studyid, "USUBJID": s.usubjid, "SITEID": s.siteid, "AGE": s.age, "ARM": s.arm,
+            "STUDYID": s.studyid, "USUBJID": s.usubjid, "SITEID": s.siteid, "SITE": s.site, "AGE": s.age,
+            "ARM": s.arm,
             "TRTSDT": s.trtsdt, "TRTEDT": s.trtedt, "SAFFL": _yn(s.saffl), "ITTFL": _yn(s.ittfl),
             "ECOGBL": s.ecog_baseline, "NCYCLES": s.cycles, "CUMACT": s.cumulative_activity_gbq,
             "DTHFL": _yn(s.dthfl), "DTHDT": s.dthdt,
@@ -285,7 +297,7 @@ ADAE_VARIABLES: tuple[Variable, ...] = (
     _c("AEBODSYS", "Body System or Organ Class", 100), _d("ASTDT", "Analysis Start Date"),
     _d("AENDT", "Analysis End Date"), _n("ATOXGR", "Analysis Toxicity Grade (CTCAE)"),
     _c("AESER", "Serious Event", 1), _c("AEREL", "Related to Study Treatment", 1),
-    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1), _c("AESI", "Adverse Event of Special Interest", 40),
+    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1), _c("AESI", "Adverse Event of Special Interest", 60),
 )
 
 

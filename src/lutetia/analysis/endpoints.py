@@ -10,18 +10,23 @@ Event names (protocol data) and where they come from in the record
 -------------------------------------------------------------------
 ``death``                      events of kind ``death``
 ``psa_progression``            the PSA series through :func:`lutetia.assess.psa_progression`
-                               with the endpoint's own definition (PRODIGY-2 ">", PCWG3 "≥"),
-                               and recorded progression events of kind ``psa``
+                               with the protocol's ``[psa_progression]`` (or the endpoint's own)
+                               converted by :meth:`PsaProgression.rule` — the conversion the
+                               decision engine uses; recorded events of kind ``psa`` only when
+                               the series has no baseline PSA
 ``radiological_progression``   progression events ``radiographic*`` (RECIST 1.1 / PCWG3 reads)
 ``clinical_progression``       progression events ``clinical`` or ``investigator``
 ``pathological_fracture`` …    symptomatic skeletal events of that kind
 ``next_anticancer_treatment``  events of kind ``new_anticancer_therapy``
 ``last_contact``/``last_visit`` the last date the patient is known to be alive and followed
 ``end_of_treatment``           the last administration of the protocol
+``six_weeks_after_last_administration``  the last administration + 42 days (PRODIGY-2: "until
+                               6 weeks after the last administration"; "each cycle is 6 weeks")
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -35,7 +40,8 @@ from lutetia.assess import (
     psa_response,
 )
 from lutetia.assess.outcome import Outcome
-from lutetia.assess.psa import PsaCriteria
+from lutetia.assess.psa_kernel import ProgressionRule
+from lutetia.protocols.loader import load_protocol
 from lutetia.protocols.schema import Endpoint, PsaProgression
 from lutetia.records import Administration, EventKind, PatientRecord, ProgressionKind
 from lutetia.records.base import day_of
@@ -75,13 +81,50 @@ class TimeToEvent:
         return self.days / DAYS_PER_MONTH
 
 
+#: Words for event and censoring names in reports and datasets (ADTTE EVNTDESC).
+EVENT_WORDS: dict[str, str] = {
+    "death": "death", "psa_progression": "PSA progression", "radiological_progression": "radiological progression",
+    "clinical_progression": "clinical progression", "pathological_fracture": "pathological fracture",
+    "spinal_cord_compression": "spinal cord compression", "orthopaedic_surgery": "orthopaedic surgery",
+    "bone_pain_radiotherapy": "radiotherapy for bone pain", "next_anticancer_treatment": "next anticancer treatment",
+    "last_contact": "last contact", "last_visit": "last visit", "data_cutoff": "data cut-off",
+    "end_of_treatment": "end of treatment", "six_weeks_after_last_administration": "6 weeks after the last administration",
+}
+
+
+def event_words(name: str) -> str:
+    """A readable name for an event or censoring name (the name itself if unknown)."""
+    return EVENT_WORDS.get(name, name.replace("_", " "))
+
+
+def event_description(tte: TimeToEvent) -> str:
+    """ADTTE EVNTDESC: the event, or "censored at <reason>"."""
+    if tte.event:
+        return event_words(tte.event_kind or "event")
+    return f"censored at {event_words(tte.censor_reason or 'last contact')}"
+
+
 def protocol_administrations(rec: PatientRecord, protocol_id: str | None = None) -> list[Administration]:
-    """Administrations of ``protocol_id`` (all when None or when none carry a protocol id)."""
+    """Administrations of ``protocol_id`` (all when ``protocol_id`` is None).
+
+    Administrations carrying the protocol id are the protocol's.  When none carries it
+    (imported data often has no protocol id), the protocol's are the untagged ones given
+    on or after the patient's enrolment in the protocol: an untagged administration before
+    the enrolment belongs to an earlier course (the first course of a ReaLuP or RE-LuPSMA
+    re-treatment patient), never to this protocol.  Without an enrolment record every
+    untagged administration is taken.
+    """
     admins = rec.administrations_sorted()
     if protocol_id is None:
         return admins
     mine = [a for a in admins if a.protocol_id == protocol_id]
-    return mine or [a for a in admins if a.protocol_id is None]
+    if mine:
+        return mine
+    untagged = [a for a in admins if a.protocol_id is None]
+    enrolled = [e.enrolled_on for e in rec.enrolments if e.protocol_id == protocol_id]
+    if not enrolled:
+        return untagged
+    return [a for a in untagged if a.administered_at.date() >= min(enrolled)]
 
 
 def treatment_start(rec: PatientRecord, protocol_id: str | None = None) -> date | None:
@@ -111,31 +154,32 @@ def psa_samples(rec: PatientRecord) -> list[PsaSample]:
     return [PsaSample(d, v) for d, v in rec.psa_series()]
 
 
-def criteria_for(definition: PsaProgression | None, base: str = "pcwg3") -> PsaCriteria:
-    """The assess PSA parameter set with a protocol's own progression definition applied."""
-    crit = psa_criteria(base)
-    if definition is None:
-        return crit
-    update: dict[str, object] = {"progression_comparator": definition.op, "progression_rise_pct": definition.rise_pct}
-    if definition.rise_ng_ml is not None:
-        update["progression_rise_abs_ng_ml"] = definition.rise_ng_ml
-    if definition.confirm_days_min is not None:
-        update["progression_confirm_days"] = int(definition.confirm_days_min)
-    return crit.model_copy(update=update)
+def criteria_for(definition: PsaProgression | None) -> ProgressionRule:
+    """The PSA progression kernel's rule for a protocol's definition
+    (:meth:`PsaProgression.rule`, the one the decision engine's fact uses); PCWG3's
+    parameter set only when the protocol defines none."""
+    return definition.rule() if definition is not None else psa_criteria("pcwg3").progression_rule()
 
 
-def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
+def endpoint_psa_rule(endpoint: Endpoint, protocol_definition: PsaProgression | None) -> ProgressionRule:
+    """The endpoint's own PSA progression definition, else the protocol's ``[psa_progression]``."""
+    return criteria_for(endpoint.psa_progression or protocol_definition)
+
+
+def event_dates(rec: PatientRecord, name: str, origin: date, psa: ProgressionRule,
                 protocol_id: str | None = None) -> list[date]:
     """Dates on which event ``name`` occurred on or after ``origin`` (sorted)."""
     out: list[date] = []
     if name == "death":
         out = [e.event_date for e in rec.events if e.kind is EventKind.death]
     elif name == "psa_progression":
-        res = psa_progression(psa_samples(rec), origin, psa)
+        res = psa_progression(psa_samples(rec), origin, rule=psa)
         if res.outcome is Outcome.MET and res.event_date is not None:
             out.append(res.event_date)
-        out += [e.event_date for e in rec.events
-                if e.kind is EventKind.progression and e.progression_kind is ProgressionKind.psa]
+        elif res.outcome is Outcome.NOT_EVALUABLE and res.event_date is None:
+            # No baseline PSA: the series cannot be read, a recorded PSA progression can.
+            out += [e.event_date for e in rec.events
+                    if e.kind is EventKind.progression and e.progression_kind is ProgressionKind.psa]
     elif name == "radiological_progression":
         out = [e.event_date for e in rec.events if e.kind is EventKind.progression and e.progression_kind in _RADIOLOGICAL]
     elif name == "clinical_progression":
@@ -151,13 +195,16 @@ def event_dates(rec: PatientRecord, name: str, origin: date, psa: PsaCriteria,
     elif name == "end_of_treatment":
         eot = end_of_treatment(rec, protocol_id)
         out = [eot] if eot is not None else []
+    elif name == "six_weeks_after_last_administration":
+        eot = end_of_treatment(rec, protocol_id)
+        out = [eot + timedelta(weeks=6)] if eot is not None else []
     else:
         raise ValueError(f"unknown endpoint event {name!r}")
     return sorted(d for d in out if d >= origin)
 
 
 def time_to_event(rec: PatientRecord, endpoint: Endpoint, *, protocol_id: str | None = None,
-                  cutoff: date | None = None, psa: PsaCriteria | None = None) -> TimeToEvent | None:
+                  cutoff: date | None = None, psa: ProgressionRule | None = None) -> TimeToEvent | None:
     """Derive a time-to-event endpoint; None when the patient has no origin (never treated).
 
     The event date is the earliest of the endpoint's events on or after the origin.
@@ -168,7 +215,10 @@ def time_to_event(rec: PatientRecord, endpoint: Endpoint, *, protocol_id: str | 
     origin = treatment_start(rec, protocol_id)
     if origin is None:
         return None
-    crit = psa or criteria_for(endpoint.psa_progression)
+    if psa is None:
+        definition = load_protocol(protocol_id).psa_progression if protocol_id is not None else None
+        psa = endpoint_psa_rule(endpoint, definition)
+    crit = psa
     events = [(d, name) for name in endpoint.events for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
     blocking = [(d, name) for name in endpoint.censoring if name not in ("last_contact", "last_visit")
                 for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
@@ -209,7 +259,7 @@ def psa_endpoints(rec: PatientRecord, *, protocol_id: str | None = None, horizon
         return None
     samples = psa_samples(rec)
     crit = psa_criteria()
-    stops = [d for name in stop_at for d in event_dates(rec, name, origin, crit, protocol_id)[:1]]
+    stops = [d for name in stop_at for d in event_dates(rec, name, origin, crit.progression_rule(), protocol_id)[:1]]
     end = min(stops) if stops else None
     if horizon_weeks is not None:
         limit = origin + timedelta(weeks=horizon_weeks)
@@ -243,9 +293,27 @@ def activity_summary(rec: PatientRecord, protocol_id: str | None = None) -> Acti
     return ActivitySummary(rec.patient_id, arm, len(admins), total, total / len(admins) if admins else None)
 
 
+def landmark_days(months: float) -> float:
+    """A landmark in months as days: ``months × DAYS_PER_MONTH`` (365.25 / 12 = 30.4375 d)."""
+    return months * DAYS_PER_MONTH
+
+
+def landmark_day(months: float) -> int:
+    """The whole day on which a landmark in months is read: ``⌊months × 30.4375⌋``.
+
+    Times are whole days (dates), so no event or censoring can fall strictly between day
+    ⌊t⌋ and t: S(t) = S(⌊t⌋) exactly, and a follow-up of ⌊t⌋ days is long enough.  S(24
+    months) = S(730.5 d) is read on day 730; with only 729 days of follow-up it is reported
+    as "not computed: follow-up 729 days < landmark 730 days", never as "not reached".
+    (R's ``summary(fit, times = 730.5)`` would give NA on 730 days of follow-up because it
+    does not know the times are whole days.)
+    """
+    return math.floor(landmark_days(months) + 1e-9)
+
+
 def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
     """Alive at ``months`` (True/False), or None when censored before the landmark."""
-    landmark = tte.origin + timedelta(days=months * DAYS_PER_MONTH)
+    landmark = tte.origin + timedelta(days=landmark_day(months))
     if tte.event and tte.end <= landmark:
         return False
     if tte.end >= landmark:
@@ -254,7 +322,7 @@ def landmark_alive(tte: TimeToEvent, months: float) -> bool | None:
 
 
 __all__ = [
-    "DAYS_PER_MONTH", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
-    "day_of", "end_of_treatment", "event_dates", "landmark_alive", "last_known_date", "protocol_administrations",
+    "DAYS_PER_MONTH", "EVENT_WORDS", "ActivitySummary", "PsaEndpoints", "TimeToEvent", "activity_summary", "criteria_for",
+    "day_of", "end_of_treatment", "endpoint_psa_rule", "event_dates", "event_description", "event_words", "landmark_alive", "landmark_day", "landmark_days", "last_known_date", "protocol_administrations",
     "psa_endpoints", "psa_samples", "time_to_event", "treatment_start",
 ]

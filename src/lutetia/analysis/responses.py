@@ -34,8 +34,10 @@ from lutetia.assess import (
     spect_mtv_response,
     time_point_responses,
 )
+from lutetia.assess.aesi import AesiResult
 from lutetia.assess.outcome import Outcome
 from lutetia.assess.recist import LesionKind
+from lutetia.records import AdverseEvent as AdverseEventRecord
 from lutetia.records import Analyte, Instrument, LesionType, Modality, PatientRecord
 from lutetia.records import Lesion as RecordLesion
 
@@ -114,9 +116,11 @@ def recip(rec: PatientRecord, protocol_id: str | None = None) -> str | None:
     return response
 
 
-def fdg(rec: PatientRecord, protocol_id: str | None = None, week: int = 12, tolerance_days: int = 28) -> str | None:
-    """PRODIGY-2 FDG categories, baseline vs the scan nearest ``week`` weeks (±``tolerance_days``;
-    the tolerance is a project parameter: the seed says only "at 12 weeks")."""
+def fdg(rec: PatientRecord, protocol_id: str | None = None, *, week: float, tolerance_days: float) -> str | None:
+    """PRODIGY-2 FDG categories, baseline vs the scan nearest ``week`` weeks (±``tolerance_days``).
+
+    Both come from the endpoint (``horizon_weeks``, ``window_days``): the tolerance is a
+    project default in ``prodigy2.toml`` (the seed says only "at 12 weeks")."""
     start = treatment_start(rec, protocol_id)
     scans = sorted((s for s in rec.imaging if s.modality is Modality.fdg_pet), key=lambda s: s.study_date)
     if start is None:
@@ -147,30 +151,78 @@ class AesiSummary:
     patient_id: str
     met: tuple[str, ...]
     first_dates: dict[str, date]
+    not_evaluable: tuple[str, ...] = ()
 
 
-def aesis(rec: PatientRecord, protocol_id: str | None = None) -> AesiSummary:
-    """PRODIGY-2 subacute AESIs; treatment-relatedness is the investigator's (not computed)."""
+def _relatedness(rec: PatientRecord, terms: list[str], start: date, until: date | None) -> Outcome:
+    """MET when a recorded AE of ``terms`` (onset ``start``..``until``) is attributed as related,
+    NOT_MET when every such AE is attributed unrelated, NOT_EVALUABLE otherwise."""
+    wanted = {t.strip().lower() for t in terms}
+    aes = [a for a in rec.adverse_events if a.term.strip().lower() in wanted
+           and start <= a.onset_date and (until is None or a.onset_date <= until)]
+    if any(a.attribution is not None and a.attribution.related for a in aes):
+        return Outcome.MET
+    if not aes or any(a.attribution is None for a in aes):
+        return Outcome.NOT_EVALUABLE
+    return Outcome.NOT_MET
+
+
+def aesis(rec: PatientRecord, protocol_id: str | None = None, *, window_end: date | None,
+          ae_terms: dict[str, list[str]]) -> AesiSummary:
+    """PRODIGY-2 subacute AESIs: "treatment-related", starting from the first administration
+    up to ``window_end`` (inclusive; None = open).
+
+    Lab-defined AESIs (persistent cytopenia, creatinine rise) are established by the lab
+    series; their relatedness is the investigator's attribution of a recorded AE of the
+    category's ``ae_terms`` (the endpoint's data, ``prodigy2.toml``): related → met,
+    unrelated → not met, none recorded → not evaluable.  AE-defined AESIs (grade 4 febrile neutropenia, grade 4 non-haematological)
+    count only related AEs; a qualifying AE without attribution is not evaluable.
+    """
     start = treatment_start(rec, protocol_id)
-    results = {}
+    terms = ae_terms
+    if start is None:
+        return AesiSummary(rec.patient_id, (), {}, ())
+
+    def in_window(day: date | None) -> bool:
+        return day is not None and start <= day and (window_end is None or day <= window_end)
+
+    results: dict[str, tuple[Outcome, date | None]] = {}
+    lab_based: dict[str, AesiResult] = {}
     for kind, analyte, term in (("thrombocytopenia", Analyte.platelets, "Platelet count decreased"),
                                 ("neutropenia", Analyte.neutrophils, "Neutrophil count decreased")):
         grades = [ctcae_grade(LabValue(term, x.value, x.unit, x.lln, x.uln, None, None, x.sampled_on))
-                  for x in rec.labs_of(analyte) if start is None or x.sampled_on >= start]
-        results[kind] = persistent_cytopenia(grades, kind)  # type: ignore[arg-type]
+                  for x in rec.labs_of(analyte) if x.sampled_on >= start]
+        lab_based[kind] = persistent_cytopenia(grades, kind)  # type: ignore[arg-type]
     creat = rec.labs_of(Analyte.creatinine)
-    base = [x for x in creat if start is not None and x.sampled_on <= start]
-    values = [(x.sampled_on, x.canonical()[0]) for x in creat if start is None or x.sampled_on > start]
-    uln = base[-1].canonical()[2] if base else None
-    results["creatinine"] = persistent_creatinine_rise(values, baseline=base[-1].canonical()[0] if base else None,
-                                                       uln=uln)
-    aes = [AssessAE(a.term, a.grade, a.onset_date, a.term.strip().lower() in _HAEM_TERMS) for a in rec.adverse_events
-           if start is None or a.onset_date >= start]
-    results["febrile_neutropenia"] = febrile_neutropenia_g4(aes)
-    results["non_haematological"] = non_haematological_g4(aes)
-    met = tuple(k for k, r in results.items() if r.outcome is Outcome.MET)
-    return AesiSummary(rec.patient_id, met, {k: r.start for k, r in results.items()
-                                            if r.outcome is Outcome.MET and r.start is not None})
+    base = [x for x in creat if x.sampled_on <= start]
+    values = [(x.sampled_on, x.canonical()[0]) for x in creat if x.sampled_on > start]
+    lab_based["creatinine"] = persistent_creatinine_rise(
+        values, baseline=base[-1].canonical()[0] if base else None, uln=base[-1].canonical()[2] if base else None)
+    for kind, res in lab_based.items():
+        if not in_window(res.start):
+            results[kind] = (Outcome.NOT_EVALUABLE if res.outcome is Outcome.NOT_EVALUABLE and res.start is None
+                             else Outcome.NOT_MET, None)
+        elif res.outcome is Outcome.MET:
+            results[kind] = (_relatedness(rec, terms.get(kind, []), start, res.end), res.start)
+        else:
+            results[kind] = (res.outcome, res.start)
+    window_aes = [a for a in rec.adverse_events if in_window(a.onset_date)]
+
+    def assess_aes(keep: list[AdverseEventRecord]) -> list[AssessAE]:
+        return [AssessAE(a.term, a.grade, a.onset_date, a.term.strip().lower() in _HAEM_TERMS) for a in keep]
+
+    related = assess_aes([a for a in window_aes if a.attribution is not None and a.attribution.related])
+    unknown = assess_aes([a for a in window_aes if a.attribution is None])
+    for kind, fn in (("febrile_neutropenia", febrile_neutropenia_g4), ("non_haematological", non_haematological_g4)):
+        hit = fn(related)
+        if hit.outcome is Outcome.MET:
+            results[kind] = (Outcome.MET, hit.start)
+        else:
+            results[kind] = (Outcome.NOT_EVALUABLE if fn(unknown).outcome is Outcome.MET else Outcome.NOT_MET, None)
+    met = tuple(k for k, (o, _) in results.items() if o is Outcome.MET)
+    pending = tuple(k for k, (o, _) in results.items() if o is Outcome.NOT_EVALUABLE)
+    return AesiSummary(rec.patient_id, met, {k: d for k, (o, d) in results.items() if o is Outcome.MET and d},
+                       pending)
 
 
 @dataclass(frozen=True)

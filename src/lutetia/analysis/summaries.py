@@ -22,7 +22,11 @@ from lutetia.analysis.responses import (
     recist,
     spect_best_change,
 )
+from lutetia.analysis.safety import observation_window
 from lutetia.analysis.stat_tests import PairedTestResult, paired_comparison
+from lutetia.errors import ProtocolError
+from lutetia.protocols.loader import load_protocol
+from lutetia.protocols.schema import Endpoint
 from lutetia.records import Analyte, PatientRecord
 
 #: ORR counts CR+PR, DCR counts CR+PR+SD (PRODIGY-2 registry record, secondary outcome
@@ -75,15 +79,34 @@ def arm_responses(arm: str, records: Sequence[PatientRecord], protocol_id: str) 
     bor = Counter(r.confirmed_bor for r in rec_results)
     n_eval = len(rec_results)
     recips = Counter(v for v in (recip(x, protocol_id) for x in records) if v is not None)
-    fdgs = Counter(v for v in (fdg(x, protocol_id) for x in records) if v is not None)
+    fdg_endpoint = _endpoint_by_derive(protocol_id, "fdg_response")
+    week, tolerance = fdg_endpoint.horizon_weeks or 12.0, fdg_endpoint.window_days or 0.0
+    fdgs = Counter(v for v in (fdg(x, protocol_id, week=week, tolerance_days=tolerance) for x in records)
+                   if v is not None)
     spect = [v for v in (spect_best_change(x) for x in records) if v is not None]
-    safety = [aesis(x, protocol_id) for x in records]
+    aesi_endpoint = _endpoint_by_derive(protocol_id, "subacute_aesi")
+    safety = [aesis(x, protocol_id, window_end=w.end if w else None, ae_terms=aesi_endpoint.ae_terms)
+              for x in records for w in [observation_window(x, aesi_endpoint, protocol_id)]]
     counts = Counter(k for s in safety for k in s.met)
     summary = ArmResponses(arm, dict(bor), _rate(sum(bor[k] for k in ORR), n_eval),
                            _rate(sum(bor[k] for k in DCR), n_eval), dict(recips), dict(fdgs),
                            statistics.median(spect) if spect else None,
                            sum(1 for s in safety if s.met), dict(counts), len(records))
     return summary, rec_results, safety
+
+
+def _endpoint_by_derive(protocol_id: str, derive: str) -> Endpoint:
+    """The protocol's endpoint with this ``derive``, else PRODIGY-2's (whose definitions the
+    report's AESI and FDG columns use for every protocol)."""
+    for pid in (protocol_id, "prodigy-2"):
+        try:
+            protocol = load_protocol(pid)
+        except ProtocolError:
+            continue
+        found = next((e for e in protocol.endpoints if e.derive == derive), None)
+        if found is not None:
+            return found
+    raise ProtocolError(f"no protocol defines a {derive!r} endpoint (PRODIGY-2's is expected)")
 
 
 def adrs(results: Sequence[RecistResult]) -> Dataset:

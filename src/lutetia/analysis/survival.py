@@ -12,12 +12,16 @@ Conventions
   computed here from the Greenwood variance read from lifelines' event table [2]_:
   ``V(t) = Σ d_i / (n_i (n_i − d_i))`` over event times ``t_i ≤ t`` (``V`` is var(log S)),
   log: ``exp(log S ± z √V)``; plain: ``S ± z S √V``; both clipped to [0, 1].  Where S = 0 the
-  band is set to [0, 0] (R reports NA there).
+  log and log-log bands are undefined (V is infinite) and are NaN, as R's
+  ``survfit_confint`` gives NA there (``xx <- ifelse(p == 0, NA, p)``); the plain band is
+  [0, 0].
 * Median: lifelines' convention, the first time with S(t) ≤ 0.5.  R ``survfit`` takes the
   midpoint when S equals 0.5 exactly over an interval; we do **not** (pinned by a test).
 * Median confidence interval (Brookmeyer–Crowley [3]_ as in R): lower limit = first time the
   *lower* band is ≤ 0.5, upper limit = first time the *upper* band is ≤ 0.5, so it inherits
-  ``conf_type``.  ``math.inf`` means "not reached".
+  ``conf_type``.  ``math.inf`` means "not reached" (R: NA).  Where the curve reaches 0 with
+  the upper band still above 0.5, the band is NA at that time, so the upper limit is NA
+  in R and ``inf`` here (it used to be the last time).
 * Numbers at risk at t: subjects with time ≥ t (R's "at risk at t − 0").
 * SPSS (used by the ECOG 3 paper: median PFS 1.3 (0.9–1.7), OS 2.8 (1.8–3.7) months)
   reports a symmetric median ± 1.96·SE interval; Lutetia does not, so such published
@@ -74,7 +78,11 @@ class KMResult:
 
 @dataclass(frozen=True)
 class LandmarkEstimate:
-    """S(t) at one landmark time with its pointwise band; ``None`` beyond follow-up."""
+    """S(t) at one landmark time with its pointwise band.
+
+    ``survival`` is ``None`` when not computed (``reason`` says why: the follow-up ends
+    before the landmark); ``lower``/``upper`` are ``None`` where the band is undefined (R: NA).
+    """
 
     time: float
     survival: float | None
@@ -82,6 +90,12 @@ class LandmarkEstimate:
     upper: float | None
     at_risk: int
     conf_type: ConfType
+    reason: str | None = None
+    follow_up: float | None = None
+
+    @property
+    def computed(self) -> bool:
+        return self.survival is not None
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,8 @@ def _band(s: FloatArray, var: FloatArray, z: float, conf_type: ConfType,
     else:
         raise ValueError(f"conf_type {conf_type!r} is not one of {', '.join(CONF_TYPES)}")
     zero = s <= 0.0
-    lo[zero], hi[zero] = 0.0, 0.0
+    undefined = np.nan if conf_type in ("log", "log-log") else 0.0  # R: NA for log and log-log
+    lo[zero], hi[zero] = undefined, undefined
     return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
 
 
@@ -222,12 +237,16 @@ def survival_at(km: KMResult, time: float) -> LandmarkEstimate:
     if time < 0:
         raise ValueError(f"landmark time must be ≥ 0, got {time}")
     at_risk = numbers_at_risk(km, [time])[0]
-    if time > max(km.durations) and km.survival[-1] > 0.0:
-        return LandmarkEstimate(time, None, None, None, at_risk, km.conf_type)
+    longest = max(km.durations)
+    if time > longest and km.survival[-1] > 0.0:
+        return LandmarkEstimate(time, None, None, None, at_risk, km.conf_type,
+                                f"follow-up {longest:.2f} < landmark {time:g}", longest)
     idx = int(np.searchsorted(np.asarray(km.times), time, side="right")) - 1
     if idx < 0:
-        return LandmarkEstimate(time, 1.0, 1.0, 1.0, at_risk, km.conf_type)
-    return LandmarkEstimate(time, km.survival[idx], km.lower[idx], km.upper[idx], at_risk, km.conf_type)
+        return LandmarkEstimate(time, 1.0, 1.0, 1.0, at_risk, km.conf_type, follow_up=longest)
+    lo, hi = km.lower[idx], km.upper[idx]
+    return LandmarkEstimate(time, km.survival[idx], None if math.isnan(lo) else lo, None if math.isnan(hi) else hi,
+                            at_risk, km.conf_type, follow_up=longest)
 
 
 def _group_arrays(durations: Sequence[float], events: Sequence[bool | int],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from lutetia.analysis.datasets import (
@@ -23,19 +23,32 @@ from lutetia.analysis.datasets import (
     build_adlb,
     build_adsl,
     build_adtte,
+    site_codes,
 )
+from lutetia.analysis.defaults import ProjectDefault, project_defaults
 from lutetia.analysis.endpoints import (
     DAYS_PER_MONTH,
     ActivitySummary,
     PsaEndpoints,
     TimeToEvent,
     activity_summary,
+    endpoint_psa_rule,
+    event_description,
     landmark_alive,
+    landmark_day,
+    protocol_administrations,
     psa_endpoints,
     time_to_event,
     treatment_start,
 )
 from lutetia.analysis.rates import RateEstimate, clopper_pearson
+from lutetia.analysis.safety import (
+    DERIVATIONS,
+    GRADED_ANALYTES,
+    CountSummary,
+    aesi_labels,
+    count_endpoint,
+)
 from lutetia.analysis.summaries import (
     ArmResponses,
     LabComparison,
@@ -48,25 +61,17 @@ from lutetia.analysis.summaries import (
 from lutetia.analysis.survival import (
     CoxResult,
     KMResult,
+    LandmarkEstimate,
     LogRankResult,
     cox_hazard_ratio,
     kaplan_meier,
     logrank,
+    survival_at,
 )
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
 from lutetia.protocols.schema import Endpoint, Protocol
-from lutetia.records import Analyte, EventKind, PatientRecord
-
-#: Laboratory analytes graded in shift tables, with their CTCAE v5.0 term.
-GRADED_ANALYTES: dict[Analyte, str] = {
-    Analyte.haemoglobin: "Anemia",
-    Analyte.platelets: "Platelet count decreased",
-    Analyte.neutrophils: "Neutrophil count decreased",
-    Analyte.wbc: "White blood cell decreased",
-    Analyte.lymphocytes: "Lymphocyte count decreased",
-    Analyte.creatinine: "Creatinine increased",
-}
+from lutetia.records import EventKind, PatientRecord
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class EndpointSurvival:
     logrank: LogRankResult | None
     landmark_alive: dict[str, RateEstimate] = field(default_factory=dict)
     cox: CoxResult | None = None
+    landmarks: dict[str, LandmarkEstimate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ class TrialAnalysis:
     responses: tuple[ArmResponses, ...] = ()
     pro_changes: tuple[ProChange, ...] = ()
     lab_comparisons: tuple[LabComparison, ...] = ()
+    counts: tuple[CountSummary, ...] = ()
+    project_defaults: tuple[ProjectDefault, ...] = ()
 
 
 def arm_of(rec: PatientRecord, protocol_id: str) -> str:
@@ -117,8 +125,9 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
               cutoff: date | None) -> EndpointSurvival | None:
     rows: list[TimeToEvent] = []
     arms: list[str] = []
+    psa = endpoint_psa_rule(endpoint, protocol.psa_progression)
     for rec in records:
-        tte = time_to_event(rec, endpoint, protocol_id=protocol.id, cutoff=cutoff)
+        tte = time_to_event(rec, endpoint, protocol_id=protocol.id, cutoff=cutoff, psa=psa)
         if tte is not None:
             rows.append(tte)
             arms.append(arm_of(rec, protocol.id))
@@ -126,10 +135,16 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
         return None
     km: dict[str, KMResult] = {}
     alive: dict[str, RateEstimate] = {}
+    landmarks: dict[str, LandmarkEstimate] = {}
     for arm in sorted(set(arms)):
         mine = [r for r, a in zip(rows, arms, strict=True) if a == arm]
         km[arm] = kaplan_meier([r.months for r in mine], [r.event for r in mine], label=arm)
         if endpoint.landmark_months is not None:
+            day = landmark_day(endpoint.landmark_months)
+            est = survival_at(km[arm], day / DAYS_PER_MONTH)  # the KM time scale: days / DAYS_PER_MONTH
+            if not est.computed:
+                est = replace(est, reason=f"follow-up {max(r.days for r in mine)} days < landmark {day} days")
+            landmarks[arm] = est
             flags = [landmark_alive(r, endpoint.landmark_months) for r in mine]
             known = [f for f in flags if f is not None]
             if known:
@@ -143,7 +158,7 @@ def _survival(protocol: Protocol, records: Sequence[PatientRecord], endpoint: En
             cox = cox_hazard_ratio([r.months for r in rows], [r.event for r in rows], arms, reference=reference)
         except (ValueError, ArithmeticError):  # e.g. no events in one arm: no finite estimate
             cox = None
-    return EndpointSurvival(endpoint, tuple(rows), km, test, alive, cox)
+    return EndpointSurvival(endpoint, tuple(rows), km, test, alive, cox, landmarks)
 
 
 def _reference_arm(protocol: Protocol, arms: list[str]) -> str:
@@ -188,10 +203,11 @@ def _grade(term: str, lab: object, baseline: float | None) -> int | None:
 def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Sequence[EndpointSurvival],
               activity: Sequence[ActivitySummary]) -> tuple[Dataset, ...]:
     act = {a.patient_id: a for a in activity}
+    codes = site_codes(rec.patient.site or "" for rec in records)
     subjects = []
     for rec in records:
         start = treatment_start(rec, protocol.id)
-        admins = [a for a in rec.administrations_sorted() if a.protocol_id in (protocol.id, None)]
+        admins = protocol_administrations(rec, protocol.id)
         ecog = sorted((e for e in rec.ecog if start is None or e.assessed_on <= start), key=lambda e: e.assessed_on)
         subjects.append(SubjectRow(
             studyid=protocol.id, usubjid=rec.patient_id, arm=arm_of(rec, protocol.id),
@@ -199,11 +215,11 @@ def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Se
             trtedt=admins[-1].administered_at.date() if admins else None, saffl=bool(admins), ittfl=True,
             ecog_baseline=ecog[-1].ecog if ecog else None, cycles=len(admins),
             cumulative_activity_gbq=act[rec.patient_id].cumulative_gbq if rec.patient_id in act else None,
-            dthfl=rec.death_date is not None, dthdt=rec.death_date, siteid=rec.patient.site or ""))
+            dthfl=rec.death_date is not None, dthdt=rec.death_date, siteid=codes[rec.patient.site or ""],
+            site=rec.patient.site or ""))
     tte_rows = [TimeToEventRow(r.patient_id, s.endpoint.id.rsplit(".", 1)[-1].upper().replace("-", "")[:8],
-                               s.endpoint.id, r.origin, r.end, r.event,
-                               r.event_kind or f"censored: {r.censor_reason}", arm_of(_by_id(records, r.patient_id),
-                                                                                    protocol.id))
+                               s.endpoint.label, r.origin, r.end, r.event, event_description(r),
+                               arm_of(_by_id(records, r.patient_id), protocol.id))
                 for s in survival for r in s.rows]
     lab_rows = []
     for rec in records:
@@ -218,14 +234,16 @@ def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Se
                                        "BASELINE" if base and x is base[-1] else "",
                                        x.value, x.unit, base_v, _grade(term, x, base_v), base_g))
     ae_rows = []
+    aesi_endpoints = [e for e in protocol.endpoints if e.derive in ("subacute_aesi", "delayed_aesi")]
     for rec in records:
         start = treatment_start(rec, protocol.id)
+        labels = aesi_labels(rec, aesi_endpoints, protocol.id)
         for ae in rec.adverse_events:
             # AEBODSYS stays empty: the record keeps the CTCAE term, not a MedDRA coding.
             ae_rows.append(AdverseEventRow(
                 rec.patient_id, ae.term, "", ae.onset_date, ae.resolution_date, ae.grade, ae.serious,
                 bool(ae.attribution and ae.attribution.related),
-                start is not None and ae.onset_date >= start))
+                start is not None and ae.onset_date >= start, labels.get(ae.ae_id, "")))
     return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adae(ae_rows))
 
 
@@ -260,9 +278,12 @@ def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutof
         summary, results, _ = arm_responses(arm, by_arm[arm], protocol.id)
         responses.append(summary)
         recists += results
+    mine_arms = [arm_of(r, protocol.id) for r in mine]
+    counts = tuple(count_endpoint(e, mine, mine_arms, protocol.id) for e in protocol.endpoints
+                   if e.derive in DERIVATIONS)
     return TrialAnalysis(protocol.id, protocol.title, cutoff, arms, n_by_arm, survival, activity, psa, psa50,
                          shifts, (*datasets, adrs(recists)), tuple(responses), tuple(pro_changes(by_arm)),
-                         tuple(pre_post_labs(mine, protocol.id)))
+                         tuple(pre_post_labs(mine, protocol.id)), counts, tuple(project_defaults(protocol)))
 
 
 def deaths(records: Sequence[PatientRecord]) -> int:

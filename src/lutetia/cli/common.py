@@ -1,9 +1,16 @@
-"""Shared helpers of the CLI: settings, CSV reading with clear errors, tables and JSON."""
+"""Shared helpers of the CLI: settings, CSV reading with clear errors, tables and JSON.
+
+The acting user comes from ``--user``, else ``$LUTETIA_USER``, else ``$USER``; a command that
+writes without one is refused (nothing is recorded as ``unknown``).  Database URLs are shown
+with their password masked (:func:`mask_url`, :func:`mask_credentials`) in every message.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,16 +25,83 @@ DEFAULT_DB = "lutetia.db"
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved global options: database URL and acting user."""
+    """Resolved global options: database URL and acting user (None when none was given)."""
 
     db_url: str
-    user: str
+    acting_user: str | None
 
     @classmethod
     def resolve(cls, *, db: str | None, user: str | None, environ: Mapping[str, str]) -> Settings:
         raw = db or environ.get("LUTETIA_DB") or DEFAULT_DB
-        who = user or environ.get("LUTETIA_USER") or environ.get("USER") or "unknown"
-        return cls(db_url=db_url_from(raw), user=who)
+        who = next((u.strip() for u in (user, environ.get("LUTETIA_USER"), environ.get("USER")) if u and u.strip()),
+                   None)
+        return cls(db_url=db_url_from(raw), acting_user=who)
+
+    @property
+    def user(self) -> str:
+        """The acting user, for a command that writes; refused (exit 2) when none was given."""
+        if self.acting_user is None:
+            raise fail("this command writes to the store and every write names who acts: pass --user NAME "
+                       "(or set LUTETIA_USER); an automated job uses a named system account, e.g. --user system:cron",
+                       2)
+        return self.acting_user
+
+    @property
+    def shown_url(self) -> str:
+        """The database URL with its password masked, for messages."""
+        return mask_url(self.db_url)
+
+
+def randomised_protocol(protocol_id: str) -> bool:
+    """Whether ``protocol_id`` is a randomised protocol (its data file; unknown ids are not)."""
+    from lutetia.errors import ProtocolError
+    from lutetia.protocols import load_protocol
+
+    try:
+        return load_protocol(protocol_id).randomisation is not None
+    except ProtocolError:
+        return False
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (SQLAlchemy's own rendering)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if url.count("@") > 1:  # an unencoded '@' in the password: make_url would split it wrongly
+        return mask_credentials(url)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return mask_credentials(url)
+
+
+_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<secret>\S*)@")
+
+
+def mask_credentials(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` with the password masked."""
+    return _CREDENTIALS.sub(lambda m: f"{m['head']}:***@", text)
+
+
+class MaskCredentials(logging.Filter):
+    """A logging filter that masks URL passwords in every record it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_credentials(record.getMessage())
+        record.args = None
+        return True
+
+
+def install_log_masking() -> None:
+    """Mask URL passwords in every log record (root handlers and SQLAlchemy's loggers)."""
+    for name in ("", "sqlalchemy", "alembic"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskCredentials) for f in logger.filters):
+            logger.addFilter(MaskCredentials())
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, MaskCredentials) for f in handler.filters):
+            handler.addFilter(MaskCredentials())
 
 
 def db_url_from(raw: str) -> str:
@@ -45,8 +119,8 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` to stderr and return an Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``message`` (URL passwords masked) to stderr and return an Exit to raise."""
+    typer.echo(f"error: {mask_credentials(message)}", err=True)
     return typer.Exit(code)
 
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from lutetia.cli.common import Settings
+from lutetia.cli.common import Settings, install_log_masking
 from lutetia.errors import LutetiaError
 
 #: ``ctx.meta`` key set by ``--debug``.
@@ -92,6 +92,7 @@ def _main(
     ] = False,
 ) -> None:
     ctx.meta[DEBUG_KEY] = debug
+    install_log_masking()
     ctx.obj = Settings.resolve(db=db, user=user, environ=dict(os.environ))
 
 

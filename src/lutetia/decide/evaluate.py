@@ -3,8 +3,9 @@
 Notes
 -----
 Leaf: the fact is computed (:func:`lutetia.decide.facts.compute_fact`); a missing fact is
-*not evaluable*.  A partial maximum (some terms missing) decides ``>``/``>=`` only when it
-already meets the threshold.  ``all_of``: not met if any child is not met, else not
+*not evaluable*.  A partial value is a lower bound (a maximum with some terms missing): it
+decides ``>``/``>=`` only when it already meets the threshold, ``<``/``<=`` only when it
+already fails it.  ``all_of``: not met if any child is not met, else not
 evaluable if any is, else met; ``any_of``: met if any child is met, else not evaluable if
 any is, else not met (Kleene's strong three-valued logic [1]).
 Alternatives: the leaf's own threshold first; when not met and the alternative's
@@ -61,7 +62,9 @@ def kleene_any(outcomes: Sequence[Outcome]) -> Outcome:
 
 def _test(fv: FactValue, op: str, threshold: object) -> tuple[Outcome, tuple[str, ...]]:
     ok = compare(fv.value, op, threshold)
-    if fv.partial and not (ok and op in (">", ">=")):
+    # a partial value is a lower bound: it decides ">"/">=" when met and "<"/"<=" when not met
+    decided = (ok and op in (">", ">=")) or (not ok and op in ("<", "<="))
+    if fv.partial and not decided:
         return NE, fv.gaps
     return (MET if ok else NOT_MET), ()
 

@@ -6,7 +6,8 @@ treatment-emergent grade the label's "until Grade 1 or baseline" compares with).
 
 Laboratory terms are graded from the latest value of their analyte in the window by
 :func:`lutetia.assess.ctcae_grade` (CTCAE v5.0) — never from an adverse-event record of
-the same term, which carries its episode's worst grade; other terms come from adverse events
+the same term, which carries its episode's worst grade, except the electrolyte terms of
+:data:`RECORDED_LAB_TERMS`, read from both; other terms come from adverse events
 active on the evaluation date (onset on or before it, not resolved before it).  A
 recorded adverse-event list is complete by design, so a term without an active AE is
 grade 0; a laboratory term without a value in the window is missing.  When some terms
@@ -37,7 +38,19 @@ LAB_TERMS: Final[dict[str, Analyte]] = {
     "Lymphocyte count decreased": Analyte.lymphocytes, "Creatinine increased": Analyte.creatinine,
     "Blood bilirubin increased": Analyte.bilirubin, "Alanine aminotransferase increased": Analyte.alt,
     "Aspartate aminotransferase increased": Analyte.ast, "Alkaline phosphatase increased": Analyte.alp,
+    "Hypokalemia": Analyte.potassium, "Hyperkalemia": Analyte.potassium,
+    "Hyponatremia": Analyte.sodium, "Hypernatremia": Analyte.sodium,
+    "Hypocalcemia": Analyte.calcium, "Hypercalcemia": Analyte.calcium,
+    "Hypomagnesemia": Analyte.magnesium, "Hypermagnesemia": Analyte.magnesium,
 }
+
+#: Laboratory terms also read from the adverse-event list: the electrolyte terms, whose analytes
+#: the label does not ask for before a cycle and whose grades 2-3 may rest on symptoms the value
+#: cannot show.  Each is two entries: the latest value of its analyte in the window (none: grade
+#: 0, no value is no known abnormality) and the investigator's active AE (``"<term> (adverse event)"``).
+RECORDED_LAB_TERMS: Final[frozenset[str]] = frozenset({
+    "Hypokalemia", "Hyperkalemia", "Hyponatremia", "Hypernatremia",
+    "Hypocalcemia", "Hypercalcemia", "Hypomagnesemia", "Hypermagnesemia"})
 
 #: How a missing laboratory value is named in "cannot decide" messages.
 LAB_NAMES: Final[dict[Analyte, str]] = {
@@ -45,6 +58,8 @@ LAB_NAMES: Final[dict[Analyte, str]] = {
     Analyte.neutrophils: "neutrophil count", Analyte.wbc: "white blood cell count",
     Analyte.lymphocytes: "lymphocyte count", Analyte.creatinine: "serum creatinine",
     Analyte.bilirubin: "total bilirubin", Analyte.alt: "ALT", Analyte.ast: "AST", Analyte.alp: "alkaline phosphatase",
+    Analyte.potassium: "serum potassium", Analyte.sodium: "serum sodium", Analyte.calcium: "serum calcium",
+    Analyte.magnesium: "serum magnesium",
 }
 
 #: CTCAE v5.0 system organ class of the AE terms named by the shipped protocols' SOC rules.
@@ -110,12 +125,19 @@ def term_grades(ctx: Context, leaf: Condition, on: date, start: date) -> dict[st
     """Grade (None: missing) and its source, per term of the leaf, on ``on``.
 
     Laboratory terms: the latest value of the analyte in [start, on]; other terms: the
-    worst adverse event active on ``on`` (grade 0 and no source when none is).
+    worst adverse event active on ``on`` (grade 0 and no source when none is); the terms of
+    :data:`RECORDED_LAB_TERMS`: both, as two entries.
     """
     lab_terms, ae_terms = _terms(leaf)
     out: dict[str, tuple[int | None, str]] = {}
     for term in sorted(lab_terms):
-        out[term] = _lab_grade(ctx, term, LAB_TERMS[term], start, on)
+        analyte = LAB_TERMS[term]
+        if term in RECORDED_LAB_TERMS:
+            out[f"{term} (adverse event)"] = _ae_grade(ctx, term, on)
+            if not any(start <= x.sampled_on <= on for x in ctx.record.labs_of(analyte)):
+                out[term] = (0, "")
+                continue
+        out[term] = _lab_grade(ctx, term, analyte, start, on)
     for term in sorted(ae_terms):
         out[term] = _ae_grade(ctx, term, on)
     return out

@@ -11,6 +11,9 @@ Readings (where the record needs interpreting, stated so that reviewers can chec
   (``lutetia assess`` writes them); PCWG3 bone progression is computed from bone scans by
   :func:`lutetia.assess.pcwg3_bone_progression`; RECIP by
   :func:`lutetia.assess.recip_response` against the PSMA PET before treatment start.
+* Re-treatment facts about the first 177Lu-PSMA course are read in
+  :mod:`lutetia.decide.facts_retreatment`; the VISION PSMA-PET read and extra-pelvic
+  measurable disease in :mod:`lutetia.decide.facts_imaging`.
 * Facts without a record field (untreated spinal cord compression, "not amenable to
   medical intervention") are recorded answers keyed by the fact name.
 """
@@ -20,8 +23,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from lutetia.assess import BoneScan, Outcome, is_measurable, pcwg3_bone_progression, recip_response
-from lutetia.assess import Lesion as RecistLesion
+from lutetia.assess import BoneScan, Outcome, pcwg3_bone_progression, recip_response
+from lutetia.decide.facts_imaging import (
+    latest_staging,
+    measurable,
+    measurable_extrapelvic_fact,
+    vision_fact,
+)
+from lutetia.decide.facts_retreatment import (
+    concomitant_arsi_days_fact,
+    concomitant_arsi_repeat_fact,
+    days_to_radiological_or_clinical_fact,
+    first_course_end,
+    prior_arsi_fact,
+    progression_after_course_fact,
+    progression_during_course_fact,
+    psa_rises_after_course_fact,
+)
 from lutetia.decide.history import (
     first_course,
     has_history,
@@ -32,10 +50,9 @@ from lutetia.decide.history import (
 from lutetia.decide.model import Context, FactValue
 from lutetia.decide.psa import psa_progression_fact, psa_rises_fact
 from lutetia.protocols import Condition, Fact
-from lutetia.records import EventKind, ImagingStudy, LesionType, Modality, TherapyClass
+from lutetia.records import EventKind, Lesion, LesionType, Modality, TherapyClass
 
 FactFn = Callable[[Context, Condition], FactValue]
-_STAGING = (Modality.ct, Modality.mri, Modality.bone_scan, Modality.psma_pet)
 _CNS_ORGANS = frozenset({"brain", "cns", "central nervous system", "meninges", "leptomeninges", "spinal cord"})
 
 
@@ -45,16 +62,10 @@ def _b(name: str, value: bool | None, source: str, on: date | None = None, missi
     return FactValue(name, value, "category", on, source)
 
 
-def _latest_staging(ctx: Context) -> ImagingStudy | None:
-    studies = sorted((s for s in ctx.record.imaging if s.modality in _STAGING and s.study_date <= ctx.on),
-                     key=lambda s: s.study_date)
-    return studies[-1] if studies else None
-
-
-def _lesion_fact(test: Callable[[object], bool]) -> FactFn:
+def _lesion_fact(test: Callable[[Lesion], bool]) -> FactFn:
     def f(ctx: Context, leaf: Condition) -> FactValue:
         name = leaf.fact.value if leaf.fact else ""
-        study = _latest_staging(ctx)
+        study = latest_staging(ctx)
         if study is None:
             return _b(name, None, "", missing=f"no staging imaging on or before {ctx.on}")
         found = [x for x in ctx.record.lesions if x.study_id == study.study_id and x.present and test(x)]
@@ -62,20 +73,6 @@ def _lesion_fact(test: Callable[[object], bool]) -> FactFn:
             ", ".join(x.lesion_id for x in found) or "no such lesion")
         return _b(name, bool(found), src, study.study_date)
     return f
-
-
-def _measurable(lesion: object) -> bool:
-    from lutetia.records import Lesion
-
-    assert isinstance(lesion, Lesion)
-    if lesion.lesion_type is LesionType.lymph_node:
-        return is_measurable(RecistLesion(lesion.lesion_id, lesion.organ, "node", lesion.short_axis_mm))
-    if lesion.lesion_type in (LesionType.bone_with_soft_tissue,):
-        return is_measurable(RecistLesion(lesion.lesion_id, lesion.organ, "bone_lytic",
-                                          lesion.soft_tissue_component_mm))
-    if lesion.lesion_type is LesionType.bone:
-        return False
-    return is_measurable(RecistLesion(lesion.lesion_id, lesion.organ, "non_nodal", lesion.longest_diameter_mm))
 
 
 def _therapy(classes: set[TherapyClass], extra: Callable[[object], bool] | None = None) -> FactFn:
@@ -123,10 +120,10 @@ def _courses(ctx: Context, leaf: Condition) -> FactValue:
 def _days_from_last_injection(kind: str) -> FactFn:
     def f(ctx: Context, leaf: Condition) -> FactValue:
         name = leaf.fact.value if leaf.fact else ""
-        course = first_course(ctx.record)
-        if course is None or course.last_injection_date is None:
+        end = first_course_end(ctx)
+        if end is None:
             return FactValue(name, None, "day", missing="no last injection date of the first 177Lu-PSMA course")
-        last = course.last_injection_date
+        last = end[0]
         dates = (progression_dates(ctx.record, last, ctx.on) if kind == "progression"
                  else next_therapy_dates(ctx.record, last, ctx.on))
         if not dates:
@@ -136,16 +133,6 @@ def _days_from_last_injection(kind: str) -> FactFn:
         return FactValue(name, float((dates[0] - last).days), "day", dates[0],
                          f"last injection {last} → {kind} {dates[0]}")
     return f
-
-
-def _progression_after_course(ctx: Context, leaf: Condition) -> FactValue:
-    course = first_course(ctx.record)
-    if course is None or course.last_injection_date is None:
-        return _b("progression_after_first_course", None, "",
-                  missing="no last injection date of the first 177Lu-PSMA course")
-    dates = progression_dates(ctx.record, course.last_injection_date, ctx.on)
-    return _b("progression_after_first_course", bool(dates),
-              f"progression {dates[0]}" if dates else f"no progression after {course.last_injection_date}")
 
 
 def _events(kinds: frozenset[str]) -> FactFn:
@@ -185,21 +172,6 @@ def _recip(ctx: Context, leaf: Condition) -> FactValue:
     if resp == "NE":
         return _b("recip_progression", None, "", missing=f"RECIP not evaluable ({b.study_id} vs {f.study_id})")
     return _b("recip_progression", resp == "PD", f"RECIP {resp}: {b.study_id} vs {f.study_id}", f.study_date)
-
-
-def _vision(ctx: Context, leaf: Condition) -> FactValue:
-    bounds = ctx.bounds(leaf.window) if leaf.window else (date.min, ctx.on)
-    if isinstance(bounds, str):
-        return _b("psma_pet_vision_positive", None, "", missing=bounds)
-    pets = sorted((s for s in ctx.record.imaging if s.modality is Modality.psma_pet
-                   and bounds[0] <= s.study_date <= bounds[1]), key=lambda s: s.study_date)
-    if not pets:
-        return _b("psma_pet_vision_positive", None, "", missing=f"no PSMA PET between {bounds[0]} and {bounds[1]}")
-    s = pets[-1]
-    if s.vision_psma_positive is None or s.vision_psma_negative_lesion is None:
-        return _b("psma_pet_vision_positive", None, "", missing=f"PSMA PET {s.study_id}: VISION read not recorded")
-    value = s.vision_psma_positive and not s.vision_psma_negative_lesion
-    return _b("psma_pet_vision_positive", value, f"imaging {s.study_id} {s.study_date} VISION read", s.study_date)
 
 
 def _spect_decline(ctx: Context, leaf: Condition) -> FactValue:
@@ -274,7 +246,7 @@ HISTORY_FACTS: dict[Fact, FactFn] = {
     F.METASTATIC_DISEASE: _lesion_fact(lambda x: True),
     F.BONE_METASTASES: _lesion_fact(lambda x: getattr(x, "lesion_type", None)
                                     in (LesionType.bone, LesionType.bone_with_soft_tissue)),
-    F.RECIST_MEASURABLE_DISEASE: _lesion_fact(_measurable),
+    F.RECIST_MEASURABLE_DISEASE: _lesion_fact(measurable),
     F.LIVER_METASTASES: _lesion_fact(lambda x: str(getattr(x, "organ", "")).lower() == "liver"),
     F.CNS_METASTASES: _lesion_fact(lambda x: str(getattr(x, "organ", "")).lower() in _CNS_ORGANS),
     F.SPINAL_CORD_COMPRESSION_UNTREATED: _answer_fact,
@@ -283,17 +255,17 @@ HISTORY_FACTS: dict[Fact, FactFn] = {
     F.PSA_RISES_CONSECUTIVE: psa_rises_fact,
     F.PCWG3_BONE_PROGRESSION: _bone,
     F.RECIST_PROGRESSION: _events(frozenset({"radiographic_soft_tissue", "radiographic"})),
-    F.PSMA_PET_VISION_POSITIVE: _vision,
+    F.PSMA_PET_VISION_POSITIVE: vision_fact,
     F.PRIOR_ARSI: _therapy({TherapyClass.arsi}),
     F.PRIOR_TAXANE: _therapy({TherapyClass.taxane}),
     F.PRIOR_LU_PSMA_CYCLES: _course_field("cycles"),
     F.PRIOR_LU_PSMA_COURSES: _courses,
-    F.PRIOR_LU_PSMA_PROGRESSION_DURING_COURSE: _course_field("progression_during"),
+    F.PRIOR_LU_PSMA_PROGRESSION_DURING_COURSE: progression_during_course_fact,
     F.PRIOR_LU_PSMA_TOXICITY_DISCONTINUATION: _course_field("discontinued_for_toxicity"),
     F.FIRST_COURSE_PSA_DECLINE_PCT: _course_field("best_psa_change_pct"),
     F.DAYS_LAST_LU_INJECTION_TO_PROGRESSION: _days_from_last_injection("progression"),
     F.DAYS_LAST_LU_INJECTION_TO_NEXT_THERAPY: _days_from_last_injection("next therapy"),
-    F.PROGRESSION_AFTER_FIRST_COURSE: _progression_after_course,
+    F.PROGRESSION_AFTER_FIRST_COURSE: progression_after_course_fact,
     F.RADIUM223_OR_SYSTEMIC_RT: _therapy({TherapyClass.radium223, TherapyClass.other_systemic_radiotherapy}),
     F.PRIOR_HEMIBODY_EBRT: _therapy({TherapyClass.external_radiotherapy}, _hemibody),
     F.RBC_TRANSFUSION: _transfusion,
@@ -302,4 +274,10 @@ HISTORY_FACTS: dict[Fact, FactFn] = {
     F.SPECT_TUMOUR_VOLUME_DECLINE_PCT: _spect_decline,
     F.RECIP_PROGRESSION: _recip,
     F.PSA_PROGRESSION: psa_progression_fact,
+    F.RECIST_MEASURABLE_EXTRAPELVIC_DISEASE: measurable_extrapelvic_fact,
+    F.PRIOR_ARSI_EXCLUDING_CONCOMITANT: prior_arsi_fact,
+    F.DAYS_LAST_LU_INJECTION_TO_RADIOLOGICAL_OR_CLINICAL_PROGRESSION: days_to_radiological_or_clinical_fact,
+    F.PSA_RISES_AFTER_FIRST_COURSE: psa_rises_after_course_fact,
+    F.CONCOMITANT_ARSI_DAYS_BEFORE_TREATMENT: concomitant_arsi_days_fact,
+    F.CONCOMITANT_ARSI_REPEATS_PRIOR_AGENT: concomitant_arsi_repeat_fact,
 }

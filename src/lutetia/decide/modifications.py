@@ -81,13 +81,21 @@ def _action_of(rule: Modification, ctx: Context, last_given: date | None) -> tup
 
 def apply_modifications(ctx: Context, rules: list[Modification], reduced: bool,
                         last_administration: date | None) -> ModificationOutcome:
-    """Evaluate ``rules`` on ``ctx.on`` (see the module docstring)."""
+    """Evaluate ``rules`` on ``ctx.on`` (see the module docstring).
+
+    Before the first administration only the ``before_first_dose`` rules apply (the
+    pre-treatment check); the others respond to adverse reactions to a dose given (label
+    §2.4) and apply from the second cycle on.
+    """
+    first_dose = last_administration is None
     fired: list[RuleResult] = []
     checked: list[RuleResult] = []
     missing: dict[str, list[str]] = {}
     advisory: list[str] = []
     best, reduce = "none", False
     for rule in rules:
+        if (rule.applies == "before_first_dose") != first_dose:
+            continue
         if (rule.applies == "first" and reduced) or (rule.applies == "after_reduction" and not reduced):
             continue
         ev = evaluate(rule.trigger, ctx)

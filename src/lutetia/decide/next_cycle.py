@@ -333,6 +333,12 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
         assert t.reduction is not None
         rules.append(rule_result(t.reduction, None, Outcome.MET, "reduction"))
     history, problems = kidney_history(s.record, list(s.given))
+    ledger_rule = t.kidney_cap if t.kidney_cap is not None else (t.activity if t.activity.mode == "personalised" else None)
+    if ledger_rule is not None and problems:
+        # the cumulative kidney dose/BED is a sum over every cycle given: a missing cycle would
+        # silently drop out of it and let the next dose pass the limit
+        return s.decision("cannot_decide", rules=(*rules, rule_result(ledger_rule, None, Outcome.NOT_EVALUABLE)),
+                          missing=tuple(problems[c] for c in sorted(problems)))
     plan = _activity(s, reductions, history, problems)
     reasons = [*plan.reasoning, *mods.advisory]
     if resumed:
@@ -343,9 +349,6 @@ def _treat(s: _State, resumed: bool) -> CycleDecision:
     if plan.curtail:
         return s.decision("curtail", rules=(*rules, rule_result(t.activity, None, Outcome.MET, "activity")),
                           reasons=tuple(reasons), derivation=plan.derivation, end_reason=EndReason.KIDNEY_LIMIT)
-    if t.kidney_cap is not None and s.given and s.given[-1].cycle in problems:
-        return s.decision("cannot_decide", rules=(*rules, rule_result(t.kidney_cap, None, Outcome.NOT_EVALUABLE)),
-                          missing=(problems[s.given[-1].cycle],))
     cap = _kidney_cap(s, plan, history)
     if cap is not None:
         rules.append(cap[0])

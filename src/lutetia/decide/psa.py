@@ -31,9 +31,15 @@ def _series(ctx: Context) -> list[tuple[date, float]]:
     return [(d, v) for d, v in ctx.record.psa_series() if d <= ctx.on]
 
 
-def psa_rises_fact(ctx: Context, leaf: Condition) -> FactValue:
-    """Length of the latest run of consecutive rises (``interval_days_min`` apart)."""
+def psa_rises_fact(ctx: Context, leaf: Condition, *, after: date | None = None) -> FactValue:
+    """Length of the latest run of consecutive rises (``interval_days_min`` apart).
+
+    With ``after``, only rises to values sampled after that date count: the run stops at
+    the first value on or before it (the value the first counted rise is measured from).
+    """
     pts = _series(ctx)
+    if after is not None and not any(d > after for d, _ in pts):
+        return FactValue("psa_rises_consecutive", None, "count", missing=f"no PSA after {after} by {ctx.on}")
     if len(pts) < 2:
         return FactValue("psa_rises_consecutive", None, "count", missing=f"fewer than two PSA values by {ctx.on}")
     gap = leaf.interval_days_min or 0.0
@@ -43,6 +49,8 @@ def psa_rises_fact(ctx: Context, leaf: Condition) -> FactValue:
             continue
         if v < chain[-1][1]:
             chain.append((d, v))
+            if after is not None and d <= after:
+                break
         else:
             break
     rises = len(chain) - 1

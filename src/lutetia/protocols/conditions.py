@@ -68,13 +68,16 @@ class Window(Strict):
 
     The engine uses the latest measurement of the fact inside the window; a fact with no
     measurement in the window is not evaluable.  ``month`` is the pint month
-    (30.44 days).
+    (30.44 days).  A window the source does not state has ``status = "project default"``
+    and a ``note`` saying where it comes from.
     """
 
     anchor: Anchor
     before: float = Field(default=0.0, ge=0)
     after: float = Field(default=0.0, ge=0)
     unit: str = "day"
+    status: Status = Field(default="verified", description="'project default' where the source gives no window.")
+    note: str | None = None
 
     @model_validator(mode="after")
     def _to_days(self) -> Window:
@@ -234,10 +237,11 @@ def describe(condition: Condition) -> str:
     extras = []
     if condition.window is not None:
         w = condition.window
+        default = " (project default)" if w.status == "project default" else ""
         if w.before == 0 and w.after == 0:
-            extras.append(f"on the {w.anchor.value} date")
+            extras.append(f"on the {w.anchor.value} date{default}")
         else:
-            extras.append(f"within {w.anchor.value} -{_fmt(w.before)} d/+{_fmt(w.after)} d")
+            extras.append(f"within {w.anchor.value} -{_fmt(w.before)} d/+{_fmt(w.after)} d{default}")
     if condition.interval_days_min is not None:
         extras.append(f"rises >= {_fmt(condition.interval_days_min)} d apart")
     if condition.confirm_days_min is not None:

@@ -85,6 +85,13 @@ class Fact(StrEnum):
     SPECT_TUMOUR_VOLUME_DECLINE_PCT = "spect_tumour_volume_decline_pct"
     RECIP_PROGRESSION = "recip_progression"
     PSA_PROGRESSION = "psa_progression"
+    RECIST_MEASURABLE_EXTRAPELVIC_DISEASE = "recist_measurable_extrapelvic_disease"
+    PRIOR_ARSI_EXCLUDING_CONCOMITANT = "prior_arsi_excluding_concomitant"
+    DAYS_LAST_LU_INJECTION_TO_RADIOLOGICAL_OR_CLINICAL_PROGRESSION = (
+        "days_last_lu_injection_to_radiological_or_clinical_progression")
+    PSA_RISES_AFTER_FIRST_COURSE = "psa_rises_after_first_course"
+    CONCOMITANT_ARSI_DAYS_BEFORE_TREATMENT = "concomitant_arsi_days_before_treatment"
+    CONCOMITANT_ARSI_REPEATS_PRIOR_AGENT = "concomitant_arsi_repeats_prior_agent"
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,9 @@ FACT_SPECS: Final[dict[Fact, FactSpec]] = {
                                      "Consecutive 177Lu-PSMA cycles in the first (prior) course."),
     F.PRIOR_LU_PSMA_COURSES: FactSpec("count", "integer", "Number of prior 177Lu-PSMA courses."),
     F.PRIOR_LU_PSMA_PROGRESSION_DURING_COURSE: _b(
-        "Radiological, clinical or PSA progression during the prior 177Lu-PSMA course."),
+        "Radiological, clinical or PSA progression during the prior 177Lu-PSMA course: the course's "
+        "recorded answer, progression events up to its last injection, or the protocol's "
+        "psa_progression applied to the PSA results from the course start."),
     F.PRIOR_LU_PSMA_TOXICITY_DISCONTINUATION: _b(
         "An SAE or CTCAE grade 3-4 AE in the prior course led to discontinuation."),
     F.FIRST_COURSE_PSA_DECLINE_PCT: FactSpec("%", "number",
@@ -160,7 +169,8 @@ FACT_SPECS: Final[dict[Fact, FactSpec]] = {
         "day", "number", "Days from the last injection of the first course to the start of the next line of "
         "therapy; infinite (no such therapy) when none is recorded by the evaluation date."),
     F.PROGRESSION_AFTER_FIRST_COURSE: _b(
-        "Progression after the first course by imaging or by PSA (rises as the rule states)."),
+        "Progression after the last injection of the first course: a recorded progression (any type) "
+        "or the protocol's psa_progression applied to the PSA results from the course start."),
     F.RADIUM223_OR_SYSTEMIC_RT: _b("Any prior radium-223 or other systemic radiotherapy."),
     F.PRIOR_HEMIBODY_EBRT: _b("Prior external radiotherapy to more than a hemibody."),
     F.RBC_TRANSFUSION: _b("A red blood cell transfusion within the condition's window."),
@@ -194,13 +204,36 @@ FACT_SPECS: Final[dict[Fact, FactSpec]] = {
         "%", "number", "Decline of PSMA-avid tumour volume on quantitative SPECT/CT vs cycle 1."),
     F.RECIP_PROGRESSION: _b("Progression by RECIP 1.0 on PSMA PET/CT."),
     F.PSA_PROGRESSION: _b("PSA progression by the protocol's own psa_progression definition."),
+    F.RECIST_MEASURABLE_EXTRAPELVIC_DISEASE: _b(
+        "At least one RECIST 1.1 measurable soft-tissue lesion or measurable lymph node outside the "
+        "pelvis (pelvic nodal stations: lutetia/decide/data/imaging_reads.toml); a measurable node "
+        "whose station is not recorded makes it not evaluable unless another lesion qualifies."),
+    F.PRIOR_ARSI_EXCLUDING_CONCOMITANT: _b(
+        "At least one prior ARSI line, not counting an ARSI given together with this protocol's "
+        "treatment: a line started on or after the condition's window start (window anchor minus "
+        "'before') and still ongoing at the anchor, or started after the anchor."),
+    F.DAYS_LAST_LU_INJECTION_TO_RADIOLOGICAL_OR_CLINICAL_PROGRESSION: FactSpec(
+        "day", "number", "Days from the last injection of the first 177Lu-PSMA course to the first "
+        "radiological, clinical or investigator-assessed progression after it (PSA-only progression "
+        "does not count); infinite when none is recorded by the evaluation date; a lower bound when an "
+        "earlier progression of unrecorded type exists."),
+    F.PSA_RISES_AFTER_FIRST_COURSE: FactSpec(
+        "count", "integer",
+        "As psa_rises_consecutive, counting only rises to values sampled after the last injection of "
+        "the first (earlier) 177Lu-PSMA course; the value the first rise is measured from may precede it."),
+    F.CONCOMITANT_ARSI_DAYS_BEFORE_TREATMENT: FactSpec(
+        "day", "number", "Days from the start of the latest ARSI given together with the treatment (as in "
+        "prior_arsi_excluding_concomitant, same window) to the window's anchor; infinite when there is none."),
+    F.CONCOMITANT_ARSI_REPEATS_PRIOR_AGENT: _b(
+        "An ARSI given together with the treatment (as in prior_arsi_excluding_concomitant, same window) "
+        "is the same agent as a prior ARSI line; not evaluable when an ARSI line has no agent."),
 }
 
 #: Facts whose value depends on CTCAE terms or an SOC given in the condition.
 CTCAE_FACTS: Final[frozenset[Fact]] = frozenset({Fact.CTCAE_GRADE, Fact.CTCAE_GRADE_BEYOND_BASELINE})
 
 #: Facts that accept ``interval_days_min`` (sequence facts).
-SEQUENCE_FACTS: Final[frozenset[Fact]] = frozenset({Fact.PSA_RISES_CONSECUTIVE})
+SEQUENCE_FACTS: Final[frozenset[Fact]] = frozenset({Fact.PSA_RISES_CONSECUTIVE, Fact.PSA_RISES_AFTER_FIRST_COURSE})
 
 
 def fact_spec(fact: Fact) -> FactSpec:

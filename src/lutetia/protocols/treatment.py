@@ -174,6 +174,8 @@ class Holiday(Rule):
     surveillance: Surveillance
     resume: Condition
     resume_baseline: Literal["cycle1_spect", "last_spect"] = "cycle1_spect"
+    resume_status: Status = "verified"
+    resume_note: str | None = None
 
 
 #: Progression kinds a record can carry (:class:`lutetia.records.ProgressionKind`).
@@ -221,13 +223,15 @@ class Modification(Rule):
     """A dose-modification row: trigger → action.
 
     ``applies`` is ``any`` (every occurrence), ``first`` (only before any reduction for
-    this rule family) or ``after_reduction`` (a recurrence after one reduction).
+    this rule family), ``after_reduction`` (a recurrence after one reduction) or
+    ``before_first_dose`` (read at cycle 1 only: the pre-treatment check; the others are read
+    from cycle 2 on).
     ``family`` groups rows of the same toxicity (``myelosuppression``).
     """
 
     family: str = Field(min_length=1)
     trigger: Condition
-    applies: Literal["any", "first", "after_reduction"] = "any"
+    applies: Literal["any", "first", "after_reduction", "before_first_dose"] = "any"
     action: Action
 
 
@@ -308,3 +312,22 @@ class Endpoint(Rule):
     psa_progression: PsaProgression | None = None
     categories: dict[str, str] = Field(default_factory=dict)
     primary: bool = False
+    name: str | None = Field(default=None, min_length=1, description="Short name shown in reports and datasets.")
+    derive: Literal["subacute_aesi", "adverse_events", "laboratory_adverse_events", "delayed_aesi",
+                    "fdg_response"] | None = Field(
+        default=None, description="The analysis derivation (lutetia.analysis.safety, lutetia.analysis.responses).")
+    window_days: float | None = Field(
+        default=None, ge=0, description="Analysis tolerance (± days) around the endpoint's time point.")
+    window_status: Status = "verified"
+    window_note: str | None = None
+    ae_terms: dict[str, list[str]] = Field(
+        default_factory=dict, description="Category -> CTCAE terms of the recorded AEs that establish it.")
+    ae_terms_status: Status = "verified"
+    ae_terms_note: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name reports and datasets show (``name``, else the id's last part in words)."""
+        if self.name:
+            return self.name
+        return self.id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")

@@ -24,7 +24,7 @@ from lutetia.records.patient import (
     Sex,
     TherapyClass,
 )
-from lutetia.records.record import PatientRecord, build_record, record_problems
+from lutetia.records.record import PatientRecord, build_record, record_as_of, record_problems
 from lutetia.records.registry import KINDS, KindSpec
 from lutetia.records.safety import AdverseEvent, Attribution, CriterionAnswer, Instrument, ProAnswer
 from lutetia.records.treatment import (
@@ -39,5 +39,5 @@ __all__ = [
     "DosimetryMeasurement", "DosimetryRegion", "EcogAssessment", "Enrolment", "EventKind",
     "ImagingStudy", "Instrument", "KindSpec", "LabResult", "Lesion", "LesionType", "Modality",
     "Patient", "PatientRecord", "PriorTherapy", "ProAnswer", "ProgressionKind", "ProgressionType",
-    "RecordModel", "Sex", "SkeletalEventKind", "TherapyClass", "build_record", "record_problems",
+    "RecordModel", "Sex", "SkeletalEventKind", "TherapyClass", "build_record", "record_as_of", "record_problems",
 ]

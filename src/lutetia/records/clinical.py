@@ -37,6 +37,10 @@ class Analyte(StrEnum):
     alp = "alp"
     ldh = "ldh"
     albumin = "albumin"
+    potassium = "potassium"
+    sodium = "sodium"
+    calcium = "calcium"
+    magnesium = "magnesium"
     psa = "psa"
     testosterone = "testosterone"
     body_weight = "body_weight"
@@ -59,6 +63,13 @@ ANALYTES: dict[Analyte, AnalyteSpec] = {
     Analyte.alp: AnalyteSpec("U/L", None, "6768-6"),
     Analyte.ldh: AnalyteSpec("U/L", None, "2532-0"),
     Analyte.albumin: AnalyteSpec("g/L", None, "1751-7"),
+    # Serum electrolytes, graded by CTCAE v5.0 in mmol/L.  Calcium is graded as reported (CTCAE
+    # means albumin-corrected calcium; correcting is the site's call; ionized calcium is not an
+    # analyte).  The Ca and Mg codes are LOINC's [Mass/volume] ones, like creatinine's 2160-0.
+    Analyte.potassium: AnalyteSpec("mmol/L", None, "2823-3"),
+    Analyte.sodium: AnalyteSpec("mmol/L", None, "2951-2"),
+    Analyte.calcium: AnalyteSpec("mmol/L", "calcium", "17861-6"),
+    Analyte.magnesium: AnalyteSpec("mmol/L", "magnesium", "19123-9"),
     Analyte.psa: AnalyteSpec("ng/mL", None, "2857-1"),
     Analyte.testosterone: AnalyteSpec("nmol/L", "testosterone", "2986-8"),
     Analyte.body_weight: AnalyteSpec("kg", None, "29463-7"),

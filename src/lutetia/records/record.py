@@ -79,6 +79,47 @@ class PatientRecord(RecordModel):
         return sorted(self.administrations, key=lambda a: a.administered_at)
 
 
+#: The date each child record kind happens on (its first date field), for :func:`record_as_of`.
+_OCCURS: dict[str, str] = {"enrolments": "enrolled_on", "ecog": "assessed_on", "prior_therapies": "start_date",
+                           "labs": "sampled_on", "imaging": "study_date", "administrations": "administered_at",
+                           "adverse_events": "onset_date", "pro_answers": "answered_on", "events": "event_date",
+                           "criterion_answers": "answered_on"}
+#: Later facts about a record that were not yet known on an earlier date (cleared by record_as_of).
+_LATER: dict[str, tuple[tuple[str, ...], ...]] = {
+    "enrolments": (("randomised_on",), ("off_study_on", "off_study_reason")),
+    "prior_therapies": (("end_date",), ("last_injection_date",), ("progression_date", "progression_type")),
+    "adverse_events": (("resolution_date",),),
+}
+
+
+def record_as_of(record: PatientRecord, on: date, *, before_administration_on: bool = True) -> PatientRecord:
+    """The record as it stood on ``on``: nothing that happened later, later dates not yet known.
+
+    Child records dated after ``on`` are left out (lesions with their study, dosimetry with its
+    administration); a later end, resolution, progression or off-study date is cleared.  With
+    ``before_administration_on`` (default) an administration on ``on`` itself is left out too:
+    a decision for that day is taken before the dose is given.
+    """
+    kids: dict[str, list[RecordModel]] = {}
+    for kind, rec in record.children():
+        occurs = _OCCURS.get(kind)
+        if occurs is not None:
+            day = day_of(getattr(rec, occurs))
+            if day > on or (kind == "administrations" and before_administration_on and day == on):
+                continue
+            clear = {f: None for group in _LATER.get(kind, ()) for f in group
+                     if getattr(rec, group[0]) is not None and day_of(getattr(rec, group[0])) > on}
+            if clear:
+                rec = rec.model_copy(update=clear)
+        kids.setdefault(kind, []).append(rec)
+    studies = {getattr(i, "study_id", None) for i in kids.get("imaging", [])}
+    kids["lesions"] = [x for x in kids.get("lesions", []) if getattr(x, "study_id", None) in studies]
+    given = {(getattr(a, "course", None), getattr(a, "cycle", None)) for a in kids.get("administrations", [])}
+    kids["dosimetry"] = [m for m in kids.get("dosimetry", [])
+                         if (getattr(m, "course", None), getattr(m, "cycle", None)) in given]
+    return PatientRecord.model_validate({"patient": record.patient, **{k: tuple(v) for k, v in kids.items()}})
+
+
 _DATE_FIELDS: dict[str, tuple[str, ...]] = {
     "enrolments": ("consent_date", "enrolled_on", "randomised_on"),
     "ecog": ("assessed_on",),
@@ -167,5 +208,5 @@ def build_record(patient: Patient, children: dict[str, list[RecordModel]]) -> Pa
 __all__ = [
     "AdverseEvent", "ClinicalEvent", "CriterionAnswer", "DosimetryMeasurement", "EcogAssessment", "Enrolment",
     "ImagingStudy", "LabResult", "Lesion", "Patient", "PatientRecord", "PriorTherapy",
-    "ProAnswer", "build_record", "record_problems",
+    "ProAnswer", "build_record", "record_as_of", "record_problems",
 ]

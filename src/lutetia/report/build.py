@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from lutetia.analysis.defaults import label_for_id
 from lutetia.analysis.kidney import kidney_ledger, kidney_limit
 from lutetia.analysis.trial import TrialAnalysis, analyse_trial, arm_of, enrolled, graded_labs
 from lutetia.protocols.schema import Protocol
@@ -31,9 +32,10 @@ def decision_view(decided_on: date, outcome: str, payload: dict[str, Any]) -> De
         date=decided_on, outcome=outcome,
         activity=f"{activity:.2f} GBq" if isinstance(activity, int | float) else "",
         reasons=[str(r) for r in payload.get("reasons", [])],
-        rules=[{"id": str(r.get("rule_id", r.get("id", ""))), "text": str(r.get("text", "")),
+        rules=[{"id": rid, "label": label_for_id(rid), "text": str(r.get("text", "")),
                 "citation": str(r.get("citation", ""))}
-               for r in payload.get("rules", []) if isinstance(r, dict)],
+               for r in payload.get("rules", []) if isinstance(r, dict)
+               for rid in [str(r.get("rule_id", r.get("id", "")))]],
         missing=[str(m) for m in payload.get("missing", [])],
     )
 

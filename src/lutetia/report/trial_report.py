@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from lutetia import __version__
-from lutetia.analysis.survival import survival_at
+from lutetia.analysis.endpoints import DAYS_PER_MONTH, landmark_day
+from lutetia.analysis.safety import CountSummary
+from lutetia.analysis.survival import LandmarkEstimate
 from lutetia.analysis.trial import TrialAnalysis, arm_of
 from lutetia.records import PatientRecord
 from lutetia.report.datasets_io import write_dataset
@@ -44,10 +46,25 @@ def css() -> str:
 
 
 def _fmt_median(m: float, lo: float, hi: float) -> str:
-    def f(x: float) -> str:
-        return "NR" if math.isinf(x) or math.isnan(x) else f"{x:.1f}"
+    """Median "NR" when the curve never falls to 0.5 (not reached); a confidence limit that
+    does not exist prints "NA", as R's ``print.survfit`` does."""
+    def f(x: float, missing: str) -> str:
+        return missing if math.isinf(x) or math.isnan(x) else f"{x:.1f}"
 
-    return f"{f(m)} ({f(lo)}–{f(hi)})"
+    return f"{f(m, 'NR')} ({f(lo, 'NA')}–{f(hi, 'NA')})"
+
+
+def _fmt_landmark(est: LandmarkEstimate | None) -> str:
+    """S(t) with its band, or "not computed: <why>" — never "not reached"."""
+    if est is None:
+        return "not computed: no curve"
+    if not est.computed or est.survival is None:
+        return f"not computed: {est.reason}"
+
+    def pct(x: float | None) -> str:
+        return "NA" if x is None else f"{100 * x:.1f}"
+
+    return f"{pct(est.survival)}% ({pct(est.lower)}–{pct(est.upper)}%)"
 
 
 @dataclass(frozen=True)
@@ -80,28 +97,30 @@ def write_trial_report(
         horizon = max((max(k.durations) for k in curves if k.durations), default=1.0)
         step = 3.0 if horizon <= 24 else 6.0
         ticks = [step * i for i in range(int(horizon // step) + 1)]
-        fig = km_figure(curves, at_risk_times=ticks, title=s.endpoint.id, xlabel="Months since first administration")
+        fig = km_figure(curves, at_risk_times=ticks, title=s.endpoint.label, xlabel="Months since first administration")
         name = f"km_{s.endpoint.id.replace('.', '_')}.png"
         save(fig, fig_dir / name)
         rows = []
         for arm, km in s.km_by_arm.items():
             landmark = ""
             if s.endpoint.landmark_months is not None:
-                est = survival_at(km, s.endpoint.landmark_months)
-                if est.survival is not None and est.lower is not None and est.upper is not None:
-                    landmark = f"{100 * est.survival:.1f}% ({100 * est.lower:.1f}–{100 * est.upper:.1f}%)"
-                else:
-                    landmark = "not reached by follow-up"
+                landmark = _fmt_landmark(s.landmarks.get(arm))
             rows.append({"arm": arm, "n": km.n, "events": km.events,
                          "median": _fmt_median(km.median, km.median_lower, km.median_upper), "landmark": landmark})
         survival_ctx.append({
-            "id": s.endpoint.id, "text": s.endpoint.text, "citation": s.endpoint.citation, "arms": rows,
+            "id": s.endpoint.id, "name": s.endpoint.label, "primary": s.endpoint.primary,
+            "text": s.endpoint.text, "citation": s.endpoint.citation, "arms": rows,
             "logrank": s.logrank, "cox": s.cox, "figure": f"figures/{name}",
             "landmark": s.endpoint.landmark_months is not None,
-            "landmark_label": f"S({s.endpoint.landmark_months or 0:g} months), KM with 95% CI",
+            "landmark_label": (f"S({s.endpoint.landmark_months:g} months = day "
+                               f"{landmark_day(s.endpoint.landmark_months)}), KM with 95% CI"
+                               if s.endpoint.landmark_months is not None else ""),
         })
     changes = {p.patient_id: p.best_change_pct for p in analysis.psa if p.best_change_pct is not None}
-    save(psa_waterfall(changes), fig_dir / "psa_waterfall.png")
+    waterfall = ""
+    if changes:  # no patient with a baseline and a post-baseline PSA: no waterfall
+        save(psa_waterfall(changes), fig_dir / "psa_waterfall.png")
+        waterfall = "figures/psa_waterfall.png"
     shift_figure = ""
     if analysis.shift_tables:
         save(toxicity_shift_bars(analysis.shift_tables), fig_dir / "toxicity_shifts.png")
@@ -122,17 +141,39 @@ def write_trial_report(
                          **{k: f"datasets/{v.name}" for k, v in paths.items()}})
     html = _template("trial.html.j2").render(
         a=analysis, css=css(), version=__version__, simulated=simulated, conf_type="log(−log)",
-        days_per_month=365.25 / 12, survival=survival_ctx, activity=_activity_by_arm(analysis, records),
+        days_per_month=DAYS_PER_MONTH, survival=survival_ctx, activity=_activity_by_arm(analysis, records),
         categories=", ".join(f"{k} {v}" for k, v in sorted(Counter(p.category for p in analysis.psa).items())),
-        waterfall="figures/psa_waterfall.png", shift_figure=shift_figure,
+        waterfall=waterfall, shift_figure=shift_figure,
         shifts={t: sorted(v.items()) for t, v in analysis.shift_tables.items()},
         kidney_figure=kidney_figure, swimmer=swimmer_file, datasets=datasets,
         patients=[{"id": k, "href": v} for k, v in (patient_pages or {}).items()],
-        fmt_counts=_fmt_counts, fmt_rate=_fmt_rate,
+        fmt_counts=_fmt_counts, fmt_rate=_fmt_rate, fmt_p=format_p_value, p_clause=p_clause,
+        counts=[_count_context(c) for c in analysis.counts], defaults=analysis.project_defaults,
     )
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def format_p_value(p: float) -> str:
+    """A p-value as journals print it: four decimals, ``<0.0001`` below (never ``0.0000``)."""
+    if math.isnan(p):
+        return "NA"
+    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def p_clause(p: float) -> str:
+    """``"p = 0.0123"`` or ``"p < 0.0001"`` for running text."""
+    text = format_p_value(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
+def _count_context(c: CountSummary) -> dict[str, Any]:
+    rows = [{"arm": arm, "rate": _fmt_rate(rate), "not_evaluable": c.not_evaluable.get(arm, 0),
+             "treated": c.treated.get(arm, 0), "categories": _fmt_counts(c.category_counts.get(arm, {}))}
+            for arm, rate in c.by_arm.items()]
+    return {"name": c.endpoint.label, "text": c.endpoint.text, "citation": c.endpoint.citation,
+            "primary": c.endpoint.primary, "rows": rows}
 
 
 def _fmt_counts(counts: Mapping[str, int]) -> str:

@@ -26,7 +26,7 @@ from lutetia.decide.next_cycle import CycleDecision, EndReason, Holiday, next_cy
 from lutetia.protocols import Protocol
 from lutetia.simulate.model import Action, CohortSim, Decision, Point
 from lutetia.simulate.records import patient_record
-from lutetia.simulate.vector import first_activity, individualised_activity, physician_stop
+from lutetia.simulate.vector import individualised_activity, physician_stop
 
 _GIVE = {"administer", "reduce", "resume"}
 _HOLD = {"withhold", "cannot_decide", "not_due"}
@@ -66,10 +66,7 @@ class EnginePolicy:
         act = np.full(n, np.nan)
         reduce_now = np.zeros(n, dtype=bool)
         requested = individualised_activity(sim, pt) if sim.rules.mode == "individualised" else None
-        first = pt.active & (sim.cycles == 0) & (pt.t_days == 0)
-        action[first] = int(Action.GIVE)
-        act[first] = first_activity(sim, pt)[first]
-        for i in np.flatnonzero(pt.active & ~first):
+        for i in np.flatnonzero(pt.active):
             day = self.start + timedelta(days=int(round(pt.t_days[i])))
             rec = patient_record(sim, int(i), self.protocol, self.arm, self.start, pid=self.patient_ids[i],
                                  randomised=self.randomised, as_of=day, current=pt)

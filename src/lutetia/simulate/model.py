@@ -84,6 +84,7 @@ class Point:
     late: B
     lab_offset_days: F  # the panel was drawn this many days before the decision date
     lab_stale: B  # drawn, but before the protocol's pre-cycle lab window
+    progressed: B  # the model's (radiographic) progression has happened by this point
 
 
 @dataclass
@@ -123,7 +124,9 @@ class CohortSim:
         self.holidays = np.zeros(n, dtype=np.int64)
         self.death_day = np.full(n, np.nan)
         self.progression_day = np.full(n, np.nan)
+        self.progression_days: list[list[float]] = [[] for _ in range(n)]  # every progression, per patient
         self.psa_history: list[tuple[F, F]] = []  # (t_days, psa) per point
+        self.first_step = np.full(n, -1, dtype=np.int64)  # psa_history index of the first administration
         self.step = 0
         # kidney S-value scaled to the patient's kidney mass: mGy/(MBq s) × 3600 s/h × 1e-3 Gy/mGy
         masses, where = np.unique(np.round(c.kidney_mass_g, 1), return_inverse=True)  # reported to 0.1 g
@@ -135,9 +138,9 @@ class CohortSim:
                                               c.wbc_giga_l, c.creatinine_umol_l, c.psa_ng_ml])
         self.log: list[tuple[Point, Decision]] = []
         self.follow_labs: list[tuple[F, F, B]] = []  # (day, labs (n, 6), drawn) after treatment
-        self.first_labs = self.baseline_labs.copy()
+        self.first_labs = self.baseline_labs.copy()  # replaced by the labs of the first administration
         ranges = p.entry("labs", "reference_ranges")
-        self.myelo_lln = tuple(float(ranges[key][0]) for key in MYELO_RANGES)  # the virtual lab's LLN  # replaced by the first decision point's labs
+        self.myelo_lln = tuple(float(ranges[key][0]) for key in MYELO_RANGES)  # the virtual lab's LLN
         self.doses: list[dict[str, F]] = []  # per step: what was administered and measured
 
     # ----------------------------------------------------------------- measurements
@@ -176,18 +179,27 @@ class CohortSim:
         offset = np.where(late, float(lo) + np.floor(u[:, 5] * (float(hi) - float(lo) + 1.0)), within)
         offset = offset if self.step > 0 else np.full_like(offset, 2.0)  # cycle 1: labs 2 days before
         stale = ~missing & (offset > self.rules.lab_window_days)
-        return Point(self.step, self.t.copy(), labs, missing, active, self.phase.copy(), late, offset, stale)
+        progressed = np.isfinite(self.progression_day) & (self.progression_day <= self.t)
+        return Point(self.step, self.t.copy(), labs, missing, active, self.phase.copy(), late, offset, stale,
+                     progressed)
 
     # ----------------------------------------------------------------- applying a decision
     def apply(self, pt: Point, d: Decision) -> None:
         """Apply decision ``d`` taken at point ``pt`` and advance every patient's clock."""
         p, k = self.params, min(self.step, self.noise.steps - 1)
         self.log.append((pt, d))
-        if self.step == 0:
-            self.first_labs = pt.labs.copy()
         self.psa_history.append((pt.t_days - pt.lab_offset_days, np.where(pt.lab_missing, np.nan, pt.labs[:, 5])))
         act = d.action
         give = act == Action.GIVE
+        # the treatment baseline is the point of the first administration (cycle 1 may be
+        # withheld by the pre-treatment check): its labs and its PSA (index into psa_history)
+        first_give = give & (self.cycles == 0)
+        self.first_labs = np.where(first_give[:, None], pt.labs, self.first_labs)
+        self.first_step = np.where(first_give, len(self.psa_history) - 1, self.first_step)
+        # a progression before the first dose (cycle 1 withheld) is the disease treatment starts
+        # from, not a progression on treatment: the model watches for the next one
+        self.progression_day = np.where(first_give, np.nan, self.progression_day)
+        self.nadir = np.where(first_give, self.burden, self.nadir)
         self.reductions += d.reduce_now.astype(np.int64)
         a = np.where(give, d.activity_gbq, 0.0)
         dose_row = self._administer(give, a, k)
@@ -301,7 +313,9 @@ class CohortSim:
         dh = ((w1 / c.weibull_scale_weeks) ** shape - (w0 / c.weibull_scale_weeks) ** shape) * b_mid**beta
         crossed = alive & (self.hazard + dh >= c.death_threshold)
         frac = np.clip((c.death_threshold - self.hazard) / np.where(dh > 0, dh, 1.0), 0.0, 1.0)
-        self.death_day = np.where(crossed, np.floor(self.t + frac * days), self.death_day)
+        # a death is dated at least the day after the decision point it follows: a record that
+        # holds a death on the decision date would have stopped that decision
+        self.death_day = np.where(crossed, np.maximum(np.ceil(self.t + frac * days), self.t + 1.0), self.death_day)
         self.hazard += np.where(alive, dh, 0.0)
         self.burden = np.where(alive, b_end, self.burden)
         half = p.value("toxicity", "marrow_recovery_half_time_weeks")
@@ -311,6 +325,8 @@ class CohortSim:
         new_lesion = self.noise.uniform[:, k, 2] < 1 - np.exp(-c.new_lesion_hazard_per_week * days / 7.0)
         prog = alive & np.isnan(self.progression_day) & ((self.burden > (1 + rise) * self.nadir) | new_lesion)
         self.progression_day = np.where(prog & ~crossed, self.t + days, self.progression_day)
+        for i in np.flatnonzero(prog & ~crossed):
+            self.progression_days[i].append(float(self.t[i] + days[i]))
         self.t = self.t + days
         self.phase = np.where(crossed, Phase.DEAD, self.phase)
 

@@ -74,6 +74,10 @@ def _day(start: date, t_days: float) -> date:
     return start + timedelta(days=int(round(t_days)))
 
 
+#: Nodal station of the virtual patients' lymph-node metastases (simulation assumption: the
+#: retroperitoneal, extra-pelvic station, the commonest distant nodal site in mCRPC).
+NODE_STATION = "retroperitoneal"
+
 #: The screening visit (labs, ECOG, eligibility) is this many days before the first cycle.
 SCREENING_DAYS = 7
 
@@ -234,6 +238,7 @@ def _screening_imaging(b: _Builder, sim: CohortSim, i: int, day: date) -> None:
     _ct(b, sim, i, "CT-0", day, 1.0, False)
     for name, kind, organ in _sites(sim, i):
         b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                     site=NODE_STATION if kind is LesionType.lymph_node else None,
                                      lesion_type=kind, suv_max=12.0, psma_positive_vs_liver=True))
 
 
@@ -255,10 +260,12 @@ def _ct(b: _Builder, sim: CohortSim, i: int, study: str, day: date, scale: float
     for name, kind, organ in _sites(sim, i):
         sa = round(size * scale, 1)
         b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id=f"{name}-1", organ=organ,
+                                     site=NODE_STATION if kind is LesionType.lymph_node else None,
                                      lesion_type=kind, longest_diameter_mm=round(size * 1.3 * scale, 1),
                                      short_axis_mm=sa, is_target=kind is not LesionType.bone, present=sa > 0))
     if new_lesion:
         b.add("lesions", day, Lesion(patient_id=b.pid, study_id=study, lesion_id="new-1", organ="lymph node",
+                                     site=NODE_STATION,
                                      lesion_type=LesionType.lymph_node, longest_diameter_mm=20.0,
                                      short_axis_mm=16.0, is_new=True))
 
@@ -291,8 +298,7 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
             if pt.t_days[i] - last_ct >= 77.0:
                 last_ct = float(pt.t_days[i])
                 ratio = float(pt.labs[i, 5] / sim.first_labs[i, 5])
-                prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
-                _ct(b, sim, i, f"CT-{k}", lab_day, ratio ** (1.0 / 3.0), prog)
+                _ct(b, sim, i, f"CT-{k}", lab_day, ratio ** (1.0 / 3.0), bool(pt.progressed[i]))
         if dec is None or dec.action[i] != Action.GIVE:
             continue
         cycle += 1
@@ -356,7 +362,7 @@ def _surveillance_pet(b: _Builder, sim: CohortSim, i: int, pt: Point, k: int, da
     """PSMA PET at holiday surveillance: TTV follows PSA; new lesions when the model progressed."""
     c = sim.cohort
     ttv = float(c.psa_ng_ml[i] * c.ttv_ml_per_psa[i] * pt.labs[i, 5] / sim.first_labs[i, 5])
-    prog = bool(np.isfinite(sim.progression_day[i]) and sim.progression_day[i] <= pt.t_days[i])
+    prog = bool(pt.progressed[i])
     b.add("imaging", day, ImagingStudy(patient_id=b.pid, study_id=f"PSMA-PET-S{k}", modality=Modality.psma_pet,
                                        study_date=day, tracer="68Ga-PSMA-11", ttv_ml=_volume(ttv),
                                        new_lesions=1 if prog else 0))
@@ -379,11 +385,13 @@ def _pros(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, cycle
 
 def _events(b: _Builder, sim: CohortSim, i: int, start: date, horizon: date, death: date | None, *,
             final: bool) -> None:
-    prog = sim.progression_day[i]
-    if np.isfinite(prog) and _day(start, float(prog)) <= horizon:
-        day = _day(start, float(prog))
-        b.add("events", day, ClinicalEvent(patient_id=b.pid, event_id="E-PROG-1", kind=EventKind.progression,
-                                           event_date=day, progression_kind=ProgressionKind.radiographic))
+    # every progression the model had (one during a holiday that resumed treatment, then the
+    # one that stopped it): the decisions that read them must find them in the stored record
+    for k, prog in enumerate(sim.progression_days[i], start=1):
+        day = _day(start, prog)
+        if day <= horizon:
+            b.add("events", day, ClinicalEvent(patient_id=b.pid, event_id=f"E-PROG-{k}", kind=EventKind.progression,
+                                               event_date=day, progression_kind=ProgressionKind.radiographic))
     if death is not None:
         b.add("events", death, ClinicalEvent(patient_id=b.pid, event_id="E-DEATH", kind=EventKind.death,
                                              event_date=death, cause="prostate cancer (simulated)"))

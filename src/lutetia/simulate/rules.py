@@ -17,12 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.assess.criteria import Comparator
 from lutetia.assess.psa import psa_criteria
 from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.decide.next_cycle import lab_window
+from lutetia.errors import ProtocolError
 from lutetia.physics.radiobiology import g_factor_mono, lq_parameters
 from lutetia.protocols import Condition, Protocol, load_protocol
 from lutetia.protocols.facts import Fact
+from lutetia.units import to_unit
 
 F = NDArray[np.float64]
 #: PCWG3's progression parameters (``pcwg3.toml``) for a protocol that defines none.
@@ -55,6 +58,7 @@ class ArmRules:
     holiday_confirm_days: float
     surveillance_weeks: float
     psa_rule: ProgressionRule = PCWG3_PROGRESSION
+    pretreatment: tuple[tuple[int, Comparator, float], ...] = ()
     lab_window_days: float = 14.0
 
     def g_factor(self, t_eff_h: F) -> F:
@@ -73,6 +77,27 @@ def _leaf_value(cond: Condition | None, fact: Fact) -> tuple[float, float]:
         if not math.isnan(v[0]):
             return v
     return math.nan, 0.0
+
+
+#: The model's laboratory column of each blood-count fact, and the column's unit.
+LAB_COLUMN: dict[Fact, tuple[int, str]] = {Fact.HAEMOGLOBIN_G_L: (0, "g/L"), Fact.PLATELETS_GIGA_PER_L: (1, "giga_per_L"),
+                                           Fact.ANC_GIGA_PER_L: (2, "giga_per_L"), Fact.WBC_GIGA_PER_L: (3, "giga_per_L")}
+
+
+def pretreatment_checks(proto: Protocol) -> tuple[tuple[int, Comparator, float], ...]:
+    """(lab column, comparator, threshold in the column's unit) of each ``before_first_dose``
+    trigger of the protocol: a blood count that withholds the first dose."""
+    out = []
+    for m in proto.modifications:
+        if m.applies != "before_first_dose":
+            continue
+        leaf = m.trigger
+        if leaf.fact not in LAB_COLUMN or leaf.op not in ("<", "<=", ">", ">=") or not isinstance(leaf.value, int | float):
+            raise ProtocolError(f"{proto.id}: {m.id}: the cohort model mirrors blood-count thresholds only")
+        col, unit = LAB_COLUMN[leaf.fact]
+        value = to_unit(float(leaf.value), leaf.unit or unit, unit, analyte="haemoglobin" if col == 0 else None)
+        out.append((col, leaf.op, float(value)))
+    return tuple(out)
 
 
 def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
@@ -103,5 +128,6 @@ def arm_rules(protocol: Protocol | str, arm_id: str) -> ArmRules:
         holiday_spect_decline_pct=spect_cut, holiday_confirm_days=confirm,
         surveillance_weeks=hol.surveillance.every_weeks if hol else math.nan,
         psa_rule=pp.rule() if pp else PCWG3_PROGRESSION,
+        pretreatment=pretreatment_checks(proto),
         lab_window_days=lab_window(proto, proto.arm(arm_id)),
     )

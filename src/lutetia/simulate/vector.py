@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.assess.criteria import compare_array
 from lutetia.assess.psa_kernel import progression_kernel
 from lutetia.physics.radiobiology import bed_gy, dose_for_bed
 from lutetia.simulate.grading import beyond_baseline
@@ -80,44 +81,47 @@ def individualised_activity(sim: CohortSim, pt: Point) -> F:
     return np.asarray(np.clip(float(e["value"]) * f, sim.rules.a_min_gbq, sim.rules.a_max_gbq))
 
 
-def _psa_series(sim: CohortSim, pt: Point) -> list[tuple[F, F]]:
-    """(sampling day, PSA or NaN) of every point so far, the current one included."""
+def _psa_matrix(sim: CohortSim, pt: Point) -> tuple[F, F, F]:
+    """(sampling days (n, m), PSA (n, m), baseline (n,)) after the first administration: the
+    baseline is the PSA of the point where cycle 1 was given (NaN before it), later points
+    the post-baseline values (NaN where missing or not yet after the baseline)."""
     now = np.where(pt.lab_missing, np.nan, pt.labs[:, 5])
-    return [*sim.psa_history, (pt.t_days - pt.lab_offset_days, now)]
+    series = [*sim.psa_history, (pt.t_days - pt.lab_offset_days, now)]
+    days = np.column_stack([t for t, _ in series])
+    values = np.column_stack([v for _, v in series])
+    n = values.shape[0]
+    first = sim.first_step
+    base = np.where(first >= 0, values[np.arange(n), np.maximum(first, 0)], np.nan)
+    after = np.arange(values.shape[1])[None, :] > first[:, None]
+    return days, np.where(after & (first[:, None] >= 0), values, np.nan), base
 
 
 def psa_confirmed_decline(sim: CohortSim, pt: Point, pct: float, days: float) -> np.ndarray:
-    """Latest PSA decline from the baseline (first point) ≥ ``pct``, confirmed by an earlier
-    post-baseline value also ≥ ``pct`` at least ``days`` before (the engine's reading)."""
-    series = _psa_series(sim, pt)
-    base = series[0][1]
+    """Latest PSA decline from the baseline (first administration) ≥ ``pct``, confirmed by an
+    earlier post-baseline value also ≥ ``pct`` at least ``days`` before (the engine's reading)."""
+    t, v, base = _psa_matrix(sim, pt)
     n = base.shape[0]
     last_t, last_v = np.full(n, np.nan), np.full(n, np.nan)
-    for t, v in series[1:]:
-        ok = np.isfinite(v)
-        last_t, last_v = np.where(ok, t, last_t), np.where(ok, v, last_v)
-    ok_now = (1 - last_v / base) * 100 >= pct
-    earlier = np.zeros(n, dtype=bool)
-    for t, v in series[1:]:
-        earlier |= ((last_t - t) >= days) & ((1 - v / base) * 100 >= pct)
+    for j in range(v.shape[1]):
+        ok = np.isfinite(v[:, j])
+        last_t, last_v = np.where(ok, t[:, j], last_t), np.where(ok, v[:, j], last_v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok_now = compare_array((1 - last_v / base) * 100, ">=", pct)
+        earlier = np.zeros(n, dtype=bool)
+        for j in range(v.shape[1]):
+            earlier |= ((last_t - t[:, j]) >= days) & compare_array((1 - v[:, j] / base) * 100, ">=", pct)
     return np.asarray(ok_now & earlier, dtype=bool)
 
 
 def psa_progression(sim: CohortSim, pt: Point, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(met, awaiting confirmation) of the protocol's PSA progression since the baseline (the
-    first point's PSA), by the one kernel (:func:`lutetia.assess.psa_kernel.progression_kernel`)
-    with the protocol's ``[psa_progression]`` parameters."""
-    series = _psa_series(sim, pt)
-    if rows is not None:  # only these patients (the others: not met)
-        series = [(t[rows], v[rows]) for t, v in series]
-    base = series[0][1]
-    post = series[1:]
-    n = base.shape[0]
-    if not post:
-        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    days = np.column_stack([t for t, _ in post])
-    values = np.column_stack([v for _, v in post])
-    k = progression_kernel(days, values, base, sim.rules.psa_rule)
+    PSA at the first administration), by the one kernel
+    (:func:`lutetia.assess.psa_kernel.progression_kernel`) with the protocol's
+    ``[psa_progression]`` parameters."""
+    t, v, base = _psa_matrix(sim, pt)
+    if rows is not None:  # only these patients
+        t, v, base = t[rows], v[rows], base[rows]
+    k = progression_kernel(t, v, base, sim.rules.psa_rule)
     return k.met, k.pending
 
 
@@ -127,6 +131,14 @@ def recip_progression(sim: CohortSim, pt: Point) -> np.ndarray:
     prog = np.isfinite(sim.progression_day) & (sim.progression_day <= pt.t_days)
     ratio = pt.labs[:, 5] / sim.first_labs[:, 5]
     return np.asarray(prog & ~pt.lab_missing & (ratio >= 1.2), dtype=bool)
+
+
+def pretreatment_ok(sim: CohortSim, pt: Point) -> np.ndarray:
+    """The protocol's first-dose blood-count check (``before_first_dose`` rows) passes."""
+    fail = np.zeros(pt.t_days.shape[0], dtype=bool)
+    for col, op, threshold in sim.rules.pretreatment:
+        fail |= compare_array(pt.labs[:, col], op, threshold)
+    return ~fail
 
 
 def first_activity(sim: CohortSim, pt: Point) -> F:
@@ -152,7 +164,8 @@ def vector_policy(sim: CohortSim, pt: Point) -> Decision:
         action[m] = int(a)
         undecided = undecided & ~m
 
-    first = treat & (sim.cycles == 0) & (pt.t_days == 0)
+    first = treat & (sim.cycles == 0)
+    settle(first & (pt.lab_missing | pt.lab_stale | ~pretreatment_ok(sim, pt)), Action.WITHHOLD)
     act[first] = first_activity(sim, pt)[first]
     settle(first, Action.GIVE)
     settle(treat & (sim.cycles >= r.max_cycles), Action.COMPLETED)

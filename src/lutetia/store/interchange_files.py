@@ -173,7 +173,7 @@ def read_json(path: Path) -> Parsed:
         total.problems.append(f"{path}: version {doc.get('version')!r}; accepted: {FORMAT_VERSION}")
         return total
     for key in doc:
-        if key not in KINDS and key not in ("format", "version"):
+        if key not in KINDS and key not in ("format", "version", "trail"):  # trail: lutetia.store.trail
             total.problems.append(f"{path}: unknown key {key!r}; accepted: {sorted(KINDS)}")
     for kind, spec in KINDS.items():
         rows = doc.get(kind, [])

@@ -9,7 +9,15 @@
   counted as unchanged (re-imports do not duplicate).
 * Optimistic concurrency: ``update``/``delete`` take the version the caller read; a
   version mismatch is a :class:`~lutetia.errors.ConflictError` naming both versions.
-* Every multi-row write is one transaction: a failure writes nothing.
+* Every write is one serialised transaction (:func:`lutetia.store.database.write`): the
+  cross-record checks read inside it, so concurrent writers cannot together store what
+  the validator refuses; a failure writes nothing.
+* Every write names its user (an empty user is refused); audit entries are hash-chained
+  with the database server's time (:mod:`lutetia.store.chain`).
+* Keys: a record's ``patient_id`` moves only to an existing patient; a patient's id changes
+  only through :meth:`Store.rename_patient`, which carries every dependent record in the
+  same transaction and is audited under both ids.
+* A randomised protocol's arm comes only from the allocation list (:func:`allocation_problems`).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -37,15 +45,26 @@ from lutetia.records import (
     record_problems,
 )
 from lutetia.records.plausibility import balance_problems, plausibility_problems
+from lutetia.store import chain
 from lutetia.store.bulk_labs import LabColumns, lab_date_problems
-from lutetia.store.database import make_engine, migrate
-from lutetia.store.schema import TABLES, audit_log, db_value, key_text, natural_key, row_values
+from lutetia.store.database import make_engine, migrate, write
+from lutetia.store.integrity import (
+    aliases,
+    allocation_problems,
+    check_allocation_fixed,
+    reused_ids,
+    used_ids,
+)
+from lutetia.store.schema import (
+    TABLES,
+    audit_log,
+    db_value,
+    key_text,
+    natural_key,
+    row_values,
+)
 
 _MODEL_TO_KIND: dict[type[RecordModel], KindSpec] = {spec.model: spec for spec in KINDS.values()}
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _json(values: Mapping[str, Any] | None) -> str | None:
@@ -109,17 +128,19 @@ def spec_of(record: RecordModel) -> KindSpec:
 class Store:
     """Access to one Lutetia database (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, engine: sa.Engine, *, randomised: Callable[[str], bool] | None = None) -> None:
+        """``randomised(protocol_id)`` says whether a protocol is randomised (the shell passes
+        the protocol files' answer; the store alone knows it only from stored allocations)."""
         self.engine = engine
-        self.clock = clock
+        self.randomised = randomised
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True, clock: Callable[[], datetime] = _utcnow) -> Store:
+    def open(cls, url: str, *, create: bool = True, randomised: Callable[[str], bool] | None = None) -> Store:
         """Open ``url``; migrate the schema to the newest revision when ``create``."""
         engine = make_engine(url)
         if create:
             migrate(engine)
-        return cls(engine, clock=clock)
+        return cls(engine, randomised=randomised)
 
     # ------------------------------------------------------------------ reading
     def _from_row(self, spec: KindSpec, row: Mapping[str, Any] | sa.RowMapping) -> RecordModel:
@@ -170,13 +191,21 @@ class Store:
             children = {k: tuple(v.get(pid, ())) for k, v in by_kind.items() if k != "patients"}
             yield _assemble(patient, children)
 
-    def audit(self, patient_id: str | None = None, kind: str | None = None) -> list[AuditEntry]:
-        stmt = sa.select(audit_log).order_by(audit_log.c.id)
-        if patient_id is not None:
-            stmt = stmt.where(sa.or_(audit_log.c.patient_id == patient_id, audit_log.c.patient_id.is_(None)))
-        if kind is not None:
-            stmt = stmt.where(audit_log.c.kind == kind)
+    def aliases(self, patient_id: str) -> set[str]:
+        """Every id the patient ``patient_id`` had or has (following renames both ways)."""
         with self.engine.connect() as conn:
+            return aliases(conn, patient_id)
+
+    def audit(self, patient_id: str | None = None, kind: str | None = None) -> list[AuditEntry]:
+        """Audit entries in order; for a patient, those under each of its ids (renames)."""
+        stmt = sa.select(audit_log).order_by(audit_log.c.id)
+        ids: set[str] = set()
+        with self.engine.connect() as conn:
+            if patient_id is not None:
+                ids = aliases(conn, patient_id)
+                stmt = stmt.where(sa.or_(audit_log.c.patient_id.in_(sorted(ids)), audit_log.c.patient_id.is_(None)))
+            if kind is not None:
+                stmt = stmt.where(audit_log.c.kind == kind)
             rows = conn.execute(stmt).mappings().all()
         out = []
         for r in rows:
@@ -187,7 +216,7 @@ class Store:
                 r["source"], r["row_count"],
             ))
         if patient_id is not None:  # batch entries: keep those that touched this patient
-            out = [e for e in out if e.patient_id == patient_id or self._batch_touches(e, patient_id)]
+            out = [e for e in out if e.patient_id in ids or any(self._batch_touches(e, p) for p in ids)]
         return out
 
     def _batch_touches(self, entry: AuditEntry, patient_id: str) -> bool:
@@ -204,9 +233,8 @@ class Store:
 
     # ------------------------------------------------------------------ writing
     def _audit(self, conn: sa.Connection, **values: Any) -> int:
-        values.setdefault("at", self.clock())
-        result = conn.execute(audit_log.insert().returning(audit_log.c.id), values)
-        return int(result.scalar_one())
+        """Append an audit entry to the chain (server time); returns its id."""
+        return chain.append(conn, "audit_log", values)[0]
 
     def add(
         self,
@@ -227,73 +255,92 @@ class Store:
         and inserted without building a record per row when none of their patients has
         labs stored yet; otherwise they go through the row-by-row path.
         """
+        _require_user(user)
+        items = list(records)
+        return write(self.engine, lambda conn: self.add_in(conn, items, user=user, source=source, reason=reason,
+                                                           bulk_labs=bulk_labs))
+
+    def add_in(
+        self,
+        conn: sa.Connection,
+        records: Sequence[RecordModel],
+        *,
+        user: str,
+        source: str | None = None,
+        reason: str | None = None,
+        bulk_labs: Sequence[LabColumns] = (),
+    ) -> WriteSummary:
+        """:meth:`add` inside the caller's writing transaction ``conn``."""
         by_kind: dict[str, list[RecordModel]] = defaultdict(list)
         for rec in records:
             by_kind[spec_of(rec).name].append(rec)
         summary = WriteSummary()
         bulk_pids = sorted({p for cols in bulk_labs for p in set(cols.patient_id)})
         touched = sorted({_pid(r) for rs in by_kind.values() for r in rs} | set(bulk_pids))
-        with self.engine.begin() as conn:
-            if bulk_labs and self._has_labs(conn, bulk_pids):
-                by_kind["labs"].extend(r for cols in bulk_labs for r in cols.records())
-                bulk_labs = ()
-            bulk_keys = [cols.keys() for cols in bulk_labs]
-            existing = self._existing_keys(conn, by_kind)
-            fresh: dict[str, list[RecordModel]] = {}
-            keys: dict[str, list[str]] = {}
-            conflicts: list[str] = []
-            for kind, recs in by_kind.items():
-                spec = KINDS[kind]
-                keep: list[RecordModel] = []
-                keep_keys: list[str] = []
-                seen: set[str] = set()
-                stored_of_kind = existing.get(kind, {})
-                for rec in recs:
-                    key = natural_key(spec, rec)
-                    if key in seen:
-                        conflicts.append(f"{kind} {key}: appears twice in the input")
-                        continue
-                    seen.add(key)
-                    stored = stored_of_kind.get(key)
-                    if stored is None:
-                        keep.append(rec)
-                        keep_keys.append(key)
-                    elif stored == rec:
-                        summary.unchanged[kind] = summary.unchanged.get(kind, 0) + 1
-                    else:
-                        conflicts.append(
-                            f"{kind} {key}: differs from the stored record; change it with a reason "
-                            "(lutetia never overwrites silently)"
-                        )
-                fresh[kind] = keep
-                keys[kind] = keep_keys
-            conflicts += _bulk_duplicates(bulk_keys, set(keys.get("labs", [])))
-            if conflicts:
-                raise ConflictError("\n".join(conflicts))
-            self._check_patients(conn, sorted(set(touched) - set(bulk_pids) | {
-                _pid(r) for rs in fresh.values() for r in rs}), fresh)
-            self._check_bulk_labs(conn, bulk_labs, fresh)
-            n = sum(len(v) for v in fresh.values()) + sum(len(c) for c in bulk_labs)
-            if n == 0:
-                return summary
-            audit_id = self._audit(
-                conn, user_name=user, action="import" if n > 1 or bulk_labs else "insert",
-                kind="batch" if n > 1 or bulk_labs else next(k for k, v in fresh.items() if v),
-                patient_id=touched[0] if len(touched) == 1 else None,
-                natural_key=None if n > 1 or bulk_labs else natural_key(*_single(fresh)),
-                new_values=None if n > 1 or bulk_labs else _json(row_values(_single(fresh)[1])),
-                reason=reason, source=source, row_count=n,
-            )
-            for kind in KINDS:  # parents before children
-                recs = fresh.get(kind, [])
-                if not recs:
+        if bulk_labs and self._has_labs(conn, bulk_pids):
+            by_kind["labs"].extend(r for cols in bulk_labs for r in cols.records())
+            bulk_labs = ()
+        bulk_keys = [cols.keys() for cols in bulk_labs]
+        existing = self._existing_keys(conn, by_kind)
+        fresh: dict[str, list[RecordModel]] = {}
+        keys: dict[str, list[str]] = {}
+        conflicts: list[str] = []
+        for kind, recs in by_kind.items():
+            spec = KINDS[kind]
+            keep: list[RecordModel] = []
+            keep_keys: list[str] = []
+            seen: set[str] = set()
+            stored_of_kind = existing.get(kind, {})
+            for rec in recs:
+                key = natural_key(spec, rec)
+                if key in seen:
+                    conflicts.append(f"{kind} {key}: appears twice in the input")
                     continue
-                _bulk_insert(conn, kind, recs, keys[kind], audit_id)
-                summary.inserted[kind] = len(recs)
-            for cols, ckeys in zip(bulk_labs, bulk_keys, strict=True):
-                _insert_lab_columns(conn, cols, ckeys, audit_id)
-                summary.inserted["labs"] = summary.inserted.get("labs", 0) + len(cols)
-            summary.audit_id = audit_id
+                seen.add(key)
+                stored = stored_of_kind.get(key)
+                if stored is None:
+                    keep.append(rec)
+                    keep_keys.append(key)
+                elif stored == rec:
+                    summary.unchanged[kind] = summary.unchanged.get(kind, 0) + 1
+                else:
+                    conflicts.append(
+                        f"{kind} {key}: differs from the stored record; change it with a reason "
+                        "(lutetia never overwrites silently)"
+                    )
+            fresh[kind] = keep
+            keys[kind] = keep_keys
+        conflicts += _bulk_duplicates(bulk_keys, set(keys.get("labs", [])))
+        if conflicts:
+            raise ConflictError("\n".join(conflicts))
+        self._check_patients(conn, sorted(set(touched) - set(bulk_pids) | {
+            _pid(r) for rs in fresh.values() for r in rs}), fresh)
+        self._check_bulk_labs(conn, bulk_labs, fresh)
+        problems = allocation_problems(conn, fresh.get("enrolments", []), self.randomised)
+        problems += reused_ids(conn, fresh.get("patients", []))
+        if problems:
+            raise ConflictError("\n".join(problems))
+        n = sum(len(v) for v in fresh.values()) + sum(len(c) for c in bulk_labs)
+        if n == 0:
+            return summary
+        audit_id = self._audit(
+            conn, user_name=user, action="import" if n > 1 or bulk_labs else "insert",
+            kind="batch" if n > 1 or bulk_labs else next(k for k, v in fresh.items() if v),
+            patient_id=touched[0] if len(touched) == 1 else None,
+            natural_key=None if n > 1 or bulk_labs else natural_key(*_single(fresh)),
+            new_values=None if n > 1 or bulk_labs else _json(row_values(_single(fresh)[1])),
+            reason=reason, source=source, row_count=n,
+        )
+        for kind in KINDS:  # parents before children
+            recs = fresh.get(kind, [])
+            if not recs:
+                continue
+            _bulk_insert(conn, kind, recs, keys[kind], audit_id)
+            summary.inserted[kind] = len(recs)
+        for cols, ckeys in zip(bulk_labs, bulk_keys, strict=True):
+            _insert_lab_columns(conn, cols, ckeys, audit_id)
+            summary.inserted["labs"] = summary.inserted.get("labs", 0) + len(cols)
+        summary.audit_id = audit_id
         return summary
 
     def _has_labs(self, conn: sa.Connection, pids: Sequence[str]) -> bool:
@@ -406,62 +453,125 @@ class Store:
         user: str,
         reason: str,
     ) -> Stored:
-        """Change fields of one record; audited old → new; optimistic version check."""
+        """Change fields of one record; audited old → new; optimistic version check.
+
+        A record's natural key may change (a lab's date, a lab moved to another *existing*
+        patient); a patient's own id changes only with :meth:`rename_patient`.
+        """
         _require_reason(reason, "change")
-        spec, table = KINDS[kind], TABLES[kind]
+        _require_user(user)
+        spec = KINDS[kind]
         unknown = sorted(set(changes) - set(spec.model.model_fields))
         if unknown:
             raise RecordError(f"{kind}: unknown field(s) {unknown}; accepted: {sorted(spec.model.model_fields)}")
-        with self.engine.begin() as conn:
-            current = self._get_for_write(conn, kind, key, expected_version)
-            old = row_values(current.record)
-            try:
-                new_rec = spec.model.model_validate({**current.record.model_dump(), **changes})
-            except ValidationError as exc:
-                raise RecordError(_validation_text(kind, exc)) from exc
-            new = row_values(new_rec)
-            diff_old = {k: old[k] for k in new if old[k] != new[k]}
-            diff_new = {k: new[k] for k in new if old[k] != new[k]}
-            if not diff_new:
-                return current
-            _check_allocation_fixed(kind, current.record, diff_new)
-            pid = _pid(new_rec)
-            self._check_replaced(conn, kind, current.row_id, new_rec, pid)
-            audit_id = self._audit(
-                conn, user_name=user, action="update", kind=kind, patient_id=pid,
-                natural_key=natural_key(spec, current.record), old_values=_json(diff_old),
-                new_values=_json(diff_new), reason=reason, row_count=1,
-            )
-            result = conn.execute(
-                table.update()
-                .where(table.c.id == current.row_id, table.c.version == expected_version)
-                .values(**new, natural_key=natural_key(spec, new_rec), version=expected_version + 1)
-            )
-            if result.rowcount != 1:
-                raise ConflictError(f"{kind} {dict(zip(spec.key, key, strict=False))}: changed by someone else meanwhile")
-            del audit_id
+        return write(self.engine, lambda conn: self.update_in(conn, kind, key, changes,
+                                                              expected_version=expected_version, user=user,
+                                                              reason=reason))
+
+    def update_in(self, conn: sa.Connection, kind: str, key: Sequence[Any], changes: Mapping[str, Any], *,
+                  expected_version: int, user: str, reason: str) -> Stored:
+        """:meth:`update` inside the caller's writing transaction ``conn``."""
+        spec, table = KINDS[kind], TABLES[kind]
+        current = self._get_for_write(conn, kind, key, expected_version)
+        old = row_values(current.record)
+        try:
+            new_rec = spec.model.model_validate({**current.record.model_dump(), **changes})
+        except ValidationError as exc:
+            raise RecordError(_validation_text(kind, exc)) from exc
+        new = row_values(new_rec)
+        diff_old = {k: old[k] for k in new if old[k] != new[k]}
+        diff_new = {k: new[k] for k in new if old[k] != new[k]}
+        if not diff_new:
+            return current
+        if kind == "patients" and "patient_id" in diff_new:
+            raise RecordError(f"patients {old['patient_id']!r}: a patient's id changes with `lutetia rename`, which "
+                              "carries every record of the patient", field="patient_id", value=new["patient_id"],
+                              accepted=f"{old['patient_id']!r} (unchanged)")
+        check_allocation_fixed(kind, current.record, diff_new)
+        if kind == "enrolments":
+            problems = allocation_problems(conn, [new_rec], self.randomised)
+            if problems:
+                raise ConflictError("\n".join(problems))
+        pid, new_key = _pid(new_rec), natural_key(spec, new_rec)
+        if new_key != natural_key(spec, current.record) and conn.execute(
+                sa.select(table.c.id).where(table.c.natural_key == new_key)).first() is not None:
+            raise ConflictError(f"{kind} {new_key}: another record already has this key; change that one instead")
+        self._check_replaced(conn, kind, current.row_id, new_rec, pid)
+        if pid != _pid(current.record):  # the record leaves a patient: check what remains of that one
+            self._check_replaced(conn, kind, current.row_id, None, _pid(current.record))
+        self._audit(
+            conn, user_name=user, action="update", kind=kind, patient_id=pid,
+            natural_key=natural_key(spec, current.record), old_values=_json(diff_old),
+            new_values=_json(diff_new), reason=reason, row_count=1,
+        )
+        result = conn.execute(
+            table.update()
+            .where(table.c.id == current.row_id, table.c.version == expected_version)
+            .values(**new, natural_key=new_key, version=expected_version + 1)
+        )
+        if result.rowcount != 1:
+            raise ConflictError(f"{kind} {dict(zip(spec.key, key, strict=False))}: changed by someone else meanwhile")
         return Stored(kind, new_rec, current.row_id, expected_version + 1)
 
     def delete(self, kind: str, key: Sequence[Any], *, expected_version: int, user: str, reason: str) -> None:
         """Delete one record (audited with its old values; a reason is required)."""
         _require_reason(reason, "deletion")
+        _require_user(user)
+        write(self.engine, lambda conn: self._delete_in(conn, kind, key, expected_version, user, reason))
+
+    def _delete_in(self, conn: sa.Connection, kind: str, key: Sequence[Any], expected_version: int, user: str,
+                   reason: str) -> None:
         spec, table = KINDS[kind], TABLES[kind]
-        with self.engine.begin() as conn:
-            current = self._get_for_write(conn, kind, key, expected_version)
-            pid = _pid(current.record)
-            if kind == "patients":
-                children = [k for k in KINDS if k != "patients" and conn.execute(
-                    sa.select(TABLES[k].c.id).where(TABLES[k].c.patient_id == pid).limit(1)).first()]
-                if children:
-                    raise ConflictError(f"patients {pid!r}: still has records in {children}; delete those first")
-            self._audit(
-                conn, user_name=user, action="delete", kind=kind, patient_id=pid,
-                natural_key=natural_key(spec, current.record), old_values=_json(row_values(current.record)),
-                reason=reason, row_count=1,
-            )
-            result = conn.execute(table.delete().where(table.c.id == current.row_id, table.c.version == expected_version))
-            if result.rowcount != 1:
-                raise ConflictError(f"{kind}: changed by someone else meanwhile")
+        current = self._get_for_write(conn, kind, key, expected_version)
+        pid = _pid(current.record)
+        if kind == "patients":
+            children = [k for k in KINDS if k != "patients" and conn.execute(
+                sa.select(TABLES[k].c.id).where(TABLES[k].c.patient_id == pid).limit(1)).first()]
+            if children:
+                raise ConflictError(f"patients {pid!r}: still has records in {children}; delete those first")
+        self._audit(
+            conn, user_name=user, action="delete", kind=kind, patient_id=pid,
+            natural_key=natural_key(spec, current.record), old_values=_json(row_values(current.record)),
+            reason=reason, row_count=1,
+        )
+        result = conn.execute(table.delete().where(table.c.id == current.row_id, table.c.version == expected_version))
+        if result.rowcount != 1:
+            raise ConflictError(f"{kind}: changed by someone else meanwhile")
+
+    def rename_patient(self, old_id: str, new_id: str, *, expected_version: int, user: str, reason: str) -> int:
+        """Give patient ``old_id`` the id ``new_id``, with every record of the patient, in one
+        transaction; audited once, and shown in the audit trail of both ids.  Decisions and
+        allocations stay as made (append-only) and are found under either id.  Returns the
+        number of rows moved."""
+        _require_reason(reason, "rename")
+        _require_user(user)
+        return write(self.engine, lambda conn: self._rename_in(conn, old_id, new_id, expected_version, user, reason))
+
+    def _rename_in(self, conn: sa.Connection, old_id: str, new_id: str, expected_version: int, user: str,
+                   reason: str) -> int:
+        current = self._get_for_write(conn, "patients", (old_id,), expected_version)
+        try:
+            Patient.model_validate({**current.record.model_dump(), "patient_id": new_id})
+        except ValidationError as exc:
+            raise RecordError(_validation_text("patients", exc)) from exc
+        if new_id == old_id:
+            raise RecordError(f"patients {old_id!r}: the new id is the same", field="patient_id", value=new_id)
+        if new_id in self._stored_patient_ids(conn, [new_id]) or used_ids(conn, [new_id]):
+            raise ConflictError(f"patients {new_id!r}: this id is (or was) in use; patient ids are never reused")
+        moved = 0
+        for kind, table in TABLES.items():
+            spec = KINDS[kind]
+            rows = conn.execute(sa.select(table).where(table.c.patient_id == old_id)).mappings().all()
+            for row in rows:
+                rec = self._from_row(spec, {**row, "patient_id": new_id})
+                conn.execute(table.update().where(table.c.id == row["id"]).values(
+                    patient_id=new_id, natural_key=natural_key(spec, rec), version=row["version"] + 1))
+            moved += len(rows)
+        self._audit(conn, user_name=user, action="rename", kind="patients", patient_id=new_id,
+                    natural_key=natural_key(KINDS["patients"], current.record),
+                    old_values=_json({"patient_id": old_id}), new_values=_json({"patient_id": new_id}),
+                    reason=reason, row_count=moved)
+        return moved
 
     def _get_for_write(self, conn: sa.Connection, kind: str, key: Sequence[Any], expected_version: int) -> Stored:
         spec, table = KINDS[kind], TABLES[kind]
@@ -476,18 +586,26 @@ class Store:
             )
         return Stored(kind, self._from_row(spec, row), row["id"], row["version"])
 
-    def _check_replaced(self, conn: sa.Connection, kind: str, row_id: int, new_rec: RecordModel, pid: str) -> None:
+    def _check_replaced(self, conn: sa.Connection, kind: str, row_id: int, new_rec: RecordModel | None,
+                        pid: str) -> None:
+        """Cross-record checks of patient ``pid`` with row ``row_id`` replaced by ``new_rec``
+        (or removed, when None)."""
         merged: dict[str, list[RecordModel]] = {}
         for k in KINDS:
             stmt = sa.select(TABLES[k]).where(TABLES[k].c.patient_id == pid)
             if k == kind:
                 stmt = stmt.where(TABLES[k].c.id != row_id)
             merged[k] = [self._from_row(KINDS[k], r) for r in conn.execute(stmt).mappings()]
-        merged[kind].append(new_rec)
-        patient = merged.pop("patients")[0]
+        if new_rec is not None:
+            merged[kind].append(new_rec)
+        patients = merged.pop("patients")
+        if not patients:
+            raise RecordError(f"{kind}: no patient {pid!r} (a record can move only to a stored patient)",
+                              field="patient_id", value=pid, accepted="the id of a stored patient")
+        patient = patients[0]
         assert isinstance(patient, Patient)
         rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
-        problems = record_problems(rec) + plausibility_problems(rec, [new_rec])
+        problems = record_problems(rec) + plausibility_problems(rec, [new_rec] if new_rec is not None else [])
         if problems:
             raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
 
@@ -573,19 +691,10 @@ def _single(fresh: Mapping[str, list[RecordModel]]) -> tuple[KindSpec, RecordMod
     raise ValueError("empty")  # pragma: no cover
 
 
-#: Enrolment fields an allocation sets once (``lutetia randomise``); the allocations log keeps them.
-ALLOCATION_FIELDS = ("arm", "randomised_on", "stratum")
-
-
-def _check_allocation_fixed(kind: str, record: Any, changes: Mapping[str, Any]) -> None:
-    """A randomised enrolment's arm, date and stratum cannot change once allocated (the
-    integrity of the randomisation); only the first allocation sets them."""
-    if kind != "enrolments" or getattr(record, "randomised_on", None) is None:
-        return
-    touched = sorted(set(changes) & set(ALLOCATION_FIELDS))
-    if touched:
-        raise ConflictError(f"enrolments {record.patient_id}/{record.protocol_id}: {', '.join(touched)} cannot change: "
-                            f"randomised to {record.arm!r} on {record.randomised_on} (the allocation log keeps it)")
+def _require_user(user: str | None) -> None:
+    if user is None or not str(user).strip():
+        raise RecordError("every write names the person (or the named system account) acting: pass --user, "
+                          "or set LUTETIA_USER", field="user", value=user, accepted="a non-empty name")
 
 
 def _require_reason(reason: str | None, what: str) -> None:

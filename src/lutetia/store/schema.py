@@ -5,8 +5,11 @@ the names), plus ``id``, ``natural_key`` (a canonical JSON of the kind's key —
 re-imports never duplicate, and NULL-safe where a key part is optional), ``version`` (the
 optimistic-concurrency counter) and ``audit_id`` (the audit entry that created the row).
 
-``audit_log`` is append-only: triggers created by the migrations refuse UPDATE and DELETE
-on it on both SQLite and PostgreSQL.
+``audit_log``, ``decisions`` and ``allocations`` are append-only and hash-chained
+(``row_hash``, see :mod:`lutetia.store.chain`): triggers created by the migrations refuse
+UPDATE, DELETE, TRUNCATE (PostgreSQL) and back-dated or unhashed inserts on both engines
+(``row_hash`` is nullable in the schema only because SQLite cannot add a NOT NULL column to
+a filled table; the insert triggers require it).
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ audit_log = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("source", sa.Text, nullable=True),
     sa.Column("row_count", sa.Integer, nullable=True),
+    sa.Column("row_hash", sa.String(64), nullable=True),
 )
 
 TABLES: dict[str, sa.Table] = {name: _table_for(spec) for name, spec in KINDS.items()}
@@ -177,6 +181,7 @@ decisions = sa.Table(
     sa.Column("outcome", sa.String(40), nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("engine_version", sa.String(40), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=True),
 )
 
 allocations = sa.Table(
@@ -192,6 +197,7 @@ allocations = sa.Table(
     sa.Column("block_size", sa.Integer, nullable=False),
     sa.Column("made_at", IsoDateTime(), nullable=False),
     sa.Column("user_name", sa.String(200), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=True),
     sa.UniqueConstraint("protocol_id", "patient_id", name="uq_allocations_protocol_patient"),
     sa.UniqueConstraint("protocol_id", "stratum", "sequence_no", name="uq_allocations_protocol_stratum_seq"),
 )

@@ -1,4 +1,5 @@
-"""Data commands: import, export, patient list/show, audit, edit, delete."""
+"""Data commands: import, export, patient list/show, audit (and its verification), edit,
+delete, rename, migrate."""
 
 from __future__ import annotations
 
@@ -7,25 +8,40 @@ from typing import Annotated, Any
 
 import typer
 
-from lutetia.cli.common import emit_json, fail, print_table, settings
+from lutetia.cli.common import emit_json, fail, print_table, randomised_protocol, settings
 
 patient_app = typer.Typer(help="Browse patients in the store.", no_args_is_help=True)
 
 
 def _open_store(ctx: typer.Context) -> Any:
+    from sqlalchemy.exc import OperationalError
+
+    from lutetia.errors import StoreError
     from lutetia.store.repository import Store
 
-    return Store.open(settings(ctx).db_url)
+    try:
+        return Store.open(settings(ctx).db_url, randomised=randomised_protocol)
+    except StoreError as exc:
+        raise fail(str(exc), 1) from exc
+    except OperationalError as exc:
+        raise fail(f"cannot open the database {settings(ctx).shown_url}: {exc.orig}", 1) from exc
 
 
 def import_(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A folder of interchange CSV files, or a .json file.")],
     reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
+    records_only: Annotated[bool, typer.Option(
+        "--records-only", help="Ignore the export's trail (audit log, decisions, allocations).")] = False,
 ) -> None:
-    """Validate everything, then import in one transaction (nothing is written on any error)."""
-    from lutetia.errors import ConflictError, RecordError
+    """Validate everything, then import in one transaction (nothing is written on any error).
+
+    An export's trail (audit log, decisions, allocations) is restored when the database is
+    empty, and its chain hashes are checked row by row.
+    """
+    from lutetia.errors import LutetiaError
     from lutetia.store.interchange import read_source
+    from lutetia.store.trail import read_trail, restore
 
     parsed = read_source(path)
     if parsed.problems:
@@ -38,10 +54,16 @@ def import_(
     if parsed.warnings:
         noted = f"{len(parsed.warnings)} plausibility warning(s): " + " | ".join(parsed.warnings)
         reason = f"{reason}; {noted}" if reason else noted
-    store = _open_store(ctx)
+    user = settings(ctx).user
     try:
-        summary = store.add(parsed.records, bulk_labs=parsed.bulk_labs, user=settings(ctx).user, source=str(path), reason=reason)
-    except (ConflictError, RecordError) as exc:
+        trail = None if records_only else read_trail(path)
+        store = _open_store(ctx)
+        if trail is None:
+            summary = store.add(parsed.records, bulk_labs=parsed.bulk_labs, user=user, source=str(path), reason=reason)
+        else:
+            summary = restore(store, trail, parsed.records, bulk_labs=parsed.bulk_labs, user=user, source=str(path),
+                              reason=reason)
+    except LutetiaError as exc:
         lines = str(exc).splitlines()
         typer.echo(f"import refused: {len(lines)} problem(s); nothing was written", err=True)
         for line in lines:
@@ -56,13 +78,17 @@ def export(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A folder (CSV files) or a file ending in .json.")],
 ) -> None:
-    """Write the whole store in the interchange format."""
+    """Write the whole trial: every record in the interchange format, and its trail (audit
+    log, decisions with eligibility assessments, allocations) with their chain hashes."""
     from lutetia.records import KINDS
     from lutetia.store.interchange import write_folder, write_json
+    from lutetia.store.trail import export_trail, write_trail
 
     store = _open_store(ctx)
     data = {k: [s.record for s in store.rows(k)] for k in KINDS}
+    trail = export_trail(store)
     counts = write_json(path, data) if path.suffix.lower() == ".json" else write_folder(path, data)
+    counts.update(write_trail(path, trail))
     print_table([{"kind": k, "rows": n} for k, n in counts.items()], ["kind", "rows"], title=f"Exported to {path}")
 
 
@@ -139,10 +165,17 @@ def audit(
     ctx: typer.Context,
     patient_id: Annotated[str | None, typer.Argument(help="Patient id (all entries when omitted).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Check the hash chains of the audit log, decisions and allocations (exit 1 if broken).")] = False,
+    head: Annotated[list[str] | None, typer.Option(
+        help="With --verify: a head noted earlier, TABLE=HASH (repeatable); it must still be in the chain.")] = None,
 ) -> None:
-    """The audit trail: who changed what, when and why."""
+    """The audit trail: who changed what, when and why (under every id of a renamed patient)."""
     from lutetia.errors import NotFoundError
 
+    if verify:
+        _verify(ctx, head or [], as_json)
+        return
     store = _open_store(ctx)
     entries = store.audit(patient_id)
     if patient_id is not None and not entries and patient_id not in store.patient_ids():
@@ -160,6 +193,30 @@ def audit(
                 title=f"Audit trail{' of ' + patient_id if patient_id else ''}")
 
 
+def _verify(ctx: typer.Context, heads: list[str], as_json: bool) -> None:
+    from lutetia.store.chain import CHAINED, verify
+
+    noted: dict[str, str] = {}
+    for item in heads:
+        table, sep, value = item.partition("=")
+        if not sep or table not in CHAINED:
+            raise fail(f"--head {item!r}; accepted: TABLE=HASH with TABLE one of {', '.join(CHAINED)}", 2)
+        noted[table] = value.strip()
+    result = verify(_open_store(ctx).engine, noted)
+    if as_json:
+        emit_json({"ok": result.ok, "problems": result.problems,
+                   "chains": {t: {"rows": n, "head": h} for t, (n, h) in result.heads.items()}})
+    else:
+        for table, (n, h) in result.heads.items():
+            typer.echo(f"{table}: {n} rows, head {h}")
+        for problem in result.problems:
+            typer.echo(f"BROKEN: {problem}", err=True)
+        typer.echo("audit trail verified: every link holds" if result.ok else
+                   f"audit trail NOT verified: {len(result.problems)} problem(s); the first broken link is named first")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 def edit(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help="Record kind, e.g. labs, administrations.")],
@@ -168,7 +225,10 @@ def edit(
     version: Annotated[int, typer.Option(help="The version you read (optimistic check).")],
     reason: Annotated[str, typer.Option(help="Why the data changes (required).")],
 ) -> None:
-    """Change fields of one record, with a reason; refused if someone changed it meanwhile."""
+    """Change fields of one record, with a reason; refused if someone changed it meanwhile.
+
+    A record may move to another stored patient (``--set patient_id=…``); a patient's own id
+    changes with ``lutetia rename``."""
     from lutetia.errors import LutetiaError
     from lutetia.records import KINDS
 
@@ -233,6 +293,48 @@ def delete(
     typer.echo(f"{kind} {key}: deleted")
 
 
+def rename(
+    ctx: typer.Context,
+    old_id: Annotated[str, typer.Argument(help="The patient's current id.")],
+    new_id: Annotated[str, typer.Argument(help="The new id (never used before).")],
+    version: Annotated[int, typer.Option(help="The version of the patient record you read (optimistic check).")],
+    reason: Annotated[str, typer.Option(help="Why the id changes (required).")],
+) -> None:
+    """Give a patient a new id, with every record of the patient, in one transaction (audited
+    under both ids; decisions and allocations stay as made and are found under either)."""
+    from lutetia.errors import LutetiaError
+
+    store = _open_store(ctx)
+    try:
+        moved = store.rename_patient(old_id, new_id, expected_version=version, user=settings(ctx).user,
+                                     reason=reason)
+    except LutetiaError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(f"patient {old_id} is now {new_id}: {moved} record(s) moved")
+
+
+def migrate_cmd(
+    ctx: typer.Context,
+    grant_to: Annotated[str | None, typer.Option(
+        help="PostgreSQL: grant this (existing, non-superuser) role the application's rights.")] = None,
+) -> None:
+    """Bring the schema to the newest revision (run as the owning role), optionally granting
+    the application role its rights (docs/store.md)."""
+    from lutetia.errors import LutetiaError
+    from lutetia.store.database import current_revision, make_engine, migrate
+    from lutetia.store.roles import grant_application_role
+
+    engine = make_engine(settings(ctx).db_url)
+    try:
+        migrate(engine)
+        if grant_to:
+            grant_application_role(engine, grant_to)
+    except LutetiaError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(f"{settings(ctx).shown_url}: schema at revision {current_revision(engine)}"
+               + (f"; role {grant_to} granted the application's rights" if grant_to else ""))
+
+
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
     app.command("export")(export)
@@ -240,3 +342,5 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
     app.command("edit")(edit)
     app.command("delete")(delete)
+    app.command("rename")(rename)
+    app.command("migrate")(migrate_cmd)

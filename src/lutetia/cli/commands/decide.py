@@ -209,46 +209,31 @@ def randomise(
     on: DateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Allocate the next entry of the stratum's permuted-block list; stored and audited."""
+    """Allocate the next entry of the stratum's permuted-block list; stored and audited.
+
+    The allocation and the enrolment's arm, date and stratum are written in one transaction:
+    if the enrolment cannot take them (e.g. ``--on`` before enrolment), nothing is stored.
+    """
     from lutetia.decide import allocate
-    from lutetia.errors import ConflictError, LutetiaError
-    from lutetia.store.decisions import load_allocations, save_allocation
+    from lutetia.errors import ConflictError, LutetiaError, NotFoundError, RecordError, StoreError
+    from lutetia.store.decisions import randomise as store_randomise
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
-    record = _record(store, patient_id)
-    enrolment = _enrolment(record, protocol_id)
-    allocations = load_allocations(store, protocol_id)
-    earlier = [a for a in allocations if a.patient_id == patient_id]
-    if enrolment.randomised_on is not None or earlier:
-        what = f"{earlier[0].arm} ({earlier[0].stratum} #{earlier[0].sequence_no})" if earlier else repr(enrolment.arm)
-        raise fail(f"{patient_id} is already randomised in {protocol_id}: {what}"
-                   + (f" on {enrolment.randomised_on}" if enrolment.randomised_on else "")
-                   + "; an allocation cannot be repeated or changed", 1)
-    if record.death_date is not None and record.death_date <= day:
-        raise fail(f"{patient_id} died on {record.death_date}: cannot be randomised on {day}", 1)
-    done = [a for a in allocations if a.stratum == stratum]
-    if done:
-        if (seed is not None and seed != done[0].seed) or block_size != done[0].block_size:
-            raise fail(f"stratum {stratum!r} of {protocol_id} uses seed {done[0].seed} and block size "
-                       f"{done[0].block_size}; the allocation list cannot change", 2)
-        seed = done[0].seed
-    if seed is None:
-        raise fail("the first allocation of a stratum needs --seed", 2)
-    who = settings(ctx).user
+
+    def next_allocation(sequence_no: int, list_seed: int) -> tuple[str, int]:
+        alloc = allocate(protocol, sequence_no, seed=list_seed, block_size=block_size, stratum=stratum)
+        return alloc.arm, alloc.block
+
     try:
-        alloc = allocate(protocol, len(done), seed=seed, block_size=block_size, stratum=stratum)
-        save_allocation(store, protocol_id=protocol_id, stratum=stratum, sequence_no=alloc.sequence_no,
-                        patient_id=patient_id, arm=alloc.arm, seed=seed, block_size=block_size, user=who)
-        current = store.get("enrolments", (patient_id, protocol_id))
-        store.update("enrolments", (patient_id, protocol_id),
-                     {"arm": alloc.arm, "randomised_on": day, "stratum": stratum},
-                     expected_version=current.version, user=who,
-                     reason=f"randomised: {stratum} #{alloc.sequence_no} (block {alloc.block}, size {block_size}, "
-                     f"seed {seed})")
-    except ConflictError as exc:
+        done = store_randomise(store, protocol_id, patient_id, next_allocation, on=day, user=settings(ctx).user,
+                               stratum=stratum, seed=seed, block_size=block_size)
+    except NotFoundError as exc:
+        raise fail(str(exc), 2) from exc
+    except (ConflictError, RecordError, StoreError) as exc:
         raise fail(str(exc), 1) from exc
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
+    alloc, seed = done, done.seed
     if as_json:
         emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": alloc.arm, "randomised_on": day.isoformat(),
                    "stratum": stratum, "sequence_no": alloc.sequence_no, "block": alloc.block,
@@ -276,8 +261,9 @@ def _holidays(stored: list[dict[str, Any]]) -> list[Any]:
 
 def _treatment_ended(stored: list[dict[str, Any]]) -> tuple[date, str] | None:
     """(date, kind) of the first stored decision that ended treatment (stop or curtail)."""
-    ends = sorted((date.fromisoformat(d["on"]), d["kind"]) for d in stored if d["kind"] in ("stop", "curtail"))
-    return ends[0] if ends else None
+    from lutetia.decide.rederive import treatment_ended_from_decisions
+
+    return treatment_ended_from_decisions(stored)
 
 
 def schedule(
@@ -348,21 +334,27 @@ def next_cycle_cmd(
     protocol_id: Annotated[str | None, typer.Option("--protocol", help="Protocol (default: latest enrolment).")] = None,
     activity: Annotated[float | None, typer.Option(help="Physician's activity, GBq (individualised arms).")] = None,
     save: Annotated[bool, typer.Option("--save", help="Store the decision with its inputs (audited).")] = False,
+    as_decided: Annotated[bool, typer.Option(
+        "--as-decided", help="Re-derive the decision stored on --date from the record as it stood then "
+        "(nothing recorded later, not that day's administration): identical or different (exit 1).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Administer, not yet due, reduce, withhold, holiday, resume, curtail, stop — or cannot decide."""
-    from lutetia.decide import next_cycle, reductions_from_decisions
+    from lutetia.decide.rederive import decide_with_history
 
     store, day = _open(ctx), _day(when, "--date")
     record = _record(store, patient_id)
     enrolment = _enrolment(record, protocol_id)
     protocol = _protocol(enrolment.protocol_id)
     arm = _arm_of(protocol, enrolment)
+    if as_decided:
+        if save or activity is not None:
+            raise fail("--as-decided re-derives a stored decision with its own inputs; "
+                       "accepted without --save and --activity", 2)
+        _as_decided(store, record, protocol, day, as_json)
+        return
     stored = _stored(store, patient_id, protocol.id, day)
-    ended = _treatment_ended(stored)
-    decision = next_cycle(record, protocol, arm, day, holidays=_holidays(stored), requested_activity_gbq=activity,
-                          reductions=reductions_from_decisions(stored),
-                          treatment_ended=None if ended is None else (ended[0], f"stored {ended[1]} decision"))
+    decision = decide_with_history(record, protocol, arm, day, stored, activity)
     payload = decision.to_json()
     if save:
         payload["decision_id"], fresh = _save_once(ctx, store, patient_id=patient_id, protocol_id=protocol.id,
@@ -377,6 +369,73 @@ def next_cycle_cmd(
                    else f"  already stored as decision {payload['decision_id']} (same date, outcome and inputs)")
 
 
+def _as_decided(store: Any, record: Any, protocol: Any, day: date, as_json: bool) -> None:
+    from lutetia.decide.rederive import rederive
+    from lutetia.store.decisions import load_decisions
+
+    stored = load_decisions(store, record.patient_id, protocol.id, "next_cycle")
+    history = [d.payload for d in stored]
+    on_day = [d for d in stored if d.decided_on == day]
+    if not on_day:
+        raise fail(f"patient {record.patient_id}: no stored next-cycle decision on {day} for {protocol.id}; "
+                   f"stored dates: {', '.join(sorted({str(d.decided_on) for d in stored})) or 'none'}", 2)
+    results = [(d.id, rederive(record, protocol, d.payload, history)) for d in on_day]
+    if as_json:
+        emit_json([{"decision_id": i, "identical": r.identical, "differences": list(r.differences),
+                    "stored": r.stored.get("kind"), "now": r.again.kind} for i, r in results])
+    else:
+        for i, r in results:
+            typer.echo(f"decision {i} of {record.patient_id} on {day}: stored {str(r.stored.get('kind')).upper()}, "
+                       f"re-derived {r.again.kind.upper()} — {'identical' if r.identical else 'DIFFERENT'}")
+            for line in r.differences:
+                typer.echo(f"  - {line}")
+    if any(not r.identical for _, r in results):
+        raise typer.Exit(1)
+
+
+def redecide(
+    ctx: typer.Context,
+    patient_ids: Annotated[list[str] | None, typer.Argument(help="Patients (default: every patient with decisions).")] = None,
+    protocol_id: Annotated[str | None, typer.Option("--protocol", help="Only this protocol's decisions.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-derive every stored next-cycle decision from the record as it stood on its date.
+
+    Prints the decisions that differ and a count; exit 1 when any differs.
+    """
+    from lutetia.decide.rederive import rederive
+    from lutetia.store.decisions import load_decisions
+
+    store = _open(ctx)
+    stored = load_decisions(store, None, protocol_id, "next_cycle")
+    wanted = set(patient_ids or [])
+    by_patient: dict[tuple[str, str], list[Any]] = {}
+    for d in stored:
+        if not wanted or d.patient_id in wanted:
+            by_patient.setdefault((d.patient_id, d.protocol_id), []).append(d)
+    differ: list[dict[str, Any]] = []
+    total = 0
+    for (pid, proto_id), decisions in sorted(by_patient.items()):
+        record, protocol = _record(store, pid), _protocol(proto_id)
+        history = [d.payload for d in decisions]
+        for d in decisions:
+            total += 1
+            r = rederive(record, protocol, d.payload, history)
+            if not r.identical:
+                differ.append({"decision_id": d.id, "patient": pid, "protocol": proto_id, "on": str(d.decided_on),
+                               "stored": d.outcome, "now": r.again.kind, "differences": "; ".join(r.differences)})
+    if as_json:
+        emit_json({"decisions": total, "identical": total - len(differ), "different": differ})
+    else:
+        if differ:
+            print_table(differ, ["decision_id", "patient", "protocol", "on", "stored", "now", "differences"],
+                        title="Stored decisions that re-derive differently")
+        typer.echo(f"{total} stored next-cycle decision(s) re-derived: {total - len(differ)} identical, "
+                   f"{len(differ)} different")
+    if differ:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the decision commands."""
     app.command("eligibility")(eligibility)
@@ -384,3 +443,4 @@ def register(app: typer.Typer) -> None:
     app.command("randomise")(randomise)
     app.command("schedule")(schedule)
     app.command("next-cycle")(next_cycle_cmd)
+    app.command("redecide")(redecide)

@@ -42,6 +42,10 @@ STUDIES: tuple[Study, ...] = (
 )
 
 
+#: The named system account the demo writes as when no --user is given (never "unknown").
+DEMO_USER = "system:lutetia-demo"
+
+
 def demo(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the reports.")] = Path("lutetia-demo"),
@@ -52,40 +56,40 @@ def demo(
     """Simulate all five studies at their planned sizes through the real engines, store
     them, analyse them and write the HTML reports.
 
-    Safe to re-run: on a SQLite file the demo builds a fresh database beside it and puts it
-    in place only when complete (a database holding data imported by anything else than
-    the demo is refused); on a server database it needs an empty database and writes in
-    one transaction.  Never a partial write."""
+    Safe to re-run, never a partial write: the five studies are stored in one transaction.
+    On a SQLite file the demo builds a fresh database beside it and puts it in place only
+    when complete (a database holding data imported by anything else than the demo is
+    refused); a server database must be empty."""
     from rich.console import Console
 
     from lutetia.cli.output import plain_output, staged_folder
     from lutetia.store.repository import Store
-    from lutetia.store.unit_of_work import one_transaction
 
     console = Console(highlight=False, soft_wrap=plain_output())
     cfg = settings(ctx)
+    user = cfg.acting_user or DEMO_USER
     target = _sqlite_file(cfg.db_url)
-    console.print(f"[bold]Lutetia demo[/bold] — database {escape(cfg.db_url)}, seed {seed}. "
-                  "Virtual patients: simulation assumptions, not clinical facts.")
+    console.print(f"[bold]Lutetia demo[/bold] — database {escape(cfg.shown_url)}, seed {seed}, writing as "
+                  f"{escape(user)}. Virtual patients: simulation assumptions, not clinical facts.")
     if target is None:
         store = Store.open(cfg.db_url)
         if store.patient_ids():
-            raise StoreError(f"demo: {cfg.db_url} already holds patients; the demo needs an empty server database "
-                             "(or a SQLite file, which it replaces whole); nothing was written")
-        with one_transaction(store) as tx, staged_folder(out) as tmp_out:
-            rows = _run_studies(console, tx, cfg.user, seed, scale, tmp_out)
+            raise StoreError(f"demo: {cfg.shown_url} already holds patients; the demo needs an empty server "
+                             "database (or a SQLite file, which it replaces whole); nothing was written")
+        with staged_folder(out) as tmp_out:
+            rows = _run_studies(console, store, user, seed, scale, tmp_out)
     else:
         if _holds_data(target):
             _check_only_demo_data(target)
-            console.print(f"{target} holds an earlier demo: building a fresh database; it replaces the old one "
-                          "only when complete.")
+            console.print(f"{escape(str(target))} holds an earlier demo: building a fresh database; it replaces "
+                          "the old one only when complete.")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         _remove_sqlite(partial)
         try:
             store = Store.open(f"sqlite:///{partial}")
             with staged_folder(out) as tmp_out:
-                rows = _run_studies(console, store, cfg.user, seed, scale, tmp_out)
+                rows = _run_studies(console, store, user, seed, scale, tmp_out)
                 store.engine.dispose()
                 _remove_sqlite(target)
                 partial.replace(target)
@@ -93,25 +97,33 @@ def demo(
             _remove_sqlite(partial)
     _print_summary(console, rows)
     console.print(f"Reports: {escape(str(out / 'index.html'))}")
-    console.print(f"Explore: lutetia --db {escape(cfg.db_url.removeprefix('sqlite:///'))} patient list")
+    console.print(f"Explore: lutetia --db {escape(cfg.shown_url.removeprefix('sqlite:///'))} patient list")
 
 
 def _run_studies(console: Any, store: Any, user: str, seed: int, scale: float, out: Path) -> list[dict[str, Any]]:
+    """Simulate the five studies, store them in one transaction, then analyse and report."""
     import numpy as np
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lutetia.cli.commands.simulate import store_trial_in
+    from lutetia.store.database import write
 
     rows: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("studies", total=len(STUDIES) * 3)
+        task = progress.add_task("studies", total=len(STUDIES) * 2 + 1)
+        results = []
         for i, study in enumerate(STUDIES):
             size = max(2, math.ceil(study.planned * scale))
             progress.update(task, description=f"{study.protocol_id}: simulating {size} patients")
-            result = _simulate(study.protocol_id, size, np.random.default_rng([seed, i]))
+            results.append(_simulate(study.protocol_id, size, np.random.default_rng([seed, i])))
             progress.advance(task)
-            progress.update(task, description=f"{study.protocol_id}: storing records and decisions")
-            _store(store, result, user, seed)
-            progress.advance(task)
+        progress.update(task, description="storing the five studies (one transaction)")
+        write(store.engine, lambda conn: [
+            store_trial_in(conn, store, r, user, f"{DEMO_SOURCE} simulate {r.protocol_id} seed {seed}")
+            for r in results])
+        progress.advance(task)
+        for study, result in zip(STUDIES, results, strict=True):
             progress.update(task, description=f"{study.protocol_id}: analysis and reports")
             rows += _report(store, study, result, out / study.protocol_id)
             progress.advance(task)
@@ -178,12 +190,6 @@ def _simulate(protocol_id: str, n: int, rng: Any) -> Any:
 def _prefix(protocol_id: str) -> str:
     return {"prodigy-2": "P2", "realup": "RLP", "re-lupsma": "RLU", "flex-mrt": "FLX",
             "ecog3-registry": "EC3"}[protocol_id]
-
-
-def _store(store: Any, result: Any, user: str, seed: int) -> None:
-    from lutetia.cli.commands.simulate import store_trial
-
-    store_trial(store, result, user, f"{DEMO_SOURCE} simulate {result.protocol_id} seed {seed}")
 
 
 def _report(store: Any, study: Study, result: Any, folder: Path) -> list[dict[str, Any]]:
