@@ -30,7 +30,12 @@ from lutetia.records import KINDS, KindSpec, RecordModel
 from lutetia.records.cells import neutralise
 from lutetia.records.plausibility import record_findings
 from lutetia.store.bulk_labs import LabColumns
-from lutetia.store.interchange_checks import cell_problems, key_problems, protocol_problems
+from lutetia.store.interchange_checks import (
+    ProtocolArms,
+    cell_problems,
+    key_problems,
+    protocol_problems,
+)
 from lutetia.units import to_unit
 
 FORMAT_NAME = "lutetia-interchange"
@@ -92,8 +97,10 @@ def parse_rows(
     first_row: int = 2,
     *,
     header_checked: bool = False,
+    protocols: ProtocolArms | None = None,
 ) -> Parsed:
-    """Validate raw rows of one kind (CSV strings or JSON values)."""
+    """Validate raw rows of one kind (CSV strings or JSON values); ``protocols`` (shipped
+    protocol ids and arms) checks enrolments and criterion answers when given."""
     out = Parsed()
     known = set(columns(spec))
     validate = spec.model.model_validate
@@ -120,7 +127,7 @@ def parse_rows(
         except ValidationError as exc:
             _report(spec, exc, data, where, problems)
             continue
-        bad = key_problems(spec, record) + protocol_problems(record)
+        bad = key_problems(spec, record) + protocol_problems(record, protocols)
         findings = record_findings(record)
         bad += [f.text() for f in findings if f.severity == "hard"]
         if bad:
@@ -178,15 +185,15 @@ def _report(spec: KindSpec, exc: ValidationError, data: Mapping[str, Any], where
         problems.append(f"{where}: field {col}:{shown} {msg}{_accepted(err)}")
 
 
-def read_source(path: Path) -> Parsed:
+def read_source(path: Path, *, protocols: ProtocolArms | None = None) -> Parsed:
     """Read a CSV folder or a JSON file; never raises for bad content (see ``problems``
     and :mod:`lutetia.store.interchange_files` for the file-level checks)."""
     from lutetia.store.interchange_files import read_folder, read_json
 
     if path.is_dir():
-        return read_folder(path)
+        return read_folder(path, protocols)
     if path.suffix.lower() == ".json" and path.is_file():
-        return read_json(path)
+        return read_json(path, protocols)
     return Parsed(problems=[f"{path}: not a folder of CSV files nor a .json file"])
 
 

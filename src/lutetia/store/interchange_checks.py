@@ -20,7 +20,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -127,20 +127,23 @@ def key_problems(spec: KindSpec, record: RecordModel) -> list[str]:
             f"{KEY_MAX_CHARS} characters for {', '.join(spec.key)} together"]
 
 
-@cache
-def _arms() -> dict[str, tuple[tuple[str, ...], bool]]:
-    """Shipped protocols: id → (arm ids, randomised)."""
-    from lutetia.protocols import list_protocols
-
-    return {p.id: (tuple(a.id for a in p.arms), p.randomisation is not None) for p in list_protocols()}
+#: Shipped protocols as the store sees them: id → (arm ids, randomised).  The store may not
+#: import :mod:`lutetia.protocols` (dependency direction); the shell builds this mapping with
+#: :func:`protocol_arms` and passes it in.
+ProtocolArms = Mapping[str, tuple[tuple[str, ...], bool]]
 
 
-def protocol_problems(record: RecordModel) -> list[str]:
-    """Unknown protocol ids and arms (enrolments, criterion answers)."""
+def protocol_arms(protocols: Iterable[Any]) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """The mapping :func:`protocol_problems` checks against, from loaded protocols."""
+    return {p.id: (tuple(a.id for a in p.arms), p.randomisation is not None) for p in protocols}
+
+
+def protocol_problems(record: RecordModel, known: ProtocolArms | None) -> list[str]:
+    """Unknown protocol ids and arms (enrolments, criterion answers); nothing to check
+    when ``known`` is None."""
     protocol_id = getattr(record, "protocol_id", None)
-    if protocol_id is None:
+    if protocol_id is None or known is None:
         return []
-    known = _arms()
     if protocol_id not in known:
         return [f"field protocol_id: value {protocol_id!r} is not a shipped protocol; accepted: "
                 f"{', '.join(sorted(known))}"]

@@ -34,6 +34,7 @@ from lutetia.store.interchange import (
     merge,
     parse_rows,
 )
+from lutetia.store.interchange_checks import ProtocolArms
 
 _ACCEPTED_FILES = ", ".join(f"{k}.csv" for k in KINDS)
 
@@ -52,7 +53,7 @@ def decode_text(data: bytes, source: str) -> tuple[str | None, list[str]]:
     return text, []
 
 
-def read_folder(path: Path) -> Parsed:
+def read_folder(path: Path, protocols: ProtocolArms | None = None) -> Parsed:
     """Every ``<kind>.csv`` of a folder; any other ``*.csv`` name is a problem."""
     total = Parsed()
     files: dict[str, Path] = {}
@@ -70,7 +71,7 @@ def read_folder(path: Path) -> Parsed:
         total.problems.append(f"{path}: no CSV files; accepted: {_ACCEPTED_FILES}")
     for kind, spec in KINDS.items():
         if kind in files:
-            merge(total, read_csv(spec, files[kind]))
+            merge(total, read_csv(spec, files[kind], protocols))
     return total
 
 
@@ -118,7 +119,7 @@ def read_csv_text(file: Path) -> tuple[list[str], list[list[str]], list[str]]:
     return header, rows, problems
 
 
-def read_csv(spec: KindSpec, file: Path) -> Parsed:
+def read_csv(spec: KindSpec, file: Path, protocols: ProtocolArms | None = None) -> Parsed:
     """One CSV file of one kind, checked as a file, then row by row (labs: column-wise when
     every cell is in the plain canonical form)."""
     header, rows, problems = read_csv_text(file)
@@ -131,7 +132,7 @@ def read_csv(spec: KindSpec, file: Path) -> Parsed:
         if fast is not None:
             return Parsed(counts={"labs": len(rows)}, bulk_labs=[fast])
     dicts: Iterable[dict[str, str]] = (dict(zip(header, row, strict=True)) for row in rows)
-    return parse_rows(spec, dicts, str(file), header_checked=True)
+    return parse_rows(spec, dicts, str(file), header_checked=True, protocols=protocols)
 
 
 def _header_problems(spec: KindSpec, header: list[str], source: str) -> list[str]:
@@ -140,7 +141,7 @@ def _header_problems(spec: KindSpec, header: list[str], source: str) -> list[str
     return [f"{source}: unknown column(s) {unknown}; accepted: {known}"] if unknown else []
 
 
-def read_json(path: Path) -> Parsed:
+def read_json(path: Path, protocols: ProtocolArms | None = None) -> Parsed:
     """One interchange JSON document."""
     total = Parsed()
     text, problems = decode_text(path.read_bytes(), str(path))
@@ -184,7 +185,7 @@ def read_json(path: Path) -> Parsed:
         if shape:
             total.problems.extend(shape)
             continue
-        merge(total, parse_rows(spec, rows, f"{path}#{kind}", first_row=1))
+        merge(total, parse_rows(spec, rows, f"{path}#{kind}", first_row=1, protocols=protocols))
     return total
 
 

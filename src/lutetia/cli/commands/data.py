@@ -40,10 +40,12 @@ def import_(
     empty, and its chain hashes are checked row by row.
     """
     from lutetia.errors import LutetiaError
+    from lutetia.protocols import list_protocols
     from lutetia.store.interchange import read_source
+    from lutetia.store.interchange_checks import protocol_arms
     from lutetia.store.trail import read_trail, restore
 
-    parsed = read_source(path)
+    parsed = read_source(path, protocols=protocol_arms(list_protocols()))  # ids and arms must be shipped ones
     if parsed.problems:
         typer.echo(f"import refused: {len(parsed.problems)} problem(s); nothing was written", err=True)
         for p in parsed.problems:
