@@ -117,3 +117,14 @@ def test_dose_tac_refuses_a_kidney_mass_in_kg_and_an_impossible_activity(tmp_pat
     assert res.exit_code == 2 and res.stdout == ""
     assert f"{tac}: row 2: field mass (kidneys): value 0.3 g is impossible; accepted: 30–1500 g" in res.stderr
     assert f"{tac}: row 4: field activity (kidneys): value 21400000 MBq is impossible" in res.stderr
+
+
+def test_edit_to_an_implausible_value_warns_and_records_it(sample_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    _run(db, "import", str(sample_path))
+    code, _, err = _run(db, "edit", "labs", "SYN-001", "haemoglobin", "2025-01-24", "", "--set", "value=4.5",
+                        "--version", "1", "--reason", "re-read")
+    assert code == 0, err
+    assert "warning: " in err and "value 45 g/L is implausible" in err  # 4.5 g/dL = 45 g/L, below 50
+    audit = json.loads(_run(db, "audit", "SYN-001", "--json")[1])
+    assert any(e["reason"].startswith("re-read; 1 plausibility warning(s): ") for e in audit)

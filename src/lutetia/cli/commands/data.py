@@ -245,11 +245,32 @@ def edit(
     store = _open_store(ctx)
     if kind == "labs" and changes.get("unit") and not {"lln", "uln"} & set(changes):
         changes.update(_normal_range_with_unit(store, key, str(changes["unit"])))
+    for warning in (notes := _soft_findings(store, kind, key, changes)):  # accepted, shown and recorded
+        typer.echo(f"warning: {kind} {key}: {warning}", err=True)
+    if notes:
+        reason = f"{reason}; {len(notes)} plausibility warning(s): " + " | ".join(notes)
     try:
         stored = store.update(kind, key, changes, expected_version=version, user=settings(ctx).user, reason=reason)
     except LutetiaError as exc:
         raise fail(str(exc), 1) from exc
     typer.echo(f"{kind} {key}: now version {stored.version}")
+
+
+def _soft_findings(store: Any, kind: str, key: list[str], changes: dict[str, Any]) -> list[str]:
+    """Soft plausibility findings of the record as it would be after the edit (hard ones
+    are refused by the store, which names them)."""
+    from pydantic import ValidationError
+
+    from lutetia.errors import LutetiaError
+    from lutetia.records import KINDS
+    from lutetia.records.plausibility import record_findings
+
+    try:
+        current = store.get(kind, key).record
+        candidate = KINDS[kind].model.model_validate({**current.model_dump(), **changes})
+    except (LutetiaError, ValidationError):
+        return []  # the update itself reports why
+    return [f.text() for f in record_findings(candidate) if f.severity == "soft"]
 
 
 def _normal_range_with_unit(store: Any, key: list[str], unit: str) -> dict[str, Any]:
