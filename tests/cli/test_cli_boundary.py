@@ -118,3 +118,20 @@ def test_terminal_tables_fold_instead_of_truncating(sample_path: Path, tmp_path:
     code, out, _ = _run(db, "patient", "list", env={"LUTETIA_PLAIN": "0", "COLUMNS": "60"})
     assert code == 0
     assert "…" not in out
+
+
+def test_stored_html_is_escaped_in_reports(sample_path: Path, tmp_path: Path) -> None:
+    """The HTML side of "stored text is shown literally" (issue 17 keeps a test for both)."""
+    import shutil
+
+    folder = shutil.copytree(sample_path, tmp_path / "in")
+    ae = folder / "adverse_events.csv"
+    ae.write_text(ae.read_text().replace("SYN-001,AE1,Dry mouth,", "SYN-001,AE1,<script>alert(1)</script>,", 1))
+    db = tmp_path / "x.db"
+    assert _run(db, "import", str(folder))[0] == 0
+    code, _, err = _run(db, "analyze", "--protocol", "prodigy-2", "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    page = (tmp_path / "r" / "patients" / "SYN-001.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    code, out, _ = _run(db, "patient", "show", "SYN-001", env={"LUTETIA_PLAIN": "0", "COLUMNS": "300"})
+    assert code == 0 and "<script>alert(1)</script> grade 1" in out
