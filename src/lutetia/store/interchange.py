@@ -34,6 +34,7 @@ from lutetia.store.interchange_checks import (
     ProtocolArms,
     cell_problems,
     key_problems,
+    plain_number,
     protocol_problems,
 )
 from lutetia.units import to_unit
@@ -159,8 +160,8 @@ def _convert_quantities(
             ok = False
             continue
         try:
-            number = float(value)
-            if not math.isfinite(number):
+            number = float(value) if not isinstance(value, str) else plain_number(value)
+            if number is None or isinstance(value, bool) or not math.isfinite(number):
                 raise ValueError
         except (TypeError, ValueError):
             problems.append(f"{where}: field {col}: value {value!r} is not a number")

@@ -78,6 +78,10 @@ def cell_problems(spec: KindSpec, data: Mapping[str, Any]) -> list[str]:
         elif isinstance(kind, type) and issubclass(kind, date):
             if not (isinstance(value, str) and _ISO_DATE.match(value)):
                 out.append(f"field {name}: value {value!r} is not an ISO date; accepted: a date YYYY-MM-DD")
+        elif kind in (float, int) and isinstance(value, str) and not PLAIN_NUMBER.match(value.strip()):
+            out.append(f"field {name}: value {value!r} is not a number; accepted: "
+                       + ("a whole number" if kind is int else "a finite number")
+                       + " written with ASCII digits (no '_', no thousands separator) and a decimal point '.'")
         elif kind is float and not isinstance(value, bool):
             number = _number(value)
             if number is not None and not math.isfinite(number):
@@ -91,7 +95,9 @@ def cell_problems(spec: KindSpec, data: Mapping[str, Any]) -> list[str]:
 
 
 def plain_number(text: str) -> float | None:
-    """``text`` as a finite number when it is written as :data:`PLAIN_NUMBER`, else None."""
+    """``text`` (surrounding spaces allowed) as a finite number when it is written as
+    :data:`PLAIN_NUMBER`, else None — the one number rule of every CSV Lutetia reads."""
+    text = text.strip()
     return float(text) if PLAIN_NUMBER.match(text) else None
 
 
