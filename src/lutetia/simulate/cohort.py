@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.simulate.parameters import Parameters, load_parameters
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 I64 = NDArray[np.int64]
-WEEKS_PER_MONTH = 30.4375 / 7.0
+WEEKS_PER_MONTH = DAYS_PER_MONTH / 7.0  # the analysis's month (365.25/12 days)
 
 
 def _lognormal_median(rng: np.random.Generator, e: dict[str, Any], n: int) -> F:

@@ -109,6 +109,7 @@ class CohortSim:
         n, c, p = self.cohort.n, self.cohort, self.params
         z = np.zeros(n)
         self.t = z.copy()
+        self.t_decided = np.full(n, -np.inf)  # day of each patient's previous decision point
         self.phase = np.zeros(n, dtype=np.int64)
         self.burden, self.nadir = np.ones(n), np.ones(n)
         self.marrow, self.hazard, self.cum_marrow = z.copy(), z.copy(), z.copy()
@@ -178,6 +179,9 @@ class CohortSim:
                                   max(self.rules.lab_window_days - 2.0, 0.0))
         offset = np.where(late, float(lo) + np.floor(u[:, 5] * (float(hi) - float(lo) + 1.0)), within)
         offset = offset if self.step > 0 else np.full_like(offset, 2.0)  # cycle 1: labs 2 days before
+        # a panel is drawn after the previous decision point (one drawn on or before it would have
+        # been read by that decision): at most the day after it
+        offset = np.minimum(offset, np.maximum(self.t - self.t_decided - 1.0, 0.0))
         stale = ~missing & (offset > self.rules.lab_window_days)
         progressed = np.isfinite(self.progression_day) & (self.progression_day <= self.t)
         return Point(self.step, self.t.copy(), labs, missing, active, self.phase.copy(), late, offset, stale,
@@ -221,6 +225,7 @@ class CohortSim:
             hold, p.value("data", "withhold_recheck_weeks"),
             p.value("data", "surveillance_weeks")))
         self.delay_days += np.where(hold, weeks * 7.0, 0.0)
+        self.t_decided = self.t.copy()
         self._advance(weeks * 7.0, k)
         self.step += 1
 
