@@ -128,3 +128,21 @@ def test_edit_to_an_implausible_value_warns_and_records_it(sample_path: Path, tm
     assert "warning: " in err and "value 45 g/L is implausible" in err  # 4.5 g/dL = 45 g/L, below 50
     audit = json.loads(_run(db, "audit", "SYN-001", "--json")[1])
     assert any(e["reason"].startswith("re-read; 1 plausibility warning(s): ") for e in audit)
+
+
+def test_randomised_protocol_path_is_enrol_randomise_treat(tmp_path: Path) -> None:
+    """Issue 17: enrol without --arm, then next-cycle said "randomise first" and randomise said
+    "not randomised".  On a randomised protocol (FLEX-MRT) the path is coherent."""
+    db = tmp_path / "x.db"
+    (tmp_path / "p.json").write_text('{"format": "lutetia-interchange", "version": 1, "patients": '
+                                     '[{"patient_id": "NEW-001", "sex": "male", "birth_year": 1950}]}')
+    assert _run(db, "import", str(tmp_path / "p.json"))[0] == 0
+    code, _, err = _run(db, "enrol", "NEW-001", "--protocol", "flex-mrt", "--override-reason", "test",
+                        "--on", "2025-01-01")
+    assert code == 0, err
+    code, _, err = _run(db, "next-cycle", "NEW-001", "--protocol", "flex-mrt", "--date", "2025-01-05")
+    assert code == 2 and "randomise first" in err
+    code, out, err = _run(db, "randomise", "NEW-001", "--protocol", "flex-mrt", "--seed", "1", "--on", "2025-01-02")
+    assert code == 0 and "allocated to" in out, err
+    code, out, err = _run(db, "next-cycle", "NEW-001", "--protocol", "flex-mrt", "--date", "2025-01-05")
+    assert code == 0, err
