@@ -157,7 +157,8 @@ def enrol(
     from lutetia.decide import assess_eligibility, jsonable
     from lutetia.errors import ConflictError, RecordError
     from lutetia.records import Enrolment
-    from lutetia.store.decisions import save_decision
+    from lutetia.store.database import write
+    from lutetia.store.decisions import NewDecision, _append_decision
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
     if arm is not None and protocol.randomisation is not None:
@@ -180,15 +181,18 @@ def enrol(
         raise fail(f"--arm {arm!r}; accepted: {', '.join(a.id for a in protocol.arms)}", 2)
     who = settings(ctx).user
     reason = override_reason or f"eligible on {day}"
+    enrolment = Enrolment(patient_id=patient_id, protocol_id=protocol_id, arm=arm, enrolled_on=day)
+    decision = NewDecision(patient_id, protocol_id, "enrolment", day, result.verdict,
+                           {"eligibility": jsonable(result), "override_reason": override_reason})
+
+    def enrol_in(conn: Any) -> int:  # the enrolment and its decision: one transaction
+        store.add_in(conn, [enrolment], user=who, reason=reason)
+        return _append_decision(conn, decision, who)
+
     try:
-        store.add([Enrolment(patient_id=patient_id, protocol_id=protocol_id, arm=arm, enrolled_on=day)],
-                  user=who, reason=reason)
+        decision_id = write(store.engine, enrol_in)
     except (ConflictError, RecordError) as exc:
         raise fail(str(exc), 1) from exc
-    decision_id = save_decision(store, patient_id=patient_id, protocol_id=protocol_id, kind="enrolment",
-                                decided_on=day, outcome=result.verdict,
-                                payload={"eligibility": jsonable(result), "override_reason": override_reason},
-                                user=who)
     if as_json:
         emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": arm, "enrolled_on": day.isoformat(),
                    "verdict": result.verdict, "override_reason": override_reason, "decision_id": decision_id,
