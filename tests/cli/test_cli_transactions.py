@@ -40,3 +40,27 @@ def test_a_failure_at_the_last_decision_rolls_everything_back(
     assert "in one transaction" in said
     assert len(store.patient_ids()) == len(result.records)
     assert len(load_allocations(store)) == len(result.allocations)
+
+
+def test_enrol_writes_enrolment_and_decision_together(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from lutetia.cli.main import app
+
+    folder = Path(str(tmp_path))
+    db = folder / "x.db"
+    (folder / "p.json").write_text('{"format": "lutetia-interchange", "version": 1, "patients": '
+                                   '[{"patient_id": "NEW-001", "sex": "male", "birth_year": 1950}]}')
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", str(db), "--user", "t", "import", str(folder / "p.json")]).exit_code == 0
+
+    def refuse(*_args: object, **_kwargs: object) -> int:
+        raise ConflictError("decision refused (simulated)")
+
+    monkeypatch.setattr(decisions_module, "_append_decision", refuse)
+    res = runner.invoke(app, ["--db", str(db), "--user", "t", "enrol", "NEW-001", "--protocol", "flex-mrt",
+                              "--override-reason", "test", "--on", "2025-01-01"])
+    assert res.exit_code != 0
+    assert Store.open(f"sqlite:///{db}").rows("enrolments") == []
