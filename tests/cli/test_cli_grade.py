@@ -53,3 +53,12 @@ def test_one_csv_path_for_every_command(command: list[str], tmp_path: Path) -> N
     bad.write_bytes("subject,date\nP1,2026-01-01\n".encode("latin-1") + "é\n".encode("latin-1"))
     res = runner.invoke(app, [*command, str(bad)])
     assert res.exit_code == 2 and "is not UTF-8 text" in res.stderr
+
+
+def test_grade_csv_output_neutralises_formulas(tmp_path: Path) -> None:
+    """Issue 18: CSV meant for spreadsheets never carries a live formula (OWASP CSV Injection)."""
+    labs = tmp_path / "labs.csv"
+    labs.write_text('subject,date,term,value,unit\n"=HYPERLINK(""x"")",2026-01-01,ALT,100,U/L\n')
+    res = runner.invoke(app, ["grade", str(labs)])
+    assert res.exit_code == 0
+    assert res.stdout.splitlines()[1].startswith("\"'=HYPERLINK(\"\"x\"\")\",2026-01-01,ALT,100,")

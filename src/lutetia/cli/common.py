@@ -179,13 +179,16 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], title
 
 
 def write_csv(path_or_stdout: Path | None, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    """Write rows as CSV to a file, or to stdout when ``path_or_stdout`` is None."""
+    """Write rows as CSV to a file, or to stdout when ``path_or_stdout`` is None; text a
+    spreadsheet would run as a formula is neutralised (:mod:`lutetia.records.cells`)."""
+    from lutetia.records.cells import neutralise
+
     fh = sys.stdout if path_or_stdout is None else path_or_stdout.open("w", newline="", encoding="utf-8")
     try:
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: format_cell(row.get(c), 10) for c in columns})
+            writer.writerow({c: neutralise(format_cell(row.get(c), 10)) for c in columns})
     finally:
         if path_or_stdout is not None:
             fh.close()
