@@ -65,13 +65,6 @@ def render_table(
     Console(markup=False, highlight=False).print(table)
 
 
-def console() -> Any:
-    """A Rich console that prints stored text literally (markup and highlighting off)."""
-    from rich.console import Console
-
-    return Console(markup=False, highlight=False, soft_wrap=plain_output())
-
-
 @contextmanager
 def staged_folder(out: Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success its entries move into ``out``

@@ -23,7 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from lutetia.errors import ProtocolError, RecordError
+from lutetia.errors import ProtocolError
 from lutetia.records.base import RecordModel
 from lutetia.records.clinical import ANALYTES, Analyte, LabResult
 from lutetia.records.patient import Patient
@@ -215,15 +215,6 @@ def plausibility_problems(rec: PatientRecord, changed: Sequence[RecordModel]) ->
         kind = next((k for k, spec in KINDS.items() if isinstance(r, spec.model)), "record")
         out += [f"{kind} {_key(r)}: {f.text()}" for f in record_findings(r) if f.severity == "hard"]
     return out + balance_problems(rec, changed)
-
-
-def require_plausible(record: RecordModel, where: str) -> list[Finding]:
-    """Raise :class:`RecordError` on a hard finding; return the soft ones."""
-    found = record_findings(record)
-    hard = [f for f in found if f.severity == "hard"]
-    if hard:
-        raise RecordError("; ".join(f.text() for f in hard), record=where)
-    return found
 
 
 def _key(record: RecordModel) -> str:
