@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from lutetia.errors import AnalysisError
+
 VarType = Literal["Char", "Num"]
 Value = str | float | int | date | None
 RESPONSES: frozenset[str] = frozenset({"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"})
@@ -77,7 +79,7 @@ def _make(name: str, label: str, variables: Sequence[Variable], rows: Iterable[M
         for v in variables:
             val = row.get(v.name)
             if v.type == "Char" and isinstance(val, str) and len(val.encode("utf-8")) > v.length:
-                raise ValueError(f"{name}.{v.name}: value {val!r} longer than {v.length} bytes")
+                raise AnalysisError(f"{name}.{v.name}: value {val!r} longer than {v.length} bytes")
         out.append({v.name: row.get(v.name) for v in variables})
     return Dataset(name, label, tuple(variables), tuple(out))
 
@@ -133,10 +135,10 @@ def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
     rows: list[dict[str, Value]] = []
     for s in subjects:
         if s.usubjid in seen:
-            raise ValueError(f"ADSL: duplicate USUBJID {s.usubjid!r} (one row per subject)")
+            raise AnalysisError(f"ADSL: duplicate USUBJID {s.usubjid!r} (one row per subject)")
         seen.add(s.usubjid)
         if s.dthdt is not None and not s.dthfl:
-            raise ValueError(f"ADSL {s.usubjid}: DTHDT {s.dthdt} given but DTHFL is not set")
+            raise AnalysisError(f"ADSL {s.usubjid}: DTHDT {s.dthdt} given but DTHFL is not set")
         rows.append({
             "STUDYID": s.studyid, "USUBJID": s.usubjid, "SITEID": s.siteid, "SITE": s.site, "AGE": s.age,
             "ARM": s.arm,
@@ -176,11 +178,11 @@ def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) 
     for r in rows:
         key = (r.usubjid, r.paramcd)
         if key in seen:
-            raise ValueError(f"ADTTE: duplicate {r.paramcd} row for {r.usubjid}")
+            raise AnalysisError(f"ADTTE: duplicate {r.paramcd} row for {r.usubjid}")
         seen.add(key)
         days = (r.adt - r.startdt).days + (1 if aval_plus_one else 0)
         if days < 0:
-            raise ValueError(f"ADTTE {r.usubjid} {r.paramcd}: ADT {r.adt} is before STARTDT {r.startdt}")
+            raise AnalysisError(f"ADTTE {r.usubjid} {r.paramcd}: ADT {r.adt} is before STARTDT {r.startdt}")
         out.append({
             "USUBJID": r.usubjid, "ARM": r.arm, "PARAMCD": r.paramcd, "PARAM": r.param,
             "STARTDT": r.startdt, "ADT": r.adt, "AVAL": days, "CNSR": 0 if r.event else 1,
@@ -232,7 +234,7 @@ def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
             raise ValueError(f"ADRS {r.usubjid}: AVALC {r.avalc!r}; accepted: {', '.join(sorted(RESPONSES))}")
         if r.paramcd != "OVR":
             if (r.usubjid, r.paramcd) in seen:
-                raise ValueError(f"ADRS: more than one {r.paramcd} for {r.usubjid}")
+                raise AnalysisError(f"ADRS: more than one {r.paramcd} for {r.usubjid}")
             seen.add((r.usubjid, r.paramcd))
         out.append({"USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": _ADRS_PARAM[r.paramcd],
                     "AVISIT": r.avisit, "ADT": r.adt, "AVALC": r.avalc, "CRIT": r.criteria})
@@ -306,9 +308,9 @@ def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
     out: list[dict[str, Value]] = []
     for r in rows:
         if not 1 <= r.atoxgr <= 5:
-            raise ValueError(f"ADAE {r.usubjid} {r.aedecod}: grade {r.atoxgr} not in 1–5")
+            raise AnalysisError(f"ADAE {r.usubjid} {r.aedecod}: grade {r.atoxgr} not in 1–5")
         if r.aendt is not None and r.aendt < r.astdt:
-            raise ValueError(f"ADAE {r.usubjid} {r.aedecod}: end {r.aendt} before start {r.astdt}")
+            raise AnalysisError(f"ADAE {r.usubjid} {r.aedecod}: end {r.aendt} before start {r.astdt}")
         out.append({"USUBJID": r.usubjid, "AEDECOD": r.aedecod, "AEBODSYS": r.aebodsys,
                     "ASTDT": r.astdt, "AENDT": r.aendt, "ATOXGR": r.atoxgr, "AESER": _yn(r.serious),
                     "AEREL": _yn(r.related), "TRTEMFL": _yn(r.trtemfl), "AESI": r.aesi})
