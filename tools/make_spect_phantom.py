@@ -74,6 +74,7 @@ class Phantom:
     frame_duration_s: float = 1200.0
     administered_mbq: float = 7400.0
     injection: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+    body_centre_mm: tuple[float, float] = (0.0, 0.0)
     objects: tuple[PhantomObject, ...] = field(default_factory=lambda: (
         PhantomObject("kidney_left", (45.0, 0.0, 0.0), (28.0, 24.0, 50.0), 60.0, 40.0),
         PhantomObject("kidney_right", (-45.0, 0.0, 0.0), (28.0, 24.0, 50.0), 55.0, 45.0),
@@ -245,11 +246,16 @@ def write_ct(ph: Phantom, t_h: float, out: Path) -> None:
     s = ph.spacing_mm / 2.0
     shape = (nxy[0], nxy[1], ph.shape[2])
     x, y, z = ph.coordinates(shape, (s, s, ph.spacing_mm))
-    hu = np.where(x**2 + (y / 0.8) ** 2 <= 140.0**2, 0.0, -1000.0)
+    bx, by = ph.body_centre_mm
+    hu = np.where((x - bx) ** 2 + ((y - by) / 0.8) ** 2 <= 140.0**2, 0.0, -1000.0)
     for o in ph.objects:
         inside = ((x - o.centre_mm[0]) / o.radii_mm[0]) ** 2 + ((y - o.centre_mm[1])
                   / o.radii_mm[1]) ** 2 + ((z - o.centre_mm[2]) / o.radii_mm[2]) ** 2 <= 1
         hu[inside] = 30.0 if o.name.startswith("kidney") else 45.0
+    # vertebrae (700 HU, 24 mm bodies, 6 mm discs) give the CT structure along z
+    spine = (x - bx) ** 2 + (y - by - 70.0) ** 2 <= 16.0**2
+    dz = ph.objects[0].centre_mm[2] - Phantom().objects[0].centre_mm[2] if ph.objects else 0.0
+    hu[spine & (np.mod(z - dz, 30.0) < 24.0)] = 700.0
     series, frame, study = _uid("ct", t_h), _uid("frame", t_h), _uid("study", t_h)
     o0 = [-(n - 1) / 2.0 * d for n, d in zip(shape, (s, s, ph.spacing_mm), strict=True)]
     out.mkdir(parents=True, exist_ok=True)
@@ -289,19 +295,38 @@ def write_masks(ph: Phantom, out: Path) -> None:
     (out / "labels.json").write_text(json.dumps(names, indent=1), encoding="utf-8")
 
 
+def shifted(ph: Phantom, offset_mm: tuple[float, float, float]) -> Phantom:
+    """The same patient lying ``offset_mm`` away in the scanner (objects and body move)."""
+    from dataclasses import replace
+
+    moved = tuple(replace(o, centre_mm=tuple(c + d for c, d in zip(o.centre_mm, offset_mm,
+                                                                     strict=True)))
+                  for o in ph.objects)
+    return replace(ph, objects=moved, body_centre_mm=(ph.body_centre_mm[0] + offset_mm[0],
+                                                      ph.body_centre_mm[1] + offset_mm[1]))
+
+
 def write_phantom(out: Path, variant: str = "nm-rwvm-start", seed: int = 1,
                   phantom: Phantom | None = None, times_h: tuple[float, ...] = TIMES_H,
-                  with_ct: bool = True) -> dict[str, object]:
-    """Write ``out/<t>h/`` (SPECT and CT) for every time point, and ``out/truth.json``."""
+                  with_ct: bool = True,
+                  shifts_mm: dict[float, tuple[float, float, float]] | None = None
+                  ) -> dict[str, object]:
+    """Write ``out/<t>h/`` (SPECT and CT) for every time point, and ``out/truth.json``.
+
+    ``shifts_mm`` moves the patient at some time points (for the registration tests); the
+    masks are drawn on the unshifted first time point.
+    """
     ph = phantom or Phantom()
     rng = np.random.default_rng(seed)
     for t in times_h:
         folder = out / f"{int(t)}h"
-        write_spect(ph, t, variant, folder, rng)
+        at = shifted(ph, (shifts_mm or {}).get(t, (0.0, 0.0, 0.0)))
+        write_spect(at, t, variant, folder, rng)
         if with_ct:
-            write_ct(ph, t, folder)
+            write_ct(at, t, folder)
     write_masks(ph, out)
-    truth = {**ph.truth(times_h), "variant": variant, "seed": seed}
+    truth = {**ph.truth(times_h), "variant": variant, "seed": seed,
+             "shifts_mm": {str(k): list(v) for k, v in (shifts_mm or {}).items()}}
     (out / "truth.json").write_text(json.dumps(truth, indent=2), encoding="utf-8")
     return truth
 

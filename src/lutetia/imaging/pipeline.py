@@ -3,11 +3,13 @@
 Shell code: reads the files, checks that they belong together, and calls the physics core
 (:func:`lutetia.physics.voi.voi_dosimetry`, :mod:`lutetia.physics.voxel`) for every number.
 
-Alignment of time points: without image registration (not implemented yet) the VOIs drawn
-on one time point are applied in the physical coordinates of the others. That is only valid
-when the patient lay in the same position in the same scanner frame; the reader refuses
-time points on different frames of reference unless the caller states ``same_position``
-(recorded in the provenance), and refuses different voxel grids.
+Alignment of time points: with ``register`` each later SPECT is registered rigidly to the
+first (:mod:`lutetia.imaging.registration`) and its activity resampled onto the first SPECT
+grid; transform and quality go into the provenance. Without
+it, the VOIs drawn on one time point are applied in the physical coordinates of the others,
+valid only when the patient lay in the same position in the same scanner frame: time points
+on different frames of reference are refused unless the caller states ``same_position``
+(recorded in the provenance), and different voxel grids are refused.
 """
 
 from __future__ import annotations
@@ -102,10 +104,23 @@ def _aligned(tps: Sequence[TimePoint], same_position: bool) -> list[ImageVolume]
     return out
 
 
+def _registered(tps: Sequence[TimePoint]) -> tuple[list[ImageVolume], list[dict[str, Any]]]:
+    from lutetia.imaging.registration import register_rigid, resample_activity
+
+    ref = tps[0].activity
+    maps, quality = [ref], []
+    for tp in tps[1:]:
+        reg, transform = register_rigid(ref, tp.activity, "SPECT")
+        maps.append(resample_activity(tp.activity, ref, transform))
+        quality.append({"folder": tp.folder, **reg.as_dict()})
+    return maps, quality
+
+
 def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path, *,
                     calibration: Calibration | None = None, tz: tzinfo | None = None,
                     injection: datetime | None = None, administered_mbq: float | None = None,
-                    same_position: bool = False, recovery_correction: bool = True,
+                    same_position: bool = False, register: bool = False,
+                    recovery_correction: bool = True,
                     stp_t_eff_h: float | None = None, voxel_dose: bool = True) -> ImageDosimetry:
     """Organ/lesion dosimetry of one cycle from its SPECT time-point folders.
 
@@ -124,7 +139,11 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path,
     """
     tps = sorted((load_time_point(Path(f), calibration, tz, injection) for f in folders),
                  key=lambda tp: tp.hours)
-    maps = _aligned(tps, same_position)
+    registration: list[dict[str, Any]] = []
+    if register and len(tps) > 1:
+        maps, registration = _registered(tps)
+    else:
+        maps = _aligned(tps, same_position)
     labels, affine = read_nifti_labels(mask_path)
     masks = assign(resample_labels(labels, affine, read_labels_json(labels_path), maps[0]))
     header_doses = {tp.image.administered_mbq for tp in tps
@@ -156,6 +175,7 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path,
                    for tp in tps],
         "calibration": calibration.provenance() if calibration else None,
         "masks": str(mask_path), "same_position": same_position,
+        "registration": registration,
         "recovery_correction": recovery is not None,
     }
     return ImageDosimetry(rows, tps, masks, administered_mbq, calibration, dose, provenance)

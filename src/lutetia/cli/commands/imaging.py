@@ -46,6 +46,9 @@ def images(
     same_position: Annotated[bool, typer.Option(
         "--same-position", help="Time points on different frames of reference are used without "
                                 "registration (patient in the same position).")] = False,
+    register: Annotated[bool, typer.Option(
+        "--register", help="Register later time points to the first (rigid, mutual "
+                           "information); transform and quality in the provenance.")] = False,
     no_recovery: Annotated[bool, typer.Option("--no-recovery",
                                               help="No partial-volume correction.")] = False,
     rtdose: Annotated[Path | None, typer.Option("--rtdose", help="Write the voxel dose map as "
@@ -80,7 +83,8 @@ def images(
         cal = get_calibration(calibration, *(calibrations or [])) if calibration else None
         result = image_dosimetry(folders, masks, labels, calibration=cal, tz=_tz(tz),
                                  injection=injection, administered_mbq=administered,
-                                 same_position=same_position, recovery_correction=not no_recovery)
+                                 same_position=same_position, register=register,
+                                 recovery_correction=not no_recovery)
         rows = table(result)
         written = _outputs(result, rtdose, nifti, save)
         if store is not None and save is not None and cycle is not None:
