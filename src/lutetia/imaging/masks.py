@@ -62,11 +62,13 @@ def read_labels_json(path: Path) -> dict[int, str]:
                           accepted='{"1": "kidney_left", ...}') from exc
 
 
-def _sample_points(target: ImageVolume) -> NDArray[np.float64]:
-    """LPS coordinates of SUBSAMPLES³ points per target voxel, shape (nx, ny, nz, S³, 3)."""
+def _sample_points(target: ImageVolume, k: int) -> NDArray[np.float64]:
+    """LPS coordinates of SUBSAMPLES³ points per voxel of slice ``k``, shape (nx, ny, S³, 3)."""
     offs = (np.arange(SUBSAMPLES) + 0.5) / SUBSAMPLES - 0.5
     sub = np.stack(np.meshgrid(offs, offs, offs, indexing="ij"), -1).reshape(-1, 3)
-    idx = np.stack(np.meshgrid(*[np.arange(n) for n in target.array.shape], indexing="ij"), -1)
+    nx, ny, _ = target.array.shape
+    ii, jj = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    idx = np.stack([ii, jj, np.full_like(ii, k)], -1).astype(np.float64)
     pts = idx[..., None, :] + sub
     return np.asarray(np.asarray(target.origin_mm) + pts * np.asarray(target.spacing_mm),
                       dtype=np.float64)
@@ -74,18 +76,22 @@ def _sample_points(target: ImageVolume) -> NDArray[np.float64]:
 
 def resample_labels(labels: NDArray[np.int64], affine_lps: NDArray[np.float64],
                     names: Mapping[int, str], target: ImageVolume) -> dict[str, NDArray[np.float64]]:
-    """Fraction of each target voxel covered by each named label (physical-space sampling)."""
+    """Fraction of each target voxel covered by each named label (physical-space sampling,
+    one target slice at a time to bound memory)."""
     missing = [k for k in names if not np.any(labels == k)]
     if missing:
         raise RecordError("label absent from the label map", field="labels", value=missing,
                           accepted=f"labels present: {sorted(set(np.unique(labels)) - {0})}")
-    pts = _sample_points(target)
     inv = np.linalg.inv(affine_lps)
-    ijk = np.rint(pts @ inv[:3, :3].T + inv[:3, 3]).astype(np.int64)
-    inside = np.all((ijk >= 0) & (ijk < np.array(labels.shape)), axis=-1)
-    safe = np.where(inside[..., None], ijk, 0)
-    found = np.where(inside, labels[safe[..., 0], safe[..., 1], safe[..., 2]], 0)
-    return {name: (found == value).mean(axis=-1) for value, name in names.items()}
+    out = {name: np.zeros(target.array.shape) for name in names.values()}
+    for k in range(target.array.shape[2]):
+        ijk = np.rint(_sample_points(target, k) @ inv[:3, :3].T + inv[:3, 3]).astype(np.int64)
+        inside = np.all((ijk >= 0) & (ijk < np.array(labels.shape)), axis=-1)
+        safe = np.where(inside[..., None], ijk, 0)
+        found = np.where(inside, labels[safe[..., 0], safe[..., 1], safe[..., 2]], 0)
+        for value, name in names.items():
+            out[name][:, :, k] = (found == value).mean(axis=-1)
+    return out
 
 
 def default_priority(name: str) -> int:
