@@ -44,7 +44,7 @@ from lutetia.records import (
     RecordModel,
     record_problems,
 )
-from lutetia.records.plausibility import balance_problems, plausibility_problems
+from lutetia.records.plausibility import plausibility_problems
 from lutetia.store import chain
 from lutetia.store.bulk_labs import LabColumns, lab_date_problems
 from lutetia.store.database import make_engine, migrate, write
@@ -431,7 +431,8 @@ class Store:
             rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
             problems.extend(f"patient {pid}: {p}" for p in record_problems(rec))
             fresh_of_pid = [r for recs in new_by_pid[pid].values() for r in recs]
-            problems.extend(f"patient {pid}: {p}" for p in balance_problems(rec, fresh_of_pid))
+            # every write refuses what cannot be a measurement (hard limits), not only `import`
+            problems.extend(f"patient {pid}: {p}" for p in plausibility_problems(rec, fresh_of_pid))
         if problems:
             raise RecordError("\n".join(problems))
 
