@@ -41,7 +41,7 @@ from lutetia.analysis.safety import GRADED_ANALYTES
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
 from lutetia.protocols.schema import Endpoint, Protocol
-from lutetia.records import ANALYTES, PatientRecord, Sex
+from lutetia.records import ANALYTES, EventKind, PatientRecord, Sex
 
 SEX_CODES: dict[Sex, str] = {Sex.male: "M", Sex.female: "F", Sex.unknown: "U", Sex.other: "U"}
 #: AVISITN of the visits that are not cycles.
@@ -63,12 +63,13 @@ def _arm(rec: PatientRecord, protocol: Protocol) -> tuple[str, str]:
 
 def last_known_alive(rec: PatientRecord, cutoff: date | None) -> date | None:
     """LSTALVDT: the latest date of any record up to the cut-off (admiral ``derive_vars_extreme_event``
-    over visit, lab, dose, AE and event dates); never after the death."""
+    over visit, lab, dose, AE and event dates, the death itself excluded); never after the death."""
     dates: list[date] = [x.sampled_on for x in rec.labs] + [e.assessed_on for e in rec.ecog]
     dates += [a.administered_at.date() for a in rec.administrations] + [s.study_date for s in rec.imaging]
     dates += [a.onset_date for a in rec.adverse_events] + [a.resolution_date for a in rec.adverse_events
                                                            if a.resolution_date]
-    dates += [e.event_date for e in rec.events] + [p.answered_on for p in rec.pro_answers]
+    dates += [e.event_date for e in rec.events if e.kind is not EventKind.death]
+    dates += [p.answered_on for p in rec.pro_answers]
     dates += [e.enrolled_on for e in rec.enrolments]
     limit = min((d for d in (cutoff, rec.death_date) if d is not None), default=None)
     known = [d for d in dates if limit is None or d <= limit]
