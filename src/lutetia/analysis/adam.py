@@ -48,7 +48,7 @@ SEX_CODES: dict[Sex, str] = {Sex.male: "M", Sex.female: "F", Sex.unknown: "U", S
 SCREENING, BASELINE, FOLLOW_UP = -1, 0, 99
 
 
-def _arm(rec: PatientRecord, protocol: Protocol) -> tuple[str, str]:
+def planned_arm(rec: PatientRecord, protocol: Protocol) -> tuple[str, str]:
     """(ARMCD, ARM): the allocated arm; a one-arm protocol's arm; else NOTASSGN."""
     allocated = next((e.arm for e in rec.enrolments if e.protocol_id == protocol.id and e.arm), None)
     if allocated is None and len(protocol.arms) == 1:
@@ -81,7 +81,7 @@ def _subject(rec: PatientRecord, protocol: Protocol, codes: dict[str, str], cuto
     enrol = next(e for e in rec.enrolments if e.protocol_id == protocol.id)
     start = treatment_start(rec, protocol.id)
     admins = protocol_administrations(rec, protocol.id)
-    armcd, arm = _arm(rec, protocol)
+    armcd, arm = planned_arm(rec, protocol)
     ecog = sorted((e for e in rec.ecog if start is None or e.assessed_on <= start), key=lambda e: e.assessed_on)
     reason = (enrol.off_study_reason or "").strip()
     status = "ONGOING" if enrol.off_study_on is None else (

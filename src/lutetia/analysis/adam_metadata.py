@@ -89,7 +89,7 @@ class DatasetSpec:
 
     name: str
     label: str
-    adam_class: str
+    dataset_class: str
     structure: str
     keys: tuple[str, ...]
     variables: tuple[Variable, ...]
@@ -123,6 +123,7 @@ _YN = "NY"
 _STUDYID = _c("STUDYID", "Study Identifier", 40, origin="Assigned", method="The protocol id.")
 _USUBJID = _c("USUBJID", "Unique Subject Identifier", 60, method="STUDYID, '-', SUBJID.")
 
+#: The one registry of codelists (ADaM and SDTM variables name their entries).
 CODELISTS: dict[str, Codelist] = {c.id: c for c in (
     Codelist("NY", "No Yes Response", (("N", "No"), ("Y", "Yes")), "C66742"),
     Codelist("SEX", "Sex", (("F", "Female"), ("M", "Male"), ("U", "Unknown"),
@@ -138,6 +139,13 @@ CODELISTS: dict[str, Codelist] = {c.id: c for c in (
              (("CR", "Complete Response"), ("PR", "Partial Response"), ("SD", "Stable Disease"),
               ("NON-CR/NON-PD", "Non-CR/Non-PD"), ("PD", "Progressive Disease"), ("NE", "Not Evaluable"),
               ("Y", "Yes"), ("N", "No"))),
+    Codelist("ROUTE", "Route of Administration Response", (("INTRAVENOUS", "Intravenous"),), "C66729"),
+    Codelist("NCOMPLT", "Completion/Reason for Non-Completion",
+             (("ADVERSE EVENT", "Adverse Event"), ("COMPLETED", "Completed"), ("DEATH", "Death"),
+              ("LOST TO FOLLOW-UP", "Lost to Follow-Up"), ("OTHER", "Other"),
+              ("PHYSICIAN DECISION", "Physician Decision"), ("PROGRESSIVE DISEASE", "Progressive Disease"),
+              ("WITHDRAWAL BY SUBJECT", "Withdrawal by Subject")), "C66727"),
+    Codelist("AETOXGR", "CTCAE Grade (AE)", tuple((str(g), f"Grade {g}") for g in range(1, 6))),
     Codelist("EOSSTT", "Subject Trial Status", (("COMPLETED", "Completed"), ("DISCONTINUED", "Discontinued"),
                                                 ("ONGOING", "Ongoing"))),
     Codelist("CNSR", "Censoring Indicator", (("0", "Event"), ("1", "Censored")), data_type="integer"),
@@ -255,7 +263,7 @@ ADAE = DatasetSpec("ADAE", "Adverse Events Analysis Dataset", "OCCURRENCE DATA S
     _d("ASTDT", "Analysis Start Date", origin="Predecessor"),
     _d("AENDT", "Analysis End Date", origin="Predecessor"),
     _n("ASTDY", "Analysis Start Relative Day", integer=True, method="ASTDT − TRTSDT (+1 on or after)."),
-    _c("AETOXGR", "Standard Toxicity Grade", 1, codelist="TOXGR", origin="Predecessor"),
+    _c("AETOXGR", "Standard Toxicity Grade", 1, codelist="AETOXGR", origin="Predecessor"),
     _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR"),
     _c("AESER", "Serious Event", 1, codelist=_YN, origin="Predecessor"),
     _c("AEREL", "Causality", 10, codelist="AEREL", origin="Predecessor"),

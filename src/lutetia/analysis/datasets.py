@@ -86,7 +86,7 @@ def _check(spec: DatasetSpec, v: Variable, val: Value, key: str) -> None:
                               accepted=f"{v.codelist}: {', '.join(allowed)}")
 
 
-def _make(spec: DatasetSpec, rows: Iterable[Mapping[str, Value]]) -> Dataset:
+def make_dataset(spec: DatasetSpec, rows: Iterable[Mapping[str, Value]]) -> Dataset:
     out: list[dict[str, Value]] = []
     for row in rows:
         unknown = set(row) - {v.name for v in spec.variables}
@@ -176,7 +176,7 @@ def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
             "ITTFL": yn(s.ittfl), "SAFFL": yn(s.saffl), "ECOGBL": s.ecog_baseline, "NCYCLES": s.cycles,
             "CUMACT": s.cumulative_activity_gbq,
         })
-    return _make(ADSL, rows)
+    return make_dataset(ADSL, rows)
 
 
 # ---------------------------------------------------------------- ADTTE
@@ -225,7 +225,7 @@ def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) 
             "CNSR": cnsr_from_event(r.event), "EVNTDESC": r.evntdesc, "CNSDTDSC": "" if r.event else r.cnsdtdsc,
             "SRCDOM": r.srcdom,
         })
-    return _make(ADTTE, out)
+    return make_dataset(ADTTE, out)
 
 
 def cnsr_from_event(event: bool | int) -> int:
@@ -285,7 +285,7 @@ def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": param,
                     "PARAMN": paramn, "AVISIT": r.avisit, "ADT": r.adt, "AVALC": r.avalc, "AVALN": avaln,
                     "PARCAT1": r.criteria})
-    return _make(ADRS, out)
+    return make_dataset(ADRS, out)
 
 
 # ---------------------------------------------------------------- ADLB
@@ -347,7 +347,7 @@ def build_adlb(rows: Sequence[LabRow]) -> Dataset:
                     "ANRIND": reference_range_indicator(r.aval, r.anrlo, r.anrhi),
                     "BNRIND": reference_range_indicator(b.aval, b.anrlo, b.anrhi) if b else "",
                     "ATOXGR": r.atoxgr, "BTOXGR": b.atoxgr if b else None, "ATOXDSCL": r.atoxdscl})
-    return _make(ADLB, out)
+    return make_dataset(ADLB, out)
 
 
 # ---------------------------------------------------------------- ADAE
@@ -385,10 +385,10 @@ def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
                     "ASTDY": day, "AETOXGR": str(r.atoxgr), "ATOXGR": r.atoxgr, "AESER": yn(r.serious),
                     "AEREL": r.aerel, "ARELFL": yn(r.related),
                     "TRTEMFL": yn(r.trtsdt is not None and r.astdt >= r.trtsdt), "AESI": r.aesi})
-    return _make(ADAE, out)
+    return make_dataset(ADAE, out)
 
 
 __all__ = ["ADRS_PARAMS", "RESPONSES", "AdverseEventRow", "Dataset", "LabRow", "ResponseRow", "SubjectRow",
            "TimeToEventRow", "VarType", "Variable", "build_adae", "build_adlb", "build_adrs", "build_adsl",
-           "build_adtte", "cnsr_from_event", "decimal_difference", "event_from_cnsr",
+           "build_adtte", "cnsr_from_event", "decimal_difference", "event_from_cnsr", "make_dataset",
            "reference_range_indicator", "site_codes", "usubjid", "yn"]

@@ -91,11 +91,13 @@ def write_dataset(ds: Dataset, out_dir: Path) -> dict[str, Path]:
 
 
 def write_adam(datasets: Sequence[Dataset], out_dir: Path, *, study_id: str, study_title: str,
-               created: datetime) -> dict[str, Path]:
-    """Every dataset as ``<name>.xpt`` (and CSV, metadata CSV) plus ``define.xml`` describing them."""
+               created: datetime, standard: str = "ADaMIG") -> dict[str, Path]:
+    """Every dataset as ``<name>.xpt`` (and CSV, metadata CSV) plus ``define.xml`` describing them
+    (``standard="SDTMIG"`` for SDTM tabulations)."""
     from lutetia.report.define_xml import write_define_xml
 
+    out_dir.mkdir(parents=True, exist_ok=True)
     paths = {ds.name: write_dataset(ds, out_dir)["xpt"] for ds in datasets}
     paths["define"] = write_define_xml(datasets, out_dir / "define.xml", study_id=study_id,
-                                       study_title=study_title, created=created)
+                                       study_title=study_title, created=created, standard=standard)
     return paths

@@ -1,4 +1,5 @@
-"""Define-XML 2.1 for the ADaM datasets, generated from :mod:`lutetia.analysis.adam_metadata`.
+"""Define-XML 2.1 for the ADaM and SDTM datasets, generated from their metadata tables
+(:mod:`lutetia.analysis.adam_metadata`, :mod:`lutetia.analysis.sdtm_metadata`).
 
 One ``ItemGroupDef`` per dataset (class, structure, keys, the XPT file as ``def:leaf``), one
 ``ItemDef`` per variable (shared between datasets when name, label, type and derivation agree,
@@ -30,7 +31,9 @@ ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-ADAMIG_VERSION = "1.3"
+#: Implementation guide editions the datasets follow, and each one's ItemGroupDef Purpose.
+STANDARDS: dict[str, tuple[str, str, str]] = {"ADaMIG": ("1.3", "Analysis", "ADaM"),
+                                              "SDTMIG": ("3.4", "Tabulation", "SDTM")}
 #: CDISC CT ADaM package the codelist codes were checked against.
 CT_VERSION = "2024-03-29"
 
@@ -62,12 +65,14 @@ def _item_key(v: Variable) -> tuple[object, ...]:
 
 
 def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, created: datetime,
-               originator: str = "Lutetia") -> ET.ElementTree:
-    """The Define-XML 2.1 document of ``datasets`` (``created`` is an aware timestamp, given by the caller)."""
+               originator: str = "Lutetia", standard: str = "ADaMIG") -> ET.ElementTree:
+    """The Define-XML 2.1 document of ``datasets`` (``created`` is an aware timestamp, given by the
+    caller; ``standard`` is ``ADaMIG`` or ``SDTMIG``)."""
     if created.tzinfo is None:
         raise ValueError("created must be timezone-aware (Define-XML CreationDateTime)")
+    version, purpose, publishing_set = STANDARDS[standard]
     root = ET.Element(_o("ODM"), {
-        "FileType": "Snapshot", "FileOID": f"DEF.{study_id}.ADaM", "ODMVersion": "1.3.2",
+        "FileType": "Snapshot", "FileOID": f"DEF.{study_id}.{publishing_set}", "ODMVersion": "1.3.2",
         "CreationDateTime": created.isoformat(timespec="seconds"), "Originator": originator,
         "SourceSystem": "Lutetia", _d("Context"): "Submission"})
     study = ET.SubElement(root, _o("Study"), {"OID": f"STDY.{study_id}"})
@@ -75,13 +80,14 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
     for tag, text in (("StudyName", study_id), ("StudyDescription", study_title), ("ProtocolName", study_id)):
         ET.SubElement(gv, _o(tag)).text = text
     mdv = ET.SubElement(study, _o("MetaDataVersion"), {
-        "OID": f"MDV.{study_id}.ADaMIG.{ADAMIG_VERSION}", "Name": f"{study_id} ADaM",
+        "OID": f"MDV.{study_id}.{standard}.{version}", "Name": f"{study_id} {publishing_set}",
         _d("DefineVersion"): "2.1.0"})
     standards = ET.SubElement(mdv, _d("Standards"))
-    ET.SubElement(standards, _d("Standard"), {"OID": "STD.ADAMIG", "Name": "ADaMIG", "Type": "IG",
-                                              "Version": ADAMIG_VERSION, "Status": "Final"})
-    ET.SubElement(standards, _d("Standard"), {"OID": "STD.CT.ADAM", "Name": "CDISC/NCI", "Type": "CT",
-                                              "PublishingSet": "ADaM", "Version": CT_VERSION, "Status": "Final"})
+    ET.SubElement(standards, _d("Standard"), {"OID": "STD.IG", "Name": standard, "Type": "IG",
+                                              "Version": version, "Status": "Final"})
+    ET.SubElement(standards, _d("Standard"), {"OID": "STD.CT", "Name": "CDISC/NCI", "Type": "CT",
+                                              "PublishingSet": publishing_set, "Version": CT_VERSION,
+                                              "Status": "Final"})
 
     items: dict[str, tuple[Variable, int, tuple[object, ...]]] = {}
     item_oid: dict[tuple[str, str], str] = {}
@@ -101,8 +107,10 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
     for ds in datasets:
         attrs = {"OID": f"IG.{ds.name}", "Name": ds.name, "SASDatasetName": ds.name, "Repeating":
                  "No" if ds.spec.structure == "One record per subject" else "Yes", "IsReferenceData": "No",
-                 "Purpose": "Analysis", _d("Structure"): ds.spec.structure, _d("StandardOID"): "STD.ADAMIG",
+                 "Purpose": purpose, _d("Structure"): ds.spec.structure, _d("StandardOID"): "STD.IG",
                  _d("ArchiveLocationID"): f"LF.{ds.name}"}
+        if standard == "SDTMIG":
+            attrs["Domain"] = ds.name
         ig = ET.SubElement(mdv, _o("ItemGroupDef"), attrs)
         _text(ig, _o("Description"), ds.label)
         for order, v in enumerate(ds.variables, start=1):
@@ -115,7 +123,7 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
                 methods[mid] = v.method
                 ref["MethodOID"] = mid
             ET.SubElement(ig, _o("ItemRef"), ref)
-        ET.SubElement(ig, _d("Class"), {"Name": ds.spec.adam_class})
+        ET.SubElement(ig, _d("Class"), {"Name": ds.spec.dataset_class})
         leaf = ET.SubElement(ig, _d("leaf"), {"ID": f"LF.{ds.name}", f"{{{XLINK_NS}}}href": f"{ds.name.lower()}.xpt"})
         ET.SubElement(leaf, _d("title")).text = f"{ds.name.lower()}.xpt"
 
@@ -127,7 +135,8 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
         _text(item, _o("Description"), v.label)
         if v.codelist:
             ET.SubElement(item, _o("CodeListRef"), {"CodeListOID": f"CL.{v.codelist}"})
-        origin = ET.SubElement(item, _d("Origin"), {"Type": v.origin})
+        origin = ET.SubElement(item, _d("Origin"), {"Type": v.origin, **(
+            {"Source": "Investigator"} if v.origin == "Collected" else {})})
         if v.origin == "Predecessor" or (v.origin == "Assigned" and v.method):
             _text(origin, _o("Description"), v.method or "From the patient record.")
 
@@ -135,7 +144,7 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
         cl = CODELISTS[cl_id]
         attrs = {"OID": f"CL.{cl.id}", "Name": cl.name, "DataType": cl.data_type}
         if cl.nci_code:
-            attrs[_d("StandardOID")] = "STD.CT.ADAM"
+            attrs[_d("StandardOID")] = "STD.CT"
         node = ET.SubElement(mdv, _o("CodeList"), attrs)
         for order, (code, decode) in enumerate(cl.values, start=1):
             it = ET.SubElement(node, _o("CodeListItem"), {"CodedValue": code, "OrderNumber": str(order)})
@@ -152,8 +161,8 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
 
 
 def write_define_xml(datasets: Sequence[Dataset], path: Path, *, study_id: str, study_title: str,
-                     created: datetime) -> Path:
+                     created: datetime, standard: str = "ADaMIG") -> Path:
     """Write ``define.xml`` (UTF-8, with XML declaration)."""
-    tree = define_xml(datasets, study_id=study_id, study_title=study_title, created=created)
+    tree = define_xml(datasets, study_id=study_id, study_title=study_title, created=created, standard=standard)
     tree.write(path, encoding="UTF-8", xml_declaration=True)
     return path

@@ -1,0 +1,89 @@
+"""``lutetia cdisc``: CDISC datasets of a protocol's patients (ADaM or SDTM, with Define-XML 2.1).
+
+Thin shell: the datasets are derived by :mod:`lutetia.analysis` and written by
+:mod:`lutetia.report`; this module parses options, reads the store and the clock (the
+Define-XML creation time) and prints what it wrote.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lutetia.cli.common import fail, print_table, settings
+
+cdisc_app = typer.Typer(help="CDISC datasets for statisticians and submissions (ADaM, SDTM, Define-XML).",
+                        no_args_is_help=True)
+
+
+def _cutoff(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise fail(f"--cutoff {text!r}: expected a date YYYY-MM-DD", 2) from exc
+
+
+@cdisc_app.command("adam")
+def adam(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="Folder for the XPT files and define.xml.")],
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id (see `lutetia protocols list`).")],
+    cutoff: Annotated[str | None, typer.Option(help="Data cut-off date YYYY-MM-DD (default: all data).")] = None,
+) -> None:
+    """Write ADSL, ADTTE, ADLB, ADRS and ADAE as SAS transport v5 (.xpt, with CSV and a
+    metadata CSV beside each) and the Define-XML 2.1 document describing them."""
+    from lutetia.analysis.trial import analyse_trial
+    from lutetia.report.datasets_io import write_adam
+
+    proto, records = _protocol_records(ctx, protocol)
+    datasets = analyse_trial(proto, records, cutoff=_cutoff(cutoff)).datasets
+    paths = write_adam(datasets, out, study_id=proto.id, study_title=proto.title, created=datetime.now(UTC))
+    print_table([{"dataset": ds.name, "rows": len(ds.rows), "file": str(paths[ds.name])} for ds in datasets],
+                ["dataset", "rows", "file"], title=f"ADaM of {proto.id}")
+    typer.echo(f"define: {paths['define']}")
+
+
+@cdisc_app.command("sdtm")
+def sdtm(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="Folder for the XPT files and define.xml.")],
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id (see `lutetia protocols list`).")],
+) -> None:
+    """Write DM, DS, EX, AE, LB, TU, TR, RS and the sponsor-defined dosimetry domain XD as SAS
+    transport v5 (with CSV and a metadata CSV beside each) and their Define-XML 2.1 document."""
+    from lutetia.analysis.sdtm import sdtm_datasets
+    from lutetia.report.datasets_io import write_adam
+
+    proto, records = _protocol_records(ctx, protocol)
+    datasets = sdtm_datasets(proto, records)
+    paths = write_adam(datasets, out, study_id=proto.id, study_title=proto.title, created=datetime.now(UTC),
+                       standard="SDTMIG")
+    print_table([{"domain": ds.name, "rows": len(ds.rows), "file": str(paths[ds.name])} for ds in datasets],
+                ["domain", "rows", "file"], title=f"SDTM of {proto.id}")
+    typer.echo(f"define: {paths['define']}")
+
+
+def _protocol_records(ctx: typer.Context, protocol: str) -> tuple[Any, list[Any]]:
+    """The protocol and the store's records, or a clear exit (2: unknown protocol, 1: no patient)."""
+    from lutetia.analysis.trial import enrolled
+    from lutetia.errors import ProtocolError
+    from lutetia.protocols import load_protocol
+    from lutetia.store.repository import Store
+
+    try:
+        proto = load_protocol(protocol)
+    except (ProtocolError, KeyError) as exc:
+        raise fail(str(exc), 2) from exc
+    records = list(Store.open(settings(ctx).db_url).records())
+    if not enrolled(records, proto.id):
+        raise fail(f"no patient of the store is enrolled in {protocol!r}", 1)
+    return proto, records
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cdisc_app, name="cdisc")
