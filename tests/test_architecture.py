@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "analysis": {"errors", "units", "records", "physics", "assess", "protocols", "decide"},
     "simulate": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis"},
     "store": {"errors", "units", "records"},
+    "interop": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "store"},
     "report": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
 }
 SHELL_LIBRARIES = {"sqlalchemy", "alembic", "typer", "rich", "matplotlib", "jinja2", "psycopg", "nibabel", "pydicom"}

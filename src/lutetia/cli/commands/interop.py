@@ -85,5 +85,97 @@ def _protocol_records(ctx: typer.Context, protocol: str) -> tuple[Any, list[Any]
     return proto, records
 
 
+redcap_app = typer.Typer(help="REDCap projects: data dictionary from a protocol, flat CSV in and out.",
+                         no_args_is_help=True)
+
+
+def _protocol(protocol: str) -> Any:
+    from lutetia.errors import ProtocolError
+    from lutetia.protocols import load_protocol
+
+    try:
+        return load_protocol(protocol)
+    except (ProtocolError, KeyError) as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def _tz(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise fail(f"--timezone {name!r}: not an IANA time zone (e.g. UTC, Europe/Zurich)", 2) from exc
+
+
+TimezoneOption = Annotated[str, typer.Option(
+    "--timezone", help="IANA time zone of the project's date-times (REDCap keeps none).")]
+
+
+@redcap_app.command("dictionary")
+def redcap_dictionary(
+    out: Annotated[Path, typer.Argument(help="Folder for data_dictionary.csv, events.csv and the designations.")],
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id (see `lutetia protocols list`).")],
+) -> None:
+    """Write the REDCap project of a protocol: the 18-column data dictionary, the longitudinal
+    events (screening, one per cycle, follow-up), the instrument designations and the
+    repeating instruments."""
+    from lutetia.interop.redcap_dictionary import write_project
+
+    paths = write_project(_protocol(protocol), out)
+    print_table([{"file": str(p)} for p in paths.values()], ["file"], title=f"REDCap project of {protocol}")
+
+
+@redcap_app.command("export")
+def redcap_export(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="The flat CSV file to write.")],
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id (see `lutetia protocols list`).")],
+    timezone: TimezoneOption = "UTC",
+) -> None:
+    """Write the store's patients of a protocol as a REDCap flat CSV (records, raw)."""
+    from lutetia.interop.redcap_flat import export_flat
+    from lutetia.store.repository import Store
+
+    proto = _protocol(protocol)
+    n = export_flat(proto, Store.open(settings(ctx).db_url).records(), path, tz=_tz(timezone))
+    typer.echo(f"{n} rows written to {path}")
+
+
+@redcap_app.command("import")
+def redcap_import(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A REDCap flat CSV export (records, raw) of the protocol's project.")],
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id of the REDCap project.")],
+    timezone: TimezoneOption = "UTC",
+    reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
+) -> None:
+    """Validate everything, then import in one transaction (nothing is written on any error);
+    problems are listed as `lutetia import` lists them, with the CSV line, record and event."""
+    from lutetia.errors import LutetiaError
+    from lutetia.interop.redcap_flat import read_flat
+    from lutetia.store.repository import Store
+
+    parsed = read_flat(_protocol(protocol), path, tz=_tz(timezone))
+    _refuse(parsed.problems)
+    try:
+        summary = Store.open(settings(ctx).db_url).add(parsed.records, user=settings(ctx).user, source=str(path),
+                                                       reason=reason)
+    except LutetiaError as exc:
+        _refuse(str(exc).splitlines())
+    rows = [{"kind": k, "inserted": summary.inserted.get(k, 0), "unchanged": summary.unchanged.get(k, 0)}
+            for k in sorted(set(summary.inserted) | set(summary.unchanged))]
+    print_table(rows, ["kind", "inserted", "unchanged"], title=f"Imported {path}")
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        typer.echo(f"import refused: {len(problems)} problem(s); nothing was written", err=True)
+        for p in problems:
+            typer.echo(f"  {p}", err=True)
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(cdisc_app, name="cdisc")
+    app.add_typer(redcap_app, name="redcap")
