@@ -94,7 +94,7 @@ def _subject(rec: PatientRecord, protocol: Protocol, codes: dict[str, str], cuto
         trtsdt=start, trtedt=admins[-1].administered_at.date() if admins else None, eosstt=status,
         eosdt=enrol.off_study_on, dcsreas=reason if status == "DISCONTINUED" else "", dthdt=rec.death_date,
         lstalvdt=last_known_alive(rec, cutoff), ittfl=armcd != "NOTASSGN", saffl=bool(admins),
-        ecog_baseline=ecog[-1].ecog if ecog else None, cycles=len(admins), cumulative_activity_gbq=cumulative)
+        ecog_baseline=ecog[-1].ecog if ecog else None, cycles=len(admins), cumulative_activity_gbq=None if cumulative is None else float(f"{cumulative:.10g}"))
 
 
 def _tte(protocol: Protocol, endpoint: Endpoint, r: TimeToEvent, arm: str) -> TimeToEventRow:

@@ -176,6 +176,55 @@ def _refuse(problems: list[str]) -> None:
         raise typer.Exit(1)
 
 
+fhir_app = typer.Typer(help="FHIR R4B: a patient's record as a Bundle; lab Observations in.", no_args_is_help=True)
+
+
+@fhir_app.command("export")
+def fhir_export(
+    ctx: typer.Context,
+    patient: Annotated[str, typer.Argument(help="Patient id.")],
+    path: Annotated[Path, typer.Argument(help="The Bundle JSON file to write.")],
+) -> None:
+    """Write the patient's record as a FHIR R4B collection Bundle (Patient, Condition, ResearchStudy,
+    ResearchSubject, MedicationAdministration, Observation, AdverseEvent, ImagingStudy, DiagnosticReport)."""
+    from lutetia.errors import NotFoundError
+    from lutetia.interop.fhir import patient_bundle
+    from lutetia.store.repository import Store
+
+    store = Store.open(settings(ctx).db_url)
+    try:
+        rec = store.record(patient)
+    except NotFoundError as exc:
+        raise fail(str(exc), 1) from exc
+    bundle = patient_bundle(rec)
+    path.write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
+    typer.echo(f"{len(bundle.entry or [])} resources written to {path}")
+
+
+@fhir_app.command("import-labs")
+def fhir_import_labs(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A FHIR R4B Bundle (JSON) of laboratory Observations.")],
+    patient: Annotated[str, typer.Option("--patient", help="The patient the Observations belong to.")],
+    reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
+) -> None:
+    """Import the Bundle's laboratory Observations (LOINC-coded) into the patient's labs, validated
+    as `lutetia import` validates: every problem is listed and nothing is written if there is one."""
+    from lutetia.errors import LutetiaError
+    from lutetia.interop.fhir import read_lab_bundle
+    from lutetia.store.repository import Store
+
+    parsed = read_lab_bundle(path.read_text(encoding="utf-8"), patient, source=path.name)
+    _refuse(parsed.problems)
+    try:
+        summary = Store.open(settings(ctx).db_url).add(parsed.records, user=settings(ctx).user, source=str(path),
+                                                       reason=reason)
+    except LutetiaError as exc:
+        _refuse(str(exc).splitlines())
+    typer.echo(f"labs: {summary.inserted.get('labs', 0)} inserted, {summary.unchanged.get('labs', 0)} unchanged")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(cdisc_app, name="cdisc")
     app.add_typer(redcap_app, name="redcap")
+    app.add_typer(fhir_app, name="fhir")
