@@ -2,7 +2,8 @@
 
 Cohort (hand-built):
 - W-01, born 1950-03-15, CHU Lyon, consent 2025-01-02, enrolled 2025-01-03, randomised
-  2025-01-04 to *control*; 7.4 GBq on 2025-01-06 (cycle 1) and 2025-02-17 (cycle 2); off study
+  2025-01-04 to *control*; 7.4 GBq on 2025-01-06 (cycle 1) and 2025-02-17 (cycle 2, 0.047 GBq
+  residual); off study
   2025-06-30 ("death"), death 2025-06-30.  Haemoglobin 13.2 g/dL (LLN 13.0, ULN 17.0) on
   2024-12-30, 11.9 g/dL on 2025-02-10.  PSA 12.0 (2024-12-01), 9.3 (2024-12-30), 8.0
   (2025-03-01), 8.0 (2025-05-01) ng/mL.  AEs: fatigue G2 from 2025-01-05 (unrelated), dry mouth
