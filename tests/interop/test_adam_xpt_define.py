@@ -89,6 +89,9 @@ def test_define_xml_structure(written: Path) -> None:
         refs = g.findall(f"{ODM}ItemRef")
         assert [item_defs[r.get("ItemOID")].get("Name") for r in refs] == [v.name for v in SPECS[g.get("Name")].variables]
         assert all(r.get("MethodOID") in methods for r in refs if r.get("MethodOID"))
+        # every derived variable carries its derivation (Define-XML 2.1 §5.3.6: MethodOID)
+        derived = [r for r in refs if item_defs[r.get("ItemOID")].find(f"{DEF}Origin").get("Type") == "Derived"]  # type: ignore[union-attr]
+        assert all(r.get("MethodOID") for r in derived), [r.get("ItemOID") for r in derived if not r.get("MethodOID")]
         keys = sorted((int(r.get("KeySequence")), item_defs[r.get("ItemOID")].get("Name"))  # type: ignore[arg-type]
                       for r in refs if r.get("KeySequence"))
         assert tuple(k for _, k in keys) == SPECS[g.get("Name")].keys

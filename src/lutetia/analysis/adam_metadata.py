@@ -167,11 +167,11 @@ ADSL = DatasetSpec("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANAL
     _c("SITE", "Study Site Name", 200, origin="Predecessor"),
     _n("AGE", "Age", integer=True, method="Completed years on the consent date (else enrolment date)."),
     _c("AGEU", "Age Units", 5, codelist="AGEU", origin="Assigned"),
-    _c("SEX", "Sex", 16, codelist="SEX"),
+    _c("SEX", "Sex", 16, codelist="SEX", method="male M, female F, unknown or other U."),
     _c("ARMCD", "Planned Arm Code", 20, method="The allocated arm's id, upper case; NOTASSGN if none."),
     _c("ARM", "Description of Planned Arm", 200, method="The allocated arm's title in the protocol."),
     _c("ACTARMCD", "Actual Arm Code", 20, method="ARMCD if any administration, else NOTTRT."),
-    _c("ACTARM", "Description of Actual Arm", 200),
+    _c("ACTARM", "Description of Actual Arm", 200, method="ARM if any administration, else Not Treated."),
     _c("TRT01P", "Planned Treatment for Period 01", 200, method="ARM."),
     _c("TRT01A", "Actual Treatment for Period 01", 200, method="ACTARM."),
     _d("RANDDT", "Date of Randomization", origin="Predecessor"),
@@ -181,7 +181,7 @@ ADSL = DatasetSpec("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANAL
        method="ONGOING without an off-study date; COMPLETED if its reason is 'completed'; else DISCONTINUED."),
     _d("EOSDT", "End of Study Date", origin="Predecessor"),
     _c("DCSREAS", "Reason for Discontinuation from Study", 200, origin="Predecessor"),
-    _c("DTHFL", "Subject Death Flag", 1, codelist=_YN),
+    _c("DTHFL", "Subject Death Flag", 1, codelist=_YN, method="Y if a death event is recorded."),
     _d("DTHDT", "Date of Death", origin="Predecessor"),
     _d("LSTALVDT", "Last Date Known Alive",
        method="Latest date in the record (visits, labs, doses, AEs, events) up to the cut-off and death."),
@@ -189,7 +189,7 @@ ADSL = DatasetSpec("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANAL
     _c("SAFFL", "Safety Population Flag", 1, codelist=_YN, method="Y if at least one administration."),
     _n("ECOGBL", "Baseline ECOG Performance Status", integer=True,
        method="Last ECOG on or before TRTSDT."),
-    _n("NCYCLES", "Number of Cycles Administered", integer=True),
+    _n("NCYCLES", "Number of Cycles Administered", integer=True, method="Count of the protocol's administrations."),
     _n("CUMACT", "Cumulative Administered Activity (GBq)", method="Sum of net administered activities."),
 ))
 
@@ -205,7 +205,7 @@ ADTTE = DatasetSpec("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUC
     _n("AVAL", "Analysis Value", integer=True, method="ADT − STARTDT in days."),
     _c("AVALU", "Analysis Value Unit", 4, origin="Assigned"),
     _n("CNSR", "Censor", integer=True, codelist="CNSR", method="0 for an event, 1 for censoring."),
-    _c("EVNTDESC", "Event or Censoring Description", 200),
+    _c("EVNTDESC", "Event or Censoring Description", 200, method="The event, or 'censored at' the censoring."),
     _c("CNSDTDSC", "Censor Date Description", 200, method="The censoring reason, on censored rows only."),
     _c("SRCDOM", "Source Data", 8, method="Dataset holding the event or censoring date."),
 ))
@@ -216,7 +216,7 @@ ADLB = DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE"
     _STUDYID, _USUBJID,
     _c("PARAMCD", "Parameter Code", 8, method="CDISC LBTESTCD of the analyte (LB_PARAMS)."),
     _c("PARAM", "Parameter", 200, method="Analyte name and canonical unit (LB_PARAMS)."),
-    _n("PARAMN", "Parameter (N)", integer=True),
+    _n("PARAMN", "Parameter (N)", integer=True, method="Order of the analyte in LB_PARAMS."),
     _c("LBLOINC", "LOINC Code", 10, origin="Assigned"),
     _d("ADT", "Analysis Date", origin="Predecessor"),
     _c("AVISIT", "Analysis Visit", 40,
@@ -224,11 +224,11 @@ ADLB = DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE"
     _n("AVISITN", "Analysis Visit (N)", integer=True, method="-1 screening, 0 baseline, n cycle n, 99 follow-up."),
     _n("AVAL", "Analysis Value", method="Value in the canonical unit, 10 significant digits."),
     _c("AVALU", "Analysis Value Unit", 20, origin="Assigned"),
-    _n("ANRLO", "Analysis Normal Range Lower Limit"),
-    _n("ANRHI", "Analysis Normal Range Upper Limit"),
+    _n("ANRLO", "Analysis Normal Range Lower Limit", method="Reported LLN in the canonical unit."),
+    _n("ANRHI", "Analysis Normal Range Upper Limit", method="Reported ULN in the canonical unit."),
     _c("ABLFL", "Baseline Record Flag", 1, codelist=_YN,
        method="Y on the last value on or before the first administration."),
-    _n("BASE", "Baseline Value"),
+    _n("BASE", "Baseline Value", method="AVAL of the ABLFL = Y record."),
     _n("CHG", "Change from Baseline", method="AVAL − BASE in decimal arithmetic (no binary noise)."),
     _c("ANRIND", "Analysis Reference Range Indicator", 6, codelist="NRIND", method="LOW < ANRLO, HIGH > ANRHI."),
     _c("BNRIND", "Baseline Reference Range Indicator", 6, codelist="NRIND", method="ANRIND of the baseline."),
@@ -241,11 +241,11 @@ ADRS = DatasetSpec("ADRS", "Response Analysis Dataset", "BASIC DATA STRUCTURE",
                    "One record per subject per parameter per analysis date",
                    ("STUDYID", "USUBJID", "PARAMCD", "ADT"), (
     _STUDYID, _USUBJID,
-    _c("PARAMCD", "Parameter Code", 8),
-    _c("PARAM", "Parameter", 200),
-    _n("PARAMN", "Parameter (N)", integer=True),
-    _c("AVISIT", "Analysis Visit", 40),
-    _d("ADT", "Analysis Date"),
+    _c("PARAMCD", "Parameter Code", 8, method="OVR, BOR, CBOR (RECIST 1.1); PSABOR, PSA50C (PCWG3)."),
+    _c("PARAM", "Parameter", 200, method="The name of the PARAMCD (ADRS_PARAMS)."),
+    _n("PARAMN", "Parameter (N)", integer=True, method="1 OVR … 5 PSA50C."),
+    _c("AVISIT", "Analysis Visit", 40, method="ASSESSMENT n in date order (OVR only)."),
+    _d("ADT", "Analysis Date", method="Date of the assessment or of the best response."),
     _c("AVALC", "Analysis Value (C)", 20, codelist="ADRSAVC",
        method="RSRESP (C96785) responses; Y/N/NE for PSA50C."),
     _n("AVALN", "Analysis Value (N)", integer=True, method="admiralonco aval_resp: CR 1, PR 2 … NE 6."),
@@ -264,12 +264,12 @@ ADAE = DatasetSpec("ADAE", "Adverse Events Analysis Dataset", "OCCURRENCE DATA S
     _d("AENDT", "Analysis End Date", origin="Predecessor"),
     _n("ASTDY", "Analysis Start Relative Day", integer=True, method="ASTDT − TRTSDT (+1 on or after)."),
     _c("AETOXGR", "Standard Toxicity Grade", 1, codelist="AETOXGR", origin="Predecessor"),
-    _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR"),
+    _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR", method="AETOXGR as a number."),
     _c("AESER", "Serious Event", 1, codelist=_YN, origin="Predecessor"),
     _c("AEREL", "Causality", 10, codelist="AEREL", origin="Predecessor"),
     _c("ARELFL", "Related Flag", 1, codelist=_YN, method="Y for possible, probable or definite."),
     _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1, codelist=_YN, method="Y if ASTDT ≥ TRTSDT."),
-    _c("AESI", "Adverse Event of Special Interest", 60),
+    _c("AESI", "Adverse Event of Special Interest", 60, method="The AESI category of the protocol's AESI endpoints."),
 ))
 
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in (ADSL, ADTTE, ADLB, ADRS, ADAE)}
@@ -277,15 +277,18 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in (ADSL, ADTTE, ADLB, ADRS, AD
 
 @dataclass(frozen=True)
 class LabParam:
-    """ADLB parameter of one analyte: CDISC LBTESTCD code, name and display unit."""
+    """ADLB parameter of one analyte: LBTESTCD code, name, display unit, and whether the code is
+    a CDISC CT submission value we know (``CT``) or still to check against the CT package."""
 
     paramcd: str
     name: str
     unit_label: str
+    status: Literal["CT", "to verify"] = "CT"
 
 
-#: PARAMCD from CDISC CT "Laboratory Test Code" (C65047) where it has the test; ADLB PARAM is the
-#: name with the canonical unit of :data:`lutetia.records.ANALYTES`.
+#: PARAMCD from CDISC CT "Laboratory Test Code" (C65047); ADLB PARAM is the name with the canonical
+#: unit of :data:`lutetia.records.ANALYTES`.  The CT package could not be consulted here: the three
+#: codes marked "to verify" (eGFR, creatinine clearance, testosterone) are to be checked against it.
 LB_PARAMS: dict[Analyte, LabParam] = {
     Analyte.haemoglobin: LabParam("HGB", "Hemoglobin", "g/L"),
     Analyte.platelets: LabParam("PLAT", "Platelets", "10^9/L"),
@@ -293,8 +296,8 @@ LB_PARAMS: dict[Analyte, LabParam] = {
     Analyte.wbc: LabParam("WBC", "Leukocytes", "10^9/L"),
     Analyte.lymphocytes: LabParam("LYM", "Lymphocytes", "10^9/L"),
     Analyte.creatinine: LabParam("CREAT", "Creatinine", "umol/L"),
-    Analyte.egfr: LabParam("GFRBSA", "eGFR Adjusted for BSA", "mL/min/1.73m2"),
-    Analyte.crcl: LabParam("CREATCLR", "Creatinine Clearance", "mL/min"),
+    Analyte.egfr: LabParam("GFRBSA", "eGFR Adjusted for BSA", "mL/min/1.73m2", "to verify"),
+    Analyte.crcl: LabParam("CREATCLR", "Creatinine Clearance", "mL/min", "to verify"),
     Analyte.bilirubin: LabParam("BILI", "Bilirubin", "umol/L"),
     Analyte.alt: LabParam("ALT", "Alanine Aminotransferase", "U/L"),
     Analyte.ast: LabParam("AST", "Aspartate Aminotransferase", "U/L"),
@@ -306,7 +309,7 @@ LB_PARAMS: dict[Analyte, LabParam] = {
     Analyte.calcium: LabParam("CA", "Calcium", "mmol/L"),
     Analyte.magnesium: LabParam("MG", "Magnesium", "mmol/L"),
     Analyte.psa: LabParam("PSA", "Prostate Specific Antigen", "ng/mL"),
-    Analyte.testosterone: LabParam("TESTOS", "Testosterone", "nmol/L"),
+    Analyte.testosterone: LabParam("TESTOS", "Testosterone", "nmol/L", "to verify"),
 }
 
 #: ADTTE PARAMCD of the shipped protocols' endpoints, keyed by the endpoint id's last part.
