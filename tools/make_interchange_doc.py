@@ -40,6 +40,22 @@ Conventions:
 - Import validates every row and every patient's whole record (death before birth, administration
   after death, rows of unknown patients…) and lists **every** problem with file, row, field, value
   and what is accepted; any problem aborts the import with nothing written.
+- Files are checked as files first: UTF-8 text (a BOM is allowed) without NUL characters;
+  RFC 4180 CSV (text holding commas or quotes in double quotes, quotes doubled inside; an
+  unterminated quote is an error, never a swallowed row); a header naming each column once;
+  exactly as many cells in every row as in the header; file names spelled exactly
+  (`labs.CSV` is refused, not skipped). JSON objects name each key once and rows are objects
+  of single values. Dates are ISO text (a number is never read as Unix time), numbers are
+  finite, whole numbers fit 32 bits, a record's natural key fits 400 characters, and
+  `protocol_id`/`arm` name a shipped protocol and one of its arms.
+- **Spreadsheet safety.** A CSV cell that a spreadsheet would run as a formula — text starting
+  with `=`, `+`, `-`, `@`, a tab or a carriage return, other than a plain number such as
+  `-3.5` — is exported with a leading apostrophe (`'=HYPERLINK(…)`), as OWASP advises
+  (https://owasp.org/www-community/attacks/CSV_Injection); a cell that already starts with
+  apostrophes before such a character gets one more. Import removes exactly one leading
+  apostrophe before such a character, so export → import is an exact round trip. The analysis
+  datasets (`ADSL.csv`…) written by `lutetia analyze` are neutralised the same way. JSON is not
+  meant for spreadsheets and is never altered.
 """
 
 

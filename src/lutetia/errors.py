@@ -62,6 +62,27 @@ class NotFoundError(StoreError, LookupError):
     """A requested record does not exist in the store."""
 
 
+class UsageError(LutetiaError, ValueError):
+    """A command-line argument is malformed (names the option, value and what is accepted)."""
+
+
+class AnalysisError(LutetiaError, ValueError):
+    """An analysis or report cannot be made from these data (e.g. no treated patient)."""
+
+
+class OutputError(LutetiaError, OSError):
+    """An output path cannot be written (checked before any computation)."""
+
+
+class TableProblem(LutetiaError, ValueError):
+    """An input table (CSV) was refused; ``problems`` lists every problem (file, row, field,
+    value, what is accepted) and nothing was computed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s); nothing was computed\n" + "\n".join(problems))
+
+
 class ImportProblem(LutetiaError, ValueError):
     """An import was rejected; ``problems`` lists every problem found (nothing was written)."""
 

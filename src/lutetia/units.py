@@ -135,6 +135,19 @@ def _normalise_unit_text(text: str) -> str:
     return t
 
 
+#: How people write Lutetia's unit names (never show pint names such as ``giga_per_L``).
+DISPLAY_UNITS: Final[dict[str, str]] = {
+    "giga_per_L": "10⁹/L", "kilo_per_uL": "10³/µL", "umol/L": "µmol/L", "nmol/L": "nmol/L",
+    "mL_min_1_73m2": "mL/min/1.73 m²", "degC": "°C", "ug/L": "µg/L", "uL": "µL", "Gy_BED": "Gy (BED)",
+    "Gy_EQD2": "Gy (EQD2)",
+}
+
+
+def display_unit(unit: str) -> str:
+    """A unit as written in messages and tables (``giga_per_L`` → ``10⁹/L``, ``umol/L`` → ``µmol/L``)."""
+    return DISPLAY_UNITS.get(unit, unit)
+
+
 def quantity(value: float, unit: str) -> Any:
     """A pint quantity from a value and a unit string (unknown unit → ``UnitError``)."""
     return Quantity(value, parse_unit(unit))

@@ -35,7 +35,7 @@ from lutetia.analysis.datasets import (
     event_from_cnsr,
     reference_range_indicator,
 )
-from lutetia.errors import LutetiaError, ProtocolError, RecordError
+from lutetia.errors import AnalysisError, LutetiaError, ProtocolError
 from lutetia.protocols import list_protocols
 from lutetia.report.datasets_io import write_dataset
 
@@ -66,13 +66,13 @@ def test_cnsr_is_one_minus_event(event: bool) -> None:
 
 
 def test_adtte_rejects_bad_rows() -> None:
-    with pytest.raises(RecordError, match="before STARTDT"):
+    with pytest.raises(AnalysisError, match="before STARTDT"):
         build_adtte([_tte("X", date(2024, 2, 1), date(2024, 1, 1), True)])
     ok = _tte("X", date(2024, 1, 1), date(2024, 2, 1), True)
-    with pytest.raises(RecordError, match="duplicate"):
+    with pytest.raises(AnalysisError, match="duplicate"):
         build_adtte([ok, ok])
     # Issue 15: two endpoints may not share one PARAMCD (``INVESTIG`` was a truncation).
-    with pytest.raises(RecordError, match="one PARAMCD for two parameters"):
+    with pytest.raises(AnalysisError, match="one PARAMCD for two parameters"):
         build_adtte([ok, _tte("Y", date(2024, 1, 1), date(2024, 2, 1), True, param="Investigator PFS")])
 
 
@@ -98,12 +98,12 @@ def test_adsl_one_row_per_subject_and_flags() -> None:
     row = ds.rows[0]
     assert (row["USUBJID"], row["SAFFL"], row["DTHFL"], row["CUMACT"], row["AGEU"]) == (
         "RE-LUPSMA-LU-001", "Y", "Y", 28.4, "YEARS")
-    with pytest.raises(RecordError, match="duplicate USUBJID"):
+    with pytest.raises(AnalysisError, match="duplicate USUBJID"):
         build_adsl([s, s])
     late = SubjectRow("S", "X", "A", "A", "A", "A", "M", dthdt=date(2024, 1, 1), lstalvdt=date(2024, 1, 2))
-    with pytest.raises(RecordError, match="LSTALVDT"):
+    with pytest.raises(AnalysisError, match="LSTALVDT"):
         build_adsl([late])
-    with pytest.raises(RecordError, match="codelist"):
+    with pytest.raises(AnalysisError, match="codelist"):
         build_adsl([SubjectRow("S", "X", "A", "A", "A", "A", "male")])
 
 
@@ -112,11 +112,11 @@ def test_adrs_adlb_adae() -> None:
                        ResponseRow("LU-001", "BOR", "PR", None), ResponseRow("LU-001", "CBOR", "SD", None),
                        ResponseRow("LU-001", "PSA50C", "Y", date(2024, 4, 1), criteria="PCWG3")])
     assert [(r["PARAMCD"], r["AVALN"]) for r in adrs.rows] == [("OVR", 2), ("BOR", 2), ("CBOR", 3), ("PSA50C", 1)]
-    with pytest.raises(RecordError, match="AVALC"):
+    with pytest.raises(AnalysisError, match="AVALC"):
         build_adrs([ResponseRow("LU-001", "OVR", "GOOD", None)])
-    with pytest.raises(RecordError, match="AVALC"):
+    with pytest.raises(AnalysisError, match="AVALC"):
         build_adrs([ResponseRow("LU-001", "OVR", "Y", None)])
-    with pytest.raises(RecordError, match="more than one"):
+    with pytest.raises(AnalysisError, match="more than one"):
         build_adrs([ResponseRow("A", "BOR", "PR", None), ResponseRow("A", "BOR", "SD", None)])
     base = LabRow("S", "LU-001", "HGB", "Hemoglobin (g/L)", 1, date(2024, 1, 1), "BASELINE", 0, 93.0, "g/L",
                   130.0, 170.0, ablfl=True, atoxgr=2)
@@ -125,14 +125,14 @@ def test_adrs_adlb_adae() -> None:
     adlb = build_adlb([base, later])
     assert [(r["BASE"], r["CHG"], r["BTOXGR"], r["ANRIND"], r["BNRIND"]) for r in adlb.rows] == [
         (93.0, 0.0, 2, "LOW", "LOW"), (93.0, -5.0, 2, "LOW", "LOW")]
-    with pytest.raises(RecordError, match="ATOXGR"):
+    with pytest.raises(AnalysisError, match="ATOXGR"):
         build_adlb([LabRow("S", "X", "HGB", "Hb", 1, date(2024, 1, 1), "V", 1, 1.0, "g/L", atoxgr=7)])
-    with pytest.raises(RecordError, match="two baseline"):
+    with pytest.raises(AnalysisError, match="two baseline"):
         build_adlb([base, base])
     adae = build_adae([AdverseEventRow("S", "LU-001", "AE1", "Dry mouth", date(2024, 2, 1), None, 1, False,
                                        "POSSIBLE", True, date(2024, 1, 1), "xerostomia")])
     assert (adae.rows[0]["ARELFL"], adae.rows[0]["AEREL"], adae.rows[0]["ASTDY"]) == ("Y", "POSSIBLE", 32)
-    with pytest.raises(RecordError, match="grade"):
+    with pytest.raises(AnalysisError, match="grade"):
         build_adae([AdverseEventRow("S", "X", "1", "t", date(2024, 2, 1), None, 0, False, "", False, None)])
 
 
@@ -205,4 +205,4 @@ def test_empty_and_missing_values_round_trip(tmp_path: Path) -> None:
 
 
 def test_errors_are_lutetia_errors() -> None:
-    assert issubclass(RecordError, LutetiaError) and issubclass(RecordError, ValueError)
+    assert issubclass(AnalysisError, LutetiaError) and issubclass(AnalysisError, ValueError)

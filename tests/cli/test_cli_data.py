@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from lutetia.cli.main import app
@@ -70,20 +71,90 @@ def test_edit_with_reason_and_version(sample_path: Path, tmp_path: Path) -> None
     assert '"old": {\n      "ecog": 0\n    }' in out or '"ecog": 0' in out
 
 
-def test_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
-    """A small demo (10% of the planned sizes) twice with one seed: identical exports."""
-    exports = []
-    for run in ("a", "b"):
-        db = tmp_path / run / "demo.db"
-        code, out, err = _run(db, "demo", "--out", str(tmp_path / run), "--scale", "0.1", "--seed", "7")
-        assert code == 0, err
-        assert "Reports:" in out and "flex" in out
-        assert (tmp_path / run / "index.html").exists()
-        assert (tmp_path / run / "flex-mrt" / "index.html").exists()
-        assert _run(db, "export", str(tmp_path / run / "export"))[0] == 0
-        exports.append({f.name: f.read_text() for f in sorted((tmp_path / run / "export").glob("*.csv"))})
-    assert exports[0] == exports[1]
-    assert exports[0]["administrations.csv"].count("\n") > 10
+def _export(db: Path, folder: Path) -> dict[str, str]:
+    assert _run(db, "export", str(folder))[0] == 0
+    return {f.name: f.read_text() for f in sorted(folder.glob("*.csv"))}
+
+
+def test_demo_twice_on_one_database_gives_the_same_content(tmp_path: Path) -> None:
+    """Issue 17: a second `make demo` crashed at the allocation step and left decisions and audit
+    rows doubled.  A small demo (5% of the planned sizes) twice on one database: identical exports,
+    the same number of decisions, no partial file left behind."""
+    db = tmp_path / "demo" / "demo.db"
+    out = tmp_path / "demo"
+    code, stdout, err = _run(db, "demo", "--out", str(out), "--scale", "0.05", "--seed", "7")
+    assert code == 0, err
+    assert "Reports:" in stdout and "flex" in stdout
+    assert (out / "index.html").exists() and (out / "flex-mrt" / "index.html").exists()
+    first = _export(db, tmp_path / "e1")
+    decisions = _count(db, "decisions")
+    code, stdout, err = _run(db, "demo", "--out", str(out), "--scale", "0.05", "--seed", "7")
+    assert code == 0, err
+    assert "holds an earlier demo: building a fresh database" in stdout
+    assert _export(db, tmp_path / "e2") == first
+    assert _count(db, "decisions") == decisions > 0
+    assert first["administrations.csv"].count("\n") > 5
+    assert [p.name for p in out.iterdir() if "partial" in p.name] == []
+
+
+def _count(db: Path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"select count(*) from {table}").fetchone()[0])
+
+
+def test_demo_failing_midway_leaves_the_database_and_reports_as_they_were(
+        sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lutetia.cli.commands import demo
+    from lutetia.errors import AnalysisError
+
+    db = tmp_path / "demo.db"
+    code, _, err = _run(db, "demo", "--out", str(tmp_path), "--scale", "0.03", "--seed", "3")
+    assert code == 0, err
+    before = _export(db, tmp_path / "before")
+    index = (tmp_path / "index.html").read_text()
+    calls = []
+
+    def failing_report(*args: object) -> list[dict[str, object]]:
+        calls.append(args)
+        if len(calls) == 3:
+            raise AnalysisError("simulated failure in the third study")
+        return []
+
+    monkeypatch.setattr(demo, "_report", failing_report)
+    code, _, err = _run(db, "demo", "--out", str(tmp_path), "--scale", "0.03", "--seed", "4")
+    assert code == 2 and "simulated failure" in err
+    assert _export(db, tmp_path / "after") == before
+    assert (tmp_path / "index.html").read_text() == index
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+def test_demo_refuses_a_database_with_other_data(sample_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    assert _run(db, "import", str(sample_path))[0] == 0
+    before = _export(db, tmp_path / "before")
+    code, _, err = _run(db, "demo", "--out", str(tmp_path / "r"), "--scale", "0.03")
+    assert code == 2 and "holds data not written by the demo" in err
+    assert _export(db, tmp_path / "after") == before
+
+
+def test_simulate_store_twice_is_idempotent_and_another_seed_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    args = ("simulate", "--protocol", "flex-mrt", "--n", "4", "--seed", "3", "--store")
+    code, out, err = _run(db, *args)
+    assert code == 0, err
+    assert "in one transaction" in out
+    first, decisions, audit = _export(db, tmp_path / "e1"), _count(db, "decisions"), _count(db, "audit_log")
+    code, out, err = _run(db, *args)
+    assert code == 0, err
+    assert "already stored" in out
+    assert (_export(db, tmp_path / "e2"), _count(db, "decisions"), _count(db, "audit_log")) == (
+        first, decisions, audit)
+    code, _, err = _run(db, "simulate", "--protocol", "flex-mrt", "--n", "4", "--seed", "4", "--store")
+    assert code == 2 and err.startswith("error: ")
+    assert (_export(db, tmp_path / "e3"), _count(db, "decisions"), _count(db, "audit_log")) == (
+        first, decisions, audit)
 
 
 def test_help_does_not_import_heavy_libraries() -> None:

@@ -58,3 +58,13 @@ def test_plain_rows_take_the_fast_path() -> None:
     assert fast is not None and len(fast) == 2
     assert fast.record(1).canonical()[0] == parse_rows(
         KINDS["labs"], [dict(zip(HEADER, raw[1], strict=True))], "x", header_checked=True).records[0].canonical()[0]
+
+
+def test_non_ascii_digits_and_trailing_newline_leave_the_fast_path() -> None:
+    """Arabic-Indic digits (U+0660–U+0669) and a trailing newline match ``\\d``/``$`` in Python's
+    ``re`` but the row validator refuses them (Python ``re`` docs, "\\d" and "$"): the fast path
+    must step aside so the validator reports them."""
+    for value in ("٣", "١٢", "12\n"):
+        raw = [["P1", "psa", "2025-01-05", "", value, "ng/mL", "", "", ""]]
+        assert fast_labs(HEADER, raw) is None, value
+    assert fast_labs(HEADER, [["P1", "psa", "٢٠٢٥-01-05", "", "4", "ng/mL", "", "", ""]]) is None

@@ -26,9 +26,12 @@ def records(draw: st.DrawFn) -> list[object]:
                       weight_kg=draw(st.none() | st.floats(30, 200, allow_nan=False)))
     labs = []
     for i, day in enumerate(draw(st.lists(days, min_size=0, max_size=5, unique=True))):
-        analyte, unit = draw(st.sampled_from([("psa", "ng/mL"), ("creatinine", "mg/dL"), ("platelets", "10^9/L"),
-                                              ("haemoglobin", "g/dL"), ("alt", "U/L")]))
-        labs.append(LabResult(patient_id=pid, analyte=analyte, sampled_on=day, value=draw(finite), unit=unit,
+        # values within each analyte's plausible range (hand-picked, in the reported unit)
+        analyte, unit, lo, hi = draw(st.sampled_from([
+            ("psa", "ng/mL", 0.0, 1e4), ("creatinine", "mg/dL", 0.3, 15.0), ("platelets", "10^9/L", 1.0, 1000.0),
+            ("haemoglobin", "g/dL", 5.0, 20.0), ("alt", "U/L", 1.0, 3000.0)]))
+        value = draw(st.floats(lo, hi, allow_nan=False))
+        labs.append(LabResult(patient_id=pid, analyte=analyte, sampled_on=day, value=value, unit=unit,
                               uln=draw(st.none() | st.floats(1, 1e6, allow_nan=False)), lab=f"lab {i}"))
     admins = []
     for cycle in range(1, draw(st.integers(0, 3)) + 1):

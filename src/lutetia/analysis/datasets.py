@@ -36,10 +36,20 @@ from lutetia.analysis.adam_metadata import (
     Variable,
     VarType,
 )
-from lutetia.errors import RecordError
+from lutetia.errors import AnalysisError
 
 Value = str | float | int | date | None
 RESPONSES: frozenset[str] = frozenset(RESPONSE_AVALN)
+
+
+def _refusal(message: str, *, record: str, field: str | None = None, value: object = None,
+             accepted: str | None = None) -> AnalysisError:
+    """A data-dependent refusal (``lutetia analyze`` reports it as an error, not a traceback),
+    naming the dataset row, the variable, its value and what is accepted."""
+    text = f"{record}: {message}"
+    if field is not None:
+        text += f" (variable {field}, value {value!r}" + (f"; accepted: {accepted})" if accepted else ")")
+    return AnalysisError(text)
 
 
 @dataclass(frozen=True)
@@ -72,17 +82,17 @@ def _check(spec: DatasetSpec, v: Variable, val: Value, key: str) -> None:
         return
     if v.type == "Char":
         if not isinstance(val, str):
-            raise RecordError("not text", record=where, field=v.name, value=val, accepted="text")
+            raise _refusal("not text", record=where, field=v.name, value=val, accepted="text")
         if len(val.encode("utf-8")) > v.length:
-            raise RecordError(f"longer than {v.length} bytes", record=where, field=v.name, value=val,
+            raise _refusal(f"longer than {v.length} bytes", record=where, field=v.name, value=val,
                               accepted=f"≤ {v.length} bytes (XPT v5)")
     elif v.is_date != isinstance(val, date) or isinstance(val, str):
-        raise RecordError("wrong type", record=where, field=v.name, value=val,
+        raise _refusal("wrong type", record=where, field=v.name, value=val,
                           accepted="a date" if v.is_date else "a number")
     if v.codelist is not None and val != "":
         allowed = [c for c, _ in CODELISTS[v.codelist].values]
         if str(val) not in allowed:
-            raise RecordError("not in its codelist", record=where, field=v.name, value=val,
+            raise _refusal("not in its codelist", record=where, field=v.name, value=val,
                               accepted=f"{v.codelist}: {', '.join(allowed)}")
 
 
@@ -91,7 +101,7 @@ def make_dataset(spec: DatasetSpec, rows: Iterable[Mapping[str, Value]]) -> Data
     for row in rows:
         unknown = set(row) - {v.name for v in spec.variables}
         if unknown:
-            raise RecordError("unknown variables", record=spec.name, field=sorted(unknown)[0], value=row,
+            raise _refusal("unknown variables", record=spec.name, field=sorted(unknown)[0], value=row,
                               accepted=", ".join(v.name for v in spec.variables))
         key = str(row.get("USUBJID", ""))
         for v in spec.variables:
@@ -161,10 +171,10 @@ def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
     for s in subjects:
         uid = usubjid(s.studyid, s.subjid)
         if uid in seen:
-            raise RecordError("duplicate USUBJID (one row per subject)", record="ADSL", field="USUBJID", value=uid)
+            raise _refusal("duplicate USUBJID (one row per subject)", record="ADSL", field="USUBJID", value=uid)
         seen.add(uid)
         if s.dthdt is not None and s.lstalvdt is not None and s.lstalvdt > s.dthdt:
-            raise RecordError("last date known alive is after the death", record=f"ADSL {uid}", field="LSTALVDT",
+            raise _refusal("last date known alive is after the death", record=f"ADSL {uid}", field="LSTALVDT",
                               value=s.lstalvdt, accepted=f"≤ DTHDT {s.dthdt}")
         rows.append({
             "STUDYID": s.studyid, "USUBJID": uid, "SUBJID": s.subjid, "SITEID": s.siteid, "SITE": s.site,
@@ -210,14 +220,14 @@ def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) 
     for r in rows:
         key = (r.usubjid, r.paramcd)
         if key in seen:
-            raise RecordError("duplicate row", record=f"ADTTE {r.usubjid}", field="PARAMCD", value=r.paramcd)
+            raise _refusal("duplicate row", record=f"ADTTE {r.usubjid}", field="PARAMCD", value=r.paramcd)
         seen.add(key)
         if params.setdefault(r.paramcd, (r.param, r.paramn)) != (r.param, r.paramn):
-            raise RecordError("one PARAMCD for two parameters", record="ADTTE", field="PARAMCD", value=r.paramcd,
+            raise _refusal("one PARAMCD for two parameters", record="ADTTE", field="PARAMCD", value=r.paramcd,
                               accepted=f"only {params[r.paramcd][0]!r}, not also {r.param!r}")
         days = (r.adt - r.startdt).days + (1 if aval_plus_one else 0)
         if days < 0:
-            raise RecordError(f"ADT {r.adt} is before STARTDT {r.startdt}", record=f"ADTTE {r.usubjid} {r.paramcd}",
+            raise _refusal(f"ADT {r.adt} is before STARTDT {r.startdt}", record=f"ADTTE {r.usubjid} {r.paramcd}",
                               field="ADT", value=r.adt, accepted=f"≥ STARTDT {r.startdt}")
         out.append({
             "STUDYID": r.studyid, "USUBJID": r.usubjid, "ARM": r.arm, "PARAMCD": r.paramcd, "PARAM": r.param,
@@ -236,7 +246,7 @@ def cnsr_from_event(event: bool | int) -> int:
 def event_from_cnsr(cnsr: int) -> int:
     """lifelines' event flag from ADaM CNSR (0 → 1, 1 → 0)."""
     if cnsr not in (0, 1):
-        raise RecordError("not a censoring flag", record="ADTTE", field="CNSR", value=cnsr, accepted="0, 1")
+        raise _refusal("not a censoring flag", record="ADTTE", field="CNSR", value=cnsr, accepted="0, 1")
     return 1 - cnsr
 
 
@@ -270,16 +280,16 @@ def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
     out: list[dict[str, Value]] = []
     for r in rows:
         if r.paramcd not in ADRS_PARAMS:
-            raise RecordError("unknown parameter", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd,
+            raise _refusal("unknown parameter", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd,
                               accepted=", ".join(ADRS_PARAMS))
         paramn, param, single = ADRS_PARAMS[r.paramcd]
         accepted = ({"Y", "N", "NE"} if r.paramcd == "PSA50C" else RESPONSES)
         if r.avalc not in accepted:
-            raise RecordError("not a response", record=f"ADRS {r.usubjid}", field="AVALC", value=r.avalc,
+            raise _refusal("not a response", record=f"ADRS {r.usubjid}", field="AVALC", value=r.avalc,
                               accepted=", ".join(sorted(accepted)))
         if single:
             if (r.usubjid, r.paramcd) in seen:
-                raise RecordError("more than one row", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd)
+                raise _refusal("more than one row", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd)
             seen.add((r.usubjid, r.paramcd))
         avaln = _YN_AVALN.get(r.avalc) if r.paramcd == "PSA50C" else RESPONSE_AVALN[r.avalc]
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": param,
@@ -330,13 +340,13 @@ def build_adlb(rows: Sequence[LabRow]) -> Dataset:
     for r in rows:
         if r.ablfl:
             if (r.usubjid, r.paramcd) in base:
-                raise RecordError("two baseline records", record=f"ADLB {r.usubjid}", field="ABLFL",
+                raise _refusal("two baseline records", record=f"ADLB {r.usubjid}", field="ABLFL",
                                   value=r.paramcd, accepted="one per subject and parameter")
             base[(r.usubjid, r.paramcd)] = r
     out: list[dict[str, Value]] = []
     for r in rows:
         if r.atoxgr is not None and not 0 <= r.atoxgr <= 5:
-            raise RecordError("not a CTCAE grade", record=f"ADLB {r.usubjid} {r.paramcd}", field="ATOXGR",
+            raise _refusal("not a CTCAE grade", record=f"ADLB {r.usubjid} {r.paramcd}", field="ATOXGR",
                               value=r.atoxgr, accepted="0–5")
         b = base.get((r.usubjid, r.paramcd))
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": r.param,
@@ -375,9 +385,9 @@ def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
     for r in sorted(rows, key=lambda r: (r.usubjid, r.astdt, r.aespid)):
         where = f"ADAE {r.usubjid} {r.aeterm}"
         if not 1 <= r.atoxgr <= 5:
-            raise RecordError("not a CTCAE AE grade", record=where, field="ATOXGR", value=r.atoxgr, accepted="1–5")
+            raise _refusal("not a CTCAE AE grade", record=where, field="ATOXGR", value=r.atoxgr, accepted="1–5")
         if r.aendt is not None and r.aendt < r.astdt:
-            raise RecordError(f"end {r.aendt} before start {r.astdt}", record=where, field="AENDT", value=r.aendt)
+            raise _refusal(f"end {r.aendt} before start {r.astdt}", record=where, field="AENDT", value=r.aendt)
         seq[r.usubjid] = seq.get(r.usubjid, 0) + 1
         day = None if r.trtsdt is None else (r.astdt - r.trtsdt).days + (1 if r.astdt >= r.trtsdt else 0)
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "AESEQ": seq[r.usubjid], "AESPID": r.aespid,

@@ -48,6 +48,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import norm
 
+from lutetia.errors import AnalysisError
+
 ConfType = Literal["log-log", "log", "plain"]
 CONF_TYPES: tuple[ConfType, ...] = ("log-log", "log", "plain")
 
@@ -127,7 +129,7 @@ def _check_inputs(durations: Sequence[float], events: Sequence[bool | int]) -> t
     if t.shape != e.shape or t.ndim != 1:
         raise ValueError(f"durations ({t.shape}) and events ({e.shape}) must be 1-D of equal length")
     if t.size == 0:
-        raise ValueError("no observations: durations is empty")
+        raise AnalysisError("no observations: durations is empty")
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError("durations must be finite and ≥ 0")
     if not np.all(np.isin(e, (0.0, 1.0))):

@@ -36,7 +36,7 @@ from lutetia.assess.criteria import (
 )
 from lutetia.assess.outcome import RuleRef
 from lutetia.errors import ProtocolError, UnitError
-from lutetia.units import parse_unit, to_unit
+from lutetia.units import display_unit, parse_unit, to_unit
 
 BaselineIndicator = Literal["LOW", "NORMAL", "HIGH"]
 Direction = Literal["low", "high"]
@@ -183,7 +183,7 @@ def _convert(lab: LabValue, term: Term) -> tuple[str, dict[str, float | None]] |
         except UnitError:
             continue
         return target, conv
-    return f"unit {lab.unit!r} does not convert to {' or '.join(term.units)}"
+    return f"unit {lab.unit!r} does not convert to {' or '.join(display_unit(u) for u in term.units)}"
 
 
 def _own_unit_threshold(c: Condition, unit: str) -> float | None:
@@ -244,7 +244,7 @@ def ctcae_grade(lab: LabValue, ctcae_version: str = "5.0") -> Grade:
     if lab.value is None:
         return _not_gradable(lab, "value missing", term)
     if not lab.unit:
-        return _not_gradable(lab, f"unit missing; accepted: {', '.join(term.units)}", term)
+        return _not_gradable(lab, f"unit missing; accepted: {', '.join(display_unit(u) for u in term.units)}", term)
     converted = _convert(lab, term)
     if isinstance(converted, str):
         return _not_gradable(lab, converted, term)

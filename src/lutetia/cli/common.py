@@ -125,20 +125,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def read_csv(path: Path, required: Sequence[str]) -> list[dict[str, str]]:
-    """Read a CSV file into dicts; a missing file or column is a clear error (exit 2)."""
-    if not path.exists():
-        raise fail(f"{path}: no such file", 2)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise fail(
-                f"{path}: missing column(s) {', '.join(missing)}; expected at least: "
-                f"{', '.join(required)}; found: {', '.join(header) or '(none)'}",
-                2,
-            )
-        return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    """Read a CSV file into dicts through the one CSV path of Lutetia
+    (:func:`lutetia.store.interchange_files.read_csv_text`); a missing file or column, a
+    malformed file or row is a :class:`~lutetia.errors.TableProblem` listing every problem."""
+    from lutetia.errors import TableProblem
+    from lutetia.store.interchange_files import read_csv_text
+
+    header, rows, problems = read_csv_text(path)
+    missing = [c for c in required if c not in header]
+    if header and missing:
+        problems.append(f"{path}: missing column(s) {', '.join(missing)}; expected at least: "
+                        f"{', '.join(required)}; found: {', '.join(header) or '(none)'}")
+    if problems:
+        raise TableProblem(problems)
+    return [{k: v.strip() for k, v in zip(header, row, strict=True)} for row in rows]
 
 
 def _jsonable(value: Any) -> Any:
@@ -171,26 +171,24 @@ def format_cell(value: Any, digits: int = 4) -> str:
 
 
 def print_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
-    """Render rows as a Rich table on stdout."""
-    from rich.console import Console
-    from rich.table import Table
+    """Render rows on stdout: a Rich table on a terminal, plain lines when piped (see
+    :func:`lutetia.cli.output.render_table`); cell text is shown literally, never cut."""
+    from lutetia.cli.output import render_table
 
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*(format_cell(row.get(c)) for c in columns))
-    Console().print(table)
+    render_table(rows, columns, format_cell, title=title)
 
 
 def write_csv(path_or_stdout: Path | None, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
-    """Write rows as CSV to a file, or to stdout when ``path_or_stdout`` is None."""
+    """Write rows as CSV to a file, or to stdout when ``path_or_stdout`` is None; text a
+    spreadsheet would run as a formula is neutralised (:mod:`lutetia.records.cells`)."""
+    from lutetia.records.cells import neutralise
+
     fh = sys.stdout if path_or_stdout is None else path_or_stdout.open("w", newline="", encoding="utf-8")
     try:
         writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: format_cell(row.get(c), 10) for c in columns})
+            writer.writerow({c: neutralise(format_cell(row.get(c), 10)) for c in columns})
     finally:
         if path_or_stdout is not None:
             fh.close()

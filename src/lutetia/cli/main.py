@@ -11,14 +11,58 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import sys
+import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from lutetia.cli.common import Settings, install_log_masking
+from lutetia.errors import LutetiaError
+
+#: ``ctx.meta`` key set by ``--debug``.
+DEBUG_KEY = "lutetia.debug"
+
+#: Exit status of every refused command (a :class:`~lutetia.errors.LutetiaError`).
+ERROR_EXIT = 2
+
+
+class _ErrorBoundary(TyperGroup):
+    """The one error boundary of the CLI: a :class:`LutetiaError` raised anywhere below a
+    command becomes ``error: …`` on stderr and exit status 2; the traceback is shown only
+    with ``--debug``.  Anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except LutetiaError as exc:
+            if ctx.meta.get(DEBUG_KEY):
+                typer.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            typer.echo(f"error: {lines[0]}", err=True)
+            for line in lines[1:]:
+                typer.echo(f"  {line}", err=True)
+            raise typer.Exit(ERROR_EXIT) from exc
+        except Exception as exc:
+            if not _is_database_unavailable(exc) or ctx.meta.get(DEBUG_KEY):
+                raise
+            settings = ctx.find_root().obj
+            where = getattr(settings, "db_url", "the database")
+            typer.echo(f"error: cannot open {where}: {getattr(exc, 'orig', exc)}", err=True)
+            raise typer.Exit(ERROR_EXIT) from exc
+
+
+def _is_database_unavailable(exc: BaseException) -> bool:
+    """An SQLAlchemy OperationalError (missing folder, server down, locked file): an
+    operating problem to report in one line, not a bug (sqlalchemy is imported lazily)."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
+
 
 app = typer.Typer(
+    cls=_ErrorBoundary,
     name="lutetia",
     help="Personalised 177Lu-PSMA-617 radioligand therapy: eligibility, dosimetry, "
     "decisions, assessments and trial analysis.",
@@ -43,7 +87,11 @@ def _main(
         str | None,
         typer.Option("--user", help="Who is acting, for the audit trail (default: $LUTETIA_USER, else $USER)."),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of a refused command (for bug reports).")
+    ] = False,
 ) -> None:
+    ctx.meta[DEBUG_KEY] = debug
     install_log_masking()
     ctx.obj = Settings.resolve(db=db, user=user, environ=dict(os.environ))
 

@@ -98,20 +98,14 @@ def timeline_rows(rec: PatientRecord) -> list[tuple[date, str, str]]:
     return sorted(rows, key=lambda r: r[0])
 
 
-def render_timeline(rec: PatientRecord) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def render_timeline(rec: PatientRecord, versions: dict[str, dict[str, int]] | None = None) -> None:
+    """The header line and the timeline table (stored text shown literally)."""
+    from lutetia.cli.output import render_table
 
     p = rec.patient
     born = p.birth_date.isoformat() if p.birth_date else str(p.birth_year)
-    head = (f"[bold]{p.patient_id}[/bold]  {p.sex.value}, born {born}"
+    head = (f"{p.patient_id}  {p.sex.value}, born {born}"
             + (f", {p.weight_kg:g} kg" if p.weight_kg else "") + (f", {p.height_cm:g} cm" if p.height_cm else "")
             + (", Gilbert's syndrome" if p.gilbert_syndrome else "") + f" — {p.diagnosis}")
-    console = Console()
-    console.print(head)
-    table = Table(show_lines=False)
-    for col in ("date", "what", "details"):
-        table.add_column(col)
-    for day, what, detail in timeline_rows(rec):
-        table.add_row(day.isoformat(), what, detail)
-    console.print(table)
+    rows = [{"date": day.isoformat(), "what": what, "details": detail} for day, what, detail in timeline_rows(rec)]
+    render_table(rows, ["date", "what", "details"], str, title=head)

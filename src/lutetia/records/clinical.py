@@ -128,6 +128,16 @@ class LabResult(RecordModel):
     def canonical_unit(self) -> str:
         return ANALYTES[self.analyte].canonical_unit
 
+    def normal_range_in(self, unit: str) -> tuple[float | None, float | None]:
+        """(lln, uln) converted to ``unit`` (mass ↔ molar through the analyte's molar mass);
+        :class:`UnitError` when ``unit`` is not a unit of this analyte."""
+        spec = ANALYTES[self.analyte]
+
+        def conv(v: float | None) -> float | None:
+            return None if v is None else to_unit(v, self.unit, unit, analyte=spec.molar_name)
+
+        return conv(self.lln), conv(self.uln)
+
 
 class EventKind(StrEnum):
     death = "death"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lutetia.analysis.datasets import Dataset
+from lutetia.records.cells import neutralise
 
 SAS_EPOCH = date(1960, 1, 1)
 
@@ -50,9 +51,17 @@ def write_csv(ds: Dataset, path: Path) -> Path:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(ds.columns)
         for row in ds.rows:
-            writer.writerow(["" if row[c] is None else (row[c].isoformat() if isinstance(row[c], date) else row[c])  # type: ignore[union-attr]
-                             for c in ds.columns])
+            writer.writerow([_csv_cell(row[c]) for c in ds.columns])
     return path
+
+
+def _csv_cell(value: Any) -> Any:
+    """Empty for missing, ISO 8601 for dates, text neutralised for spreadsheets."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def write_xpt(ds: Dataset, path: Path) -> Path:

@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from lutetia.analysis.survival import KMResult, numbers_at_risk
+from lutetia.errors import AnalysisError
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
@@ -51,7 +52,7 @@ def km_figure(
 ) -> Figure:
     """Kaplan–Meier step curves with censor ticks and a numbers-at-risk table underneath."""
     if not curves:
-        raise ValueError("km_figure needs at least one curve")
+        raise AnalysisError("km_figure needs at least one curve")
     fig = Figure(figsize=(7.5, 5.0 + 0.25 * len(curves)))
     height = 0.04 + 0.045 * len(curves)
     ax = fig.add_axes((0.14, height + 0.14, 0.82, 0.80 - height))
@@ -109,7 +110,7 @@ def psa_waterfall(
     Values above ``cap`` are drawn at ``cap`` and labelled with their true value.
     """
     if not changes_percent:
-        raise ValueError("psa_waterfall needs at least one patient")
+        raise AnalysisError("psa_waterfall needs at least one patient")
     items = sorted(changes_percent.items(), key=lambda kv: kv[1], reverse=True)
     fig = Figure(figsize=(max(6.0, 0.28 * len(items) + 2), 4.5))
     ax = fig.add_subplot()
@@ -157,7 +158,7 @@ def swimmer_plot(lanes: Sequence[SwimmerLane], *, xlabel: str = "Weeks since fir
                  title: str = "Treatment course") -> Figure:
     """Horizontal bars per patient with cycle ticks, holiday spans and event markers."""
     if not lanes:
-        raise ValueError("swimmer_plot needs at least one patient")
+        raise AnalysisError("swimmer_plot needs at least one patient")
     order = sorted(lanes, key=lambda lane: lane.follow_up)
     fig = Figure(figsize=(8, 1.2 + 0.38 * len(order)))
     ax = fig.add_subplot()
@@ -197,7 +198,7 @@ def toxicity_shift_bars(shifts: Mapping[str, Mapping[tuple[int, int], int]], *,
     ``shifts[param][(baseline_grade, worst_grade)] = number of patients``.
     """
     if not shifts:
-        raise ValueError("toxicity_shift_bars needs at least one parameter")
+        raise AnalysisError("toxicity_shift_bars needs at least one parameter")
     cats = (("improved", "#2ca02c"), ("unchanged", "#bdbdbd"), ("worse by 1", "#fdae6b"),
             ("worse by ≥2", "#d62728"))
     params = list(shifts)
@@ -229,7 +230,7 @@ def kidney_bed_figure(cumulative_bed_gy: Mapping[str, Sequence[float]], *, limit
                       title: str = "Cumulative kidney BED per cycle") -> Figure:
     """Per-patient cumulative kidney BED (Gy) after each cycle, with the protocol limit line."""
     if not cumulative_bed_gy:
-        raise ValueError("kidney_bed_figure needs at least one patient")
+        raise AnalysisError("kidney_bed_figure needs at least one patient")
     fig = Figure(figsize=(7, 4.5))
     ax = fig.add_subplot()
     for i, (pid, series) in enumerate(cumulative_bed_gy.items()):

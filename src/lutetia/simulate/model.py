@@ -153,7 +153,10 @@ class CohortSim:
         tox = p.entry("toxicity")
         m = self.marrow + p.value("toxicity", "marrow_permanent_fraction") * self.cum_marrow
         factors = np.column_stack([
-            np.exp(-float(tox["haemoglobin_sensitivity_per_gy"]["value"]) * m) * self.burden ** -0.03,
+            # disease anaemia eases as the tumour burden falls, at most to 1.07 × baseline (burden
+            # 0.1): an unbounded burden^-0.03 gave 1,907 g/L for a near-complete responder
+            np.exp(-float(tox["haemoglobin_sensitivity_per_gy"]["value"]) * m)
+            * np.maximum(self.burden, 0.1) ** -0.03,
             np.exp(-float(tox["platelet_sensitivity_per_gy"]["value"]) * m),
             np.exp(-float(tox["neutrophil_sensitivity_per_gy"]["value"]) * m),
             np.exp(-float(tox["neutrophil_sensitivity_per_gy"]["value"]) * 0.8 * m),
@@ -313,7 +316,8 @@ class CohortSim:
         w0, w1 = self.t / 7.0, (self.t + days) / 7.0
         shape = p.value("survival", "weibull_shape")
         beta = p.value("survival", "burden_hazard_exponent")
-        b_end = self.burden * np.exp(c.growth_rate_per_week * days / 7.0)
+        b_end = np.minimum(self.burden * np.exp(c.growth_rate_per_week * days / 7.0),
+                           np.maximum(self.burden, p.value("disease", "max_burden")))
         b_mid = np.sqrt(self.burden * b_end)
         dh = ((w1 / c.weibull_scale_weeks) ** shape - (w0 / c.weibull_scale_weeks) ** shape) * b_mid**beta
         crossed = alive & (self.hazard + dh >= c.death_threshold)

@@ -20,11 +20,15 @@ import numpy as np
 import numpy.typing as npt
 
 from lutetia.records import ANALYTES, Analyte, LabResult
-from lutetia.units import is_compatible
+from lutetia.records.plausibility import limits
+from lutetia.store.interchange_checks import PLAIN_NUMBER
+from lutetia.units import is_compatible, to_unit
 
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_PID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+# ASCII only: ``\d`` alone also matches Arabic-Indic and other Unicode digits, which
+# ``float()`` reads but the row validator refuses (the two paths must agree).
+_NUMBER = PLAIN_NUMBER
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
+_PID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}\Z", re.ASCII)
 _COLUMNS = ("patient_id", "analyte", "sampled_on", "sampled_at", "value", "unit", "lln", "uln", "lab")
 _ANALYTES = {a.value for a in Analyte}
 
@@ -121,10 +125,31 @@ def fast_labs(header: Sequence[str], rows: Sequence[Sequence[str]]) -> LabColumn
     non_temperature = np.array([a != "temperature" for a in analytes])
     if np.any((value < 0) & non_temperature) or np.any(lln > uln):
         return None
+    if not _all_plausible(analytes, units, value):
+        return None  # the row validator refuses (hard) or warns (soft) with the row number
     labs = cols.get("lab", empty)
     if any(x != x.strip() or len(x) > 200 for x in set(labs)):
         return None
     return LabColumns(pids, analytes, days, value, units, lln, uln, [x or None for x in labs])
+
+
+def _all_plausible(analytes: Sequence[str], units: Sequence[str], value: npt.NDArray[np.float64]) -> bool:
+    """True when every value lies within its analyte's soft plausibility range
+    (:mod:`lutetia.records.plausibility`), compared in the canonical unit."""
+    table = limits().lab
+    pairs = np.array([f"{a}\x1f{u}" for a, u in zip(analytes, units, strict=True)])
+    for pair in set(pairs.tolist()):
+        analyte, unit = pair.split("\x1f")
+        lim = table.get(Analyte(analyte))
+        if lim is None:
+            continue
+        spec = ANALYTES[Analyte(analyte)]
+        offset = to_unit(0.0, unit, spec.canonical_unit, analyte=spec.molar_name)
+        scale = to_unit(1.0, unit, spec.canonical_unit, analyte=spec.molar_name) - offset
+        canonical = offset + scale * value[pairs == pair]
+        if np.any(canonical < lim.soft[0]) or np.any(canonical > lim.soft[1]):
+            return False
+    return True
 
 
 def lab_date_problems(cols: LabColumns, born: dict[str, date], died: dict[str, date]) -> list[str]:

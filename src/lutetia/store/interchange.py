@@ -27,7 +27,16 @@ from pydantic import ValidationError
 
 from lutetia.errors import UnitError
 from lutetia.records import KINDS, KindSpec, RecordModel
-from lutetia.store.bulk_labs import LabColumns, fast_labs
+from lutetia.records.cells import neutralise
+from lutetia.records.plausibility import record_findings
+from lutetia.store.bulk_labs import LabColumns
+from lutetia.store.interchange_checks import (
+    ProtocolArms,
+    cell_problems,
+    key_problems,
+    plain_number,
+    protocol_problems,
+)
 from lutetia.units import to_unit
 
 FORMAT_NAME = "lutetia-interchange"
@@ -53,6 +62,8 @@ class Parsed:
     records: list[RecordModel] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    #: soft plausibility findings (accepted; shown and recorded by the caller)
+    warnings: list[str] = field(default_factory=list)
     bulk_labs: list[LabColumns] = field(default_factory=list)
 
     def all_records(self) -> list[RecordModel]:
@@ -87,8 +98,10 @@ def parse_rows(
     first_row: int = 2,
     *,
     header_checked: bool = False,
+    protocols: ProtocolArms | None = None,
 ) -> Parsed:
-    """Validate raw rows of one kind (CSV strings or JSON values)."""
+    """Validate raw rows of one kind (CSV strings or JSON values); ``protocols`` (shipped
+    protocol ids and arms) checks enrolments and criterion answers when given."""
     out = Parsed()
     known = set(columns(spec))
     validate = spec.model.model_validate
@@ -103,12 +116,26 @@ def parse_rows(
                 problems.append(f"{source}: row {n}: unknown column(s) {unknown}; accepted: {sorted(known)}")
                 continue
         data = {c: v for c, v in raw.items() if v is not None and v != "" and c not in skip}
-        if qty_cols and not _convert_quantities(data, raw, qty_cols, f"{source}: row {n}", problems):
+        where = f"{source}: row {n}"
+        if qty_cols and not _convert_quantities(data, raw, qty_cols, where, problems):
+            continue
+        bad = cell_problems(spec, data)
+        if bad:
+            problems.extend(f"{where}: {p}" for p in bad)
             continue
         try:
-            records.append(validate(data))
+            record = validate(data)
         except ValidationError as exc:
-            _report(spec, exc, data, f"{source}: row {n}", problems)
+            _report(spec, exc, data, where, problems)
+            continue
+        bad = key_problems(spec, record) + protocol_problems(record, protocols)
+        findings = record_findings(record)
+        bad += [f.text() for f in findings if f.severity == "hard"]
+        if bad:
+            problems.extend(f"{where}: {p}" for p in bad)
+            continue
+        out.warnings.extend(f"{where}: {f.text()}" for f in findings if f.severity == "soft")
+        records.append(record)
     out.counts[spec.name] = max(0, n - first_row + 1)
     return out
 
@@ -133,8 +160,8 @@ def _convert_quantities(
             ok = False
             continue
         try:
-            number = float(value)
-            if not math.isfinite(number):
+            number = float(value) if not isinstance(value, str) else plain_number(value)
+            if number is None or isinstance(value, bool) or not math.isfinite(number):
                 raise ValueError
         except (TypeError, ValueError):
             problems.append(f"{where}: field {col}: value {value!r} is not a number")
@@ -159,68 +186,24 @@ def _report(spec: KindSpec, exc: ValidationError, data: Mapping[str, Any], where
         problems.append(f"{where}: field {col}:{shown} {msg}{_accepted(err)}")
 
 
-def read_source(path: Path) -> Parsed:
-    """Read a CSV folder or a JSON file; never raises for bad content (see ``problems``)."""
-    total = Parsed()
+def read_source(path: Path, *, protocols: ProtocolArms | None = None) -> Parsed:
+    """Read a CSV folder or a JSON file; never raises for bad content (see ``problems``
+    and :mod:`lutetia.store.interchange_files` for the file-level checks)."""
+    from lutetia.store.interchange_files import read_folder, read_json
+
     if path.is_dir():
-        files = {p.stem: p for p in sorted(path.glob("*.csv"))}
-        unknown = sorted(set(files) - set(KINDS))
-        for name in unknown:
-            total.problems.append(f"{files[name]}: unknown file; accepted: {', '.join(k + '.csv' for k in KINDS)}")
-        if not files:
-            total.problems.append(f"{path}: no CSV files; accepted: {', '.join(k + '.csv' for k in KINDS)}")
-        for kind, spec in KINDS.items():
-            if kind in files:
-                _merge(total, _read_csv(spec, files[kind]))
-    elif path.suffix.lower() == ".json" and path.exists():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            total.problems.append(f"{path}: not valid JSON: {exc}")
-            return total
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-            total.problems.append(f"{path}: not a {FORMAT_NAME} document (key 'format' must be {FORMAT_NAME!r})")
-            return total
-        if doc.get("version") != FORMAT_VERSION:
-            total.problems.append(f"{path}: version {doc.get('version')!r}; accepted: {FORMAT_VERSION}")
-            return total
-        for key in doc:
-            if key not in KINDS and key not in ("format", "version", "trail"):  # trail: lutetia.store.trail
-                total.problems.append(f"{path}: unknown key {key!r}; accepted: {sorted(KINDS)}")
-        for kind, spec in KINDS.items():
-            rows = doc.get(kind, [])
-            if not isinstance(rows, list):
-                total.problems.append(f"{path}: {kind} must be a list of rows")
-                continue
-            _merge(total, parse_rows(spec, rows, f"{path}#{kind}", first_row=1))
-    else:
-        total.problems.append(f"{path}: not a folder of CSV files nor a .json file")
-    return total
+        return read_folder(path, protocols)
+    if path.suffix.lower() == ".json" and path.is_file():
+        return read_json(path, protocols)
+    return Parsed(problems=[f"{path}: not a folder of CSV files nor a .json file"])
 
 
-def _read_csv(spec: KindSpec, file: Path) -> Parsed:
-    with file.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        known = set(columns(spec))
-        unknown = [h for h in header if h not in known]
-        if unknown:
-            return Parsed(problems=[f"{file}: unknown column(s) {unknown}; accepted: {columns(spec)}"])
-        if spec.name == "labs":
-            raw = list(reader)
-            fast = fast_labs(header, raw)
-            if fast is not None:
-                return Parsed(counts={"labs": len(raw)}, bulk_labs=[fast])
-            rows: Iterable[dict[str, str]] = (dict(zip(header, row, strict=False)) for row in raw)
-        else:
-            rows = (dict(zip(header, row, strict=False)) for row in reader)
-        return parse_rows(spec, rows, str(file), header_checked=True)
-
-
-def _merge(total: Parsed, part: Parsed) -> None:
+def merge(total: Parsed, part: Parsed) -> None:
+    """Add ``part``'s records, column-wise labs, problems and counts to ``total``."""
     total.records.extend(part.records)
     total.bulk_labs.extend(part.bulk_labs)
     total.problems.extend(part.problems)
+    total.warnings.extend(part.warnings)
     for k, v in part.counts.items():
         total.counts[k] = total.counts.get(k, 0) + v
 
@@ -250,13 +233,15 @@ def export_rows(spec: KindSpec, records: Iterable[RecordModel]) -> Iterator[dict
 
 
 def _csv_text(value: Any) -> str:
+    """A cell of an exported CSV; text that a spreadsheet would run as a formula is
+    neutralised (:mod:`lutetia.records.cells`; reversed on import)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return neutralise(str(value))
 
 
 def write_folder(path: Path, by_kind: Mapping[str, Iterable[RecordModel]]) -> dict[str, int]:

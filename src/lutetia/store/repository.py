@@ -44,6 +44,7 @@ from lutetia.records import (
     RecordModel,
     record_problems,
 )
+from lutetia.records.plausibility import plausibility_problems
 from lutetia.store import chain
 from lutetia.store.bulk_labs import LabColumns, lab_date_problems
 from lutetia.store.database import make_engine, migrate, write
@@ -429,6 +430,9 @@ class Store:
             assert isinstance(patient, Patient)
             rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
             problems.extend(f"patient {pid}: {p}" for p in record_problems(rec))
+            fresh_of_pid = [r for recs in new_by_pid[pid].values() for r in recs]
+            # every write refuses what cannot be a measurement (hard limits), not only `import`
+            problems.extend(f"patient {pid}: {p}" for p in plausibility_problems(rec, fresh_of_pid))
         if problems:
             raise RecordError("\n".join(problems))
 
@@ -602,7 +606,7 @@ class Store:
         patient = patients[0]
         assert isinstance(patient, Patient)
         rec = _assemble(patient, {k: tuple(v) for k, v in merged.items()})
-        problems = record_problems(rec)
+        problems = record_problems(rec) + plausibility_problems(rec, [new_rec] if new_rec is not None else [])
         if problems:
             raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from lutetia.cli.common import fail, print_table, settings
+from lutetia.cli.common import print_table, settings
+from lutetia.errors import UsageError
 
 
 def analyze(
@@ -19,24 +20,30 @@ def analyze(
 ) -> None:
     """Analyse every patient of a protocol in the store and write the HTML trial report,
     per-patient cycle reports, figures, and ADSL/ADTTE/ADLB/ADAE as CSV and XPT."""
-    from lutetia.errors import ProtocolError
+    from lutetia.analysis.trial import enrolled
+    from lutetia.cli.output import staged_folder
+    from lutetia.errors import AnalysisError
     from lutetia.protocols import load_protocol
     from lutetia.report.build import build_reports, decision_view
     from lutetia.store.decisions import load_decisions
     from lutetia.store.repository import Store
 
-    try:
-        proto = load_protocol(protocol)
-    except (ProtocolError, KeyError) as exc:
-        raise fail(str(exc), 2) from exc
+    proto = load_protocol(protocol)  # ProtocolError names the known protocols
     cut = _parse_date(cutoff)
     store = Store.open(settings(ctx).db_url)
+    records = enrolled(list(store.records()), proto.id)
+    if not records:
+        raise AnalysisError(f"no patient of the store is enrolled in {protocol!r}; nothing to analyse "
+                            f"(nothing written to {out})")
+    if not any(r.administrations for r in records):
+        raise AnalysisError(f"{len(records)} patient(s) enrolled in {protocol!r} but none has an administration "
+                            f"yet; nothing to analyse (nothing written to {out})")
     decisions: dict[str, list[Any]] = {}
     for d in load_decisions(store, protocol_id=proto.id):
         decisions.setdefault(d.patient_id, []).append(decision_view(d.decided_on, d.outcome, d.payload))
-    result = build_reports(list(store.records()), proto, out, decisions=decisions, cutoff=cut)
-    if result.n_patients == 0:
-        raise fail(f"no patient of the store is enrolled in {protocol!r}", 1)
+    with staged_folder(out) as tmp:  # the report appears whole, or not at all
+        result = build_reports(records, proto, tmp, decisions=decisions, cutoff=cut)
+    index = out / result.index.relative_to(tmp)
     rows: list[dict[str, Any]] = []
     for s in result.analysis.survival:
         for arm, km in s.km_by_arm.items():
@@ -45,7 +52,7 @@ def analyze(
                          "upper": _nr(km.median_upper)})
     print_table(rows, ["endpoint", "arm", "n", "events", "median_months", "lower", "upper"],
                 title=f"{proto.title}: {result.n_patients} patients")
-    typer.echo(f"report: {result.index}")
+    typer.echo(f"report: {index}")
 
 
 def _nr(x: float) -> str:
@@ -59,7 +66,7 @@ def _parse_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise fail(f"--cutoff {text!r}: expected a date YYYY-MM-DD", 2) from exc
+        raise UsageError(f"--cutoff {text!r}: expected a date YYYY-MM-DD") from exc
 
 
 def register(app: typer.Typer) -> None:

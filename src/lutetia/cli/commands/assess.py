@@ -31,18 +31,22 @@ def _float(path: Path, row: int, rec: dict[str, str], column: str, *, required: 
         if required:
             raise _bad(path, row, column, raw, "a number")
         return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise _bad(path, row, column, raw, "a number (decimal point '.')") from None
+    from lutetia.store.interchange_checks import plain_number
+
+    value = plain_number(raw)  # the rule of every CSV Lutetia reads
+    if value is None:
+        raise _bad(path, row, column, raw, "a finite number written with ASCII digits and a decimal point '.'")
+    return value
 
 
 def _date(path: Path, row: int, rec: dict[str, str], column: str) -> date:
+    from lutetia.store.interchange_checks import iso_date
+
     raw = rec.get(column, "")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise _bad(path, row, column, raw, "an ISO date YYYY-MM-DD") from None
+    day = iso_date(raw)
+    if day is None:
+        raise _bad(path, row, column, raw, "an ISO date YYYY-MM-DD")
+    return day
 
 
 def _choice(path: Path, row: int, rec: dict[str, str], column: str, accepted: tuple[str, ...],
@@ -69,25 +73,33 @@ def grade(
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Grade laboratory values with CTCAE; adds grade, direction and reason to each row."""
-    from lutetia.assess.ctcae import LabValue, ctcae_grade
-    from lutetia.errors import ProtocolError
+    """Grade laboratory values with CTCAE; adds grade, direction and reason to each row.
 
+    Every invalid row (not a number or date, negative or impossible value) is listed and
+    nothing is graded; a row that cannot be graded (unknown term, unit of another quantity)
+    keeps an empty grade with its reason and is also reported on stderr."""
+    from lutetia.assess.ctcae import ctcae_grade, ctcae_terms
+    from lutetia.cli.lab_rows import lab_value_from_row
+    from lutetia.errors import TableProblem
+
+    ctcae_terms(ctcae)  # an unknown version is a ProtocolError naming the shipped ones
     rows = read_csv(labs, ["subject", "date", "term", "value", "unit"])
-    result: list[dict[str, Any]] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    values = []
     for i, rec in enumerate(rows, start=2):
-        ind = _choice(labs, i, rec, "baseline_indicator", ("LOW", "NORMAL", "HIGH"))
-        lab = LabValue(
-            term=rec["term"], value=_float(labs, i, rec, "value"), unit=rec.get("unit") or None,
-            lln=_float(labs, i, rec, "lln"), uln=_float(labs, i, rec, "uln"),
-            baseline=_float(labs, i, rec, "baseline"),
-            baseline_indicator=ind,  # type: ignore[arg-type]
-            date=_date(labs, i, rec, "date"),
-        )
-        try:
-            g = ctcae_grade(lab, ctcae)
-        except ProtocolError as exc:
-            raise fail(str(exc), 2) from exc
+        lab, bad, row_notes = lab_value_from_row(labs, i, rec, ctcae)
+        problems += bad
+        notes += row_notes
+        values.append(lab)
+    for note in notes:
+        typer.echo(f"warning: {note}", err=True)
+    if problems:
+        raise TableProblem(problems)
+    result: list[dict[str, Any]] = []
+    for rec, lab in zip(rows, values, strict=True):
+        assert lab is not None
+        g = ctcae_grade(lab, ctcae)
         result.append({**rec, "grade": "" if g.grade is None else g.grade,
                        "direction": g.direction or "", "reason": g.reason})
     columns = ["subject", "date", "term", "value", "unit", "lln", "uln", "baseline", "baseline_indicator",

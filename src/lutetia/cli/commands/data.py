@@ -40,15 +40,22 @@ def import_(
     empty, and its chain hashes are checked row by row.
     """
     from lutetia.errors import LutetiaError
+    from lutetia.protocols import list_protocols
     from lutetia.store.interchange import read_source
+    from lutetia.store.interchange_checks import protocol_arms
     from lutetia.store.trail import read_trail, restore
 
-    parsed = read_source(path)
+    parsed = read_source(path, protocols=protocol_arms(list_protocols()))  # ids and arms must be shipped ones
     if parsed.problems:
         typer.echo(f"import refused: {len(parsed.problems)} problem(s); nothing was written", err=True)
         for p in parsed.problems:
             typer.echo(f"  {p}", err=True)
         raise typer.Exit(1)
+    for warning in parsed.warnings:  # soft plausibility limits: accepted, shown and recorded
+        typer.echo(f"warning: {warning}", err=True)
+    if parsed.warnings:
+        noted = f"{len(parsed.warnings)} plausibility warning(s): " + " | ".join(parsed.warnings)
+        reason = f"{reason}; {noted}" if reason else noted
     user = settings(ctx).user
     try:
         trail = None if records_only else read_trail(path)
@@ -108,6 +115,7 @@ def patient_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A readable timeline: cycles, labs, PSA, imaging, AEs, events."""
+    from lutetia.cli.output import render_table
     from lutetia.cli.timeline import render_timeline
     from lutetia.errors import NotFoundError
 
@@ -116,10 +124,43 @@ def patient_show(
         rec = store.record(patient_id)
     except NotFoundError as exc:
         raise fail(str(exc), 2) from exc
+    versions = _versions(store, patient_id)
     if as_json:
-        emit_json(rec.model_dump(mode="json"))
+        emit_json({**rec.model_dump(mode="json"), "versions": versions})
         return
     render_timeline(rec)
+    changed = [v for v in versions if v["version"] != 1]
+    typer.echo(f"\nRecord versions (for `lutetia edit KIND KEY… --version N`): {len(versions) - len(changed)} of "
+               f"{len(versions)} records at version 1" + (", the others:" if changed else "."))
+    if changed:
+        render_table([{**v, "key": " ".join(_key_arg(k) for k in v["key"])} for v in changed],
+                     ["kind", "key", "version"], str)
+
+
+def _versions(store: Any, patient_id: str) -> list[dict[str, Any]]:
+    """Every stored record of a patient: kind, natural key (as ``edit`` takes it) and version."""
+    from lutetia.records import KINDS
+
+    out = []
+    for kind, spec in KINDS.items():
+        for stored in store.rows(kind, [patient_id]):
+            key = [getattr(stored.record, k) for k in spec.key]
+            out.append({"kind": kind, "key": [_key_text(k) for k in key],
+                        "version": stored.version})
+    return out
+
+
+def _key_text(part: Any) -> str | None:
+    if part is None:
+        return None
+    if hasattr(part, "isoformat"):
+        return str(part.isoformat())
+    return str(getattr(part, "value", part))
+
+
+def _key_arg(part: str | None) -> str:
+    """A key part as typed on the command line (an absent part is an empty argument)."""
+    return '""' if part is None else (repr(part) if " " in part else part)
 
 
 def audit(
@@ -132,11 +173,15 @@ def audit(
         help="With --verify: a head noted earlier, TABLE=HASH (repeatable); it must still be in the chain.")] = None,
 ) -> None:
     """The audit trail: who changed what, when and why (under every id of a renamed patient)."""
+    from lutetia.errors import NotFoundError
+
     if verify:
         _verify(ctx, head or [], as_json)
         return
     store = _open_store(ctx)
     entries = store.audit(patient_id)
+    if patient_id is not None and not entries and patient_id not in store.patient_ids():
+        raise NotFoundError(f"audit: no patient {patient_id!r} in the store and no audit entry about it")
     rows = [
         {"id": e.id, "at": e.at, "user": e.user, "action": e.action, "kind": e.kind,
          "patient": e.patient_id or "", "key": e.natural_key or "", "old": e.old_values, "new": e.new_values,
@@ -198,11 +243,56 @@ def edit(
             raise fail(f"--set {item!r}: expected field=value", 2)
         changes[name.strip()] = value if value != "" else None
     store = _open_store(ctx)
+    if kind == "labs" and changes.get("unit") and not {"lln", "uln"} & set(changes):
+        changes.update(_normal_range_with_unit(store, key, str(changes["unit"])))
+    for warning in (notes := _soft_findings(store, kind, key, changes)):  # accepted, shown and recorded
+        typer.echo(f"warning: {kind} {key}: {warning}", err=True)
+    if notes:
+        reason = f"{reason}; {len(notes)} plausibility warning(s): " + " | ".join(notes)
     try:
         stored = store.update(kind, key, changes, expected_version=version, user=settings(ctx).user, reason=reason)
     except LutetiaError as exc:
         raise fail(str(exc), 1) from exc
     typer.echo(f"{kind} {key}: now version {stored.version}")
+
+
+def _soft_findings(store: Any, kind: str, key: list[str], changes: dict[str, Any]) -> list[str]:
+    """Soft plausibility findings of the record as it would be after the edit (hard ones
+    are refused by the store, which names them)."""
+    from pydantic import ValidationError
+
+    from lutetia.errors import LutetiaError
+    from lutetia.records import KINDS
+    from lutetia.records.plausibility import record_findings
+
+    try:
+        current = store.get(kind, key).record
+        candidate = KINDS[kind].model.model_validate({**current.model_dump(), **changes})
+    except (LutetiaError, ValidationError):
+        return []  # the update itself reports why
+    return [f.text() for f in record_findings(candidate) if f.severity == "soft"]
+
+
+def _normal_range_with_unit(store: Any, key: list[str], unit: str) -> dict[str, Any]:
+    """A lab's LLN/ULN converted to its new unit (a unit edit never leaves the normal range in
+    the old one); refused when the range cannot be converted."""
+    from lutetia.errors import RecordError, UnitError
+
+    lab = store.get("labs", key).record
+    try:
+        lln, uln = lab.normal_range_in(unit)
+    except UnitError as exc:
+        raise RecordError(f"labs {key}: the normal range {lab.lln}–{lab.uln} {lab.unit} cannot follow the unit "
+                          f"change: {exc}; give --set lln=… --set uln=… in {unit}") from exc
+    if lln is None and uln is None:
+        return {}
+    typer.echo(f"normal range converted with the unit: {lab.lln}–{lab.uln} {lab.unit} → "
+               f"{_g(lln)}–{_g(uln)} {unit}", err=True)
+    return {"lln": lln, "uln": uln}
+
+
+def _g(x: float | None) -> str:
+    return "" if x is None else f"{x:.6g}"
 
 
 def delete(

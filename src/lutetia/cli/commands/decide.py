@@ -70,16 +70,10 @@ def _arm_of(protocol: Any, enrolment: Any) -> str:
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    """A Rich table whose first column (rule id, date) never wraps; long texts fold."""
-    from rich.console import Console
-    from rich.table import Table
+    """A table whose cells fold (never cut), plain lines when piped; text shown literally."""
+    from lutetia.cli.output import render_table
 
-    table = Table(title=title)
-    for i, col in enumerate(columns):
-        table.add_column(col, no_wrap=i == 0, overflow="fold")
-    for row in rows:
-        table.add_row(*(format_cell(row.get(c)) for c in columns))
-    Console().print(table)
+    render_table(rows, columns, format_cell, title=title)
 
 
 def _criteria_rows(result: Any) -> list[dict[str, Any]]:
@@ -163,12 +157,18 @@ def enrol(
     from lutetia.decide import assess_eligibility, jsonable
     from lutetia.errors import ConflictError, RecordError
     from lutetia.records import Enrolment
-    from lutetia.store.decisions import save_decision
+    from lutetia.store.database import write
+    from lutetia.store.decisions import NewDecision, _append_decision
 
     store, day, protocol = _open(ctx), _day(on), _protocol(protocol_id)
     if arm is not None and protocol.randomisation is not None:
         raise fail(f"{protocol_id} is randomised ({protocol.randomisation}): the arm comes from "
                    f"`lutetia randomise`, not --arm", 2)
+    arms = [a.id for a in protocol.arms]
+    if arm is None and protocol.randomisation is None and len(arms) > 1:
+        # an enrolment without an arm in a non-randomised protocol could never be treated
+        raise fail(f"{protocol_id} is not randomised and has {len(arms)} arms: give --arm; "
+                   f"accepted: {', '.join(arms)}", 2)
     start = _day(treatment_start, "--treatment-start") if treatment_start else None
     result = assess_eligibility(_record(store, patient_id), protocol, day, treatment_start=start)
     if result.verdict != "eligible" and not override_reason:
@@ -181,15 +181,18 @@ def enrol(
         raise fail(f"--arm {arm!r}; accepted: {', '.join(a.id for a in protocol.arms)}", 2)
     who = settings(ctx).user
     reason = override_reason or f"eligible on {day}"
+    enrolment = Enrolment(patient_id=patient_id, protocol_id=protocol_id, arm=arm, enrolled_on=day)
+    decision = NewDecision(patient_id, protocol_id, "enrolment", day, result.verdict,
+                           {"eligibility": jsonable(result), "override_reason": override_reason})
+
+    def enrol_in(conn: Any) -> int:  # the enrolment and its decision: one transaction
+        store.add_in(conn, [enrolment], user=who, reason=reason)
+        return _append_decision(conn, decision, who)
+
     try:
-        store.add([Enrolment(patient_id=patient_id, protocol_id=protocol_id, arm=arm, enrolled_on=day)],
-                  user=who, reason=reason)
+        decision_id = write(store.engine, enrol_in)
     except (ConflictError, RecordError) as exc:
         raise fail(str(exc), 1) from exc
-    decision_id = save_decision(store, patient_id=patient_id, protocol_id=protocol_id, kind="enrolment",
-                                decided_on=day, outcome=result.verdict,
-                                payload={"eligibility": jsonable(result), "override_reason": override_reason},
-                                user=who)
     if as_json:
         emit_json({"patient_id": patient_id, "protocol_id": protocol_id, "arm": arm, "enrolled_on": day.isoformat(),
                    "verdict": result.verdict, "override_reason": override_reason, "decision_id": decision_id,

@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from lutetia.cli.common import settings
+from lutetia.errors import StoreError
+
+#: Audit ``source`` prefix of everything the demo imports (a re-run replaces only such data).
+DEMO_SOURCE = "lutetia demo:"
 
 
 @dataclass(frozen=True)
@@ -45,50 +50,134 @@ def demo(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="Folder for the reports.")] = Path("lutetia-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the simulation (same seed, same demo).")] = 2026,
-    scale: Annotated[float, typer.Option(help="Fraction of each study's planned size (quick looks).")] = 1.0,
+    scale: Annotated[float, typer.Option(min=0.001, help="Fraction of each study's planned size (quick looks).")]
+    = 1.0,
 ) -> None:
     """Simulate all five studies at their planned sizes through the real engines, store
-    them, analyse them and write the HTML reports."""
-    import numpy as np
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
+    them, analyse them and write the HTML reports.
 
+    Safe to re-run, never a partial write: the five studies are stored in one transaction.
+    On a SQLite file the demo builds a fresh database beside it and puts it in place only
+    when complete (a database holding data imported by anything else than the demo is
+    refused); a server database must be empty."""
+    from rich.console import Console
+
+    from lutetia.cli.output import plain_output, staged_folder
     from lutetia.store.repository import Store
 
-    console = Console()
+    console = Console(highlight=False, soft_wrap=plain_output())
     cfg = settings(ctx)
-    out.mkdir(parents=True, exist_ok=True)
-    store = Store.open(cfg.db_url)
-    console.print(f"[bold]Lutetia demo[/bold] — database {cfg.shown_url}, seed {seed}, writing as "
-                  f"{cfg.acting_user or DEMO_USER}. "
-                  "Virtual patients: simulation assumptions, not clinical facts.")
+    user = cfg.acting_user or DEMO_USER
+    target = _sqlite_file(cfg.db_url)
+    console.print(f"[bold]Lutetia demo[/bold] — database {escape(cfg.shown_url)}, seed {seed}, writing as "
+                  f"{escape(user)}. Virtual patients: simulation assumptions, not clinical facts.")
+    if target is None:
+        store = Store.open(cfg.db_url)
+        if store.patient_ids():
+            raise StoreError(f"demo: {cfg.shown_url} already holds patients; the demo needs an empty server "
+                             "database (or a SQLite file, which it replaces whole); nothing was written")
+        with staged_folder(out) as tmp_out:
+            rows = _run_studies(console, store, user, seed, scale, tmp_out)
+    else:
+        if _holds_data(target):
+            _check_only_demo_data(target)
+            console.print(f"{escape(str(target))} holds an earlier demo: building a fresh database; it replaces "
+                          "the old one only when complete.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        _remove_sqlite(partial)
+        try:
+            store = Store.open(f"sqlite:///{partial}")
+            with staged_folder(out) as tmp_out:
+                rows = _run_studies(console, store, user, seed, scale, tmp_out)
+                store.engine.dispose()
+                _remove_sqlite(target)
+                partial.replace(target)
+        finally:
+            _remove_sqlite(partial)
+    _print_summary(console, rows)
+    console.print(f"Reports: {escape(str(out / 'index.html'))}")
+    console.print(f"Explore: lutetia --db {escape(cfg.shown_url.removeprefix('sqlite:///'))} patient list")
+
+
+def _run_studies(console: Any, store: Any, user: str, seed: int, scale: float, out: Path) -> list[dict[str, Any]]:
+    """Simulate the five studies, store them in one transaction, then analyse and report."""
+    import numpy as np
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lutetia.cli.commands.simulate import store_trial_in
+    from lutetia.store.database import write
+
     rows: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("studies", total=len(STUDIES) * 3)
+        task = progress.add_task("studies", total=len(STUDIES) * 2 + 1)
+        results = []
         for i, study in enumerate(STUDIES):
             size = max(2, math.ceil(study.planned * scale))
             progress.update(task, description=f"{study.protocol_id}: simulating {size} patients")
-            result = _simulate(study.protocol_id, size, np.random.default_rng([seed, i]))
+            results.append(_simulate(study.protocol_id, size, np.random.default_rng([seed, i])))
             progress.advance(task)
-            progress.update(task, description=f"{study.protocol_id}: storing records and decisions")
-            _store(store, result, cfg.acting_user or DEMO_USER, seed)
-            progress.advance(task)
+        progress.update(task, description="storing the five studies (one transaction)")
+        write(store.engine, lambda conn: [
+            store_trial_in(conn, store, r, user, f"{DEMO_SOURCE} simulate {r.protocol_id} seed {seed}")
+            for r in results])
+        progress.advance(task)
+        for study, result in zip(STUDIES, results, strict=True):
             progress.update(task, description=f"{study.protocol_id}: analysis and reports")
             rows += _report(store, study, result, out / study.protocol_id)
             progress.advance(task)
+    _write_index(out, rows)
+    return rows
+
+
+def _print_summary(console: Any, rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title="In-silico trials (virtual patients); means per arm, kidney BED mean/max in Gy")
     columns = ["study", "arm", "screened", "n", "cycles", "GBq", "kidney BED", "AESI", "holidays",
                "median OS (mo)"]
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(*(str(r[c]) for c in columns))
+        table.add_row(*(escape(str(r[c])) for c in columns))
     console.print(table)
-    index = _write_index(out, rows)
-    console.print(f"Reports: {index}")
-    console.print(f"Explore: lutetia --db {cfg.shown_url.removeprefix('sqlite:///')} patient list")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for a server or an in-memory database."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix):])
+
+
+def _holds_data(path: Path) -> bool:
+    return path.exists() and path.stat().st_size > 0
+
+
+def _check_only_demo_data(path: Path) -> None:
+    """Refuse to replace a database holding data imported by anything but the demo."""
+    from lutetia.store.repository import Store
+
+    store = Store.open(f"sqlite:///{path}", create=False)
+    try:
+        foreign = [e for e in store.audit() if e.action in ("import", "insert")
+                   and not (e.source or "").startswith(DEMO_SOURCE)]
+    except Exception as exc:  # not a Lutetia database at all
+        raise StoreError(f"demo: {path} exists and is not a Lutetia demo database ({type(exc).__name__}); "
+                         "nothing was written; choose another --db") from exc
+    finally:
+        store.engine.dispose()
+    if foreign:
+        raise StoreError(f"demo: {path} holds data not written by the demo ({len(foreign)} import(s), first from "
+                         f"{foreign[0].source or 'an unnamed source'!r}); nothing was written; choose another --db")
+
+
+def _remove_sqlite(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+              path.with_name(path.name + "-journal")):
+        p.unlink(missing_ok=True)
 
 
 def _simulate(protocol_id: str, n: int, rng: Any) -> Any:
@@ -101,12 +190,6 @@ def _simulate(protocol_id: str, n: int, rng: Any) -> Any:
 def _prefix(protocol_id: str) -> str:
     return {"prodigy-2": "P2", "realup": "RLP", "re-lupsma": "RLU", "flex-mrt": "FLX",
             "ecog3-registry": "EC3"}[protocol_id]
-
-
-def _store(store: Any, result: Any, user: str, seed: int) -> None:
-    from lutetia.cli.commands.simulate import store_trial
-
-    store_trial(store, result, user, f"lutetia demo: simulate {result.protocol_id} seed {seed}")
 
 
 def _report(store: Any, study: Study, result: Any, folder: Path) -> list[dict[str, Any]]:

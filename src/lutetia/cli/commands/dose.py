@@ -96,7 +96,35 @@ TAC_COLUMNS = ["region", "model", "n_points", "tia_MBq_h", "tia_sd_MBq_h", "tiac
                "bed_Gy", "bed_sd_Gy", "eqd2_Gy", "warnings"]
 
 
-def _group(rows: list[dict[str, str]], path: Path, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+def _group(rows: list[dict[str, str]], path: Path, extra: tuple[str, ...] = (),
+           administered_gbq: float | None = None) -> dict[str, Any]:
+    groups = _group_rows(rows, path, extra)
+    _check_plausible(rows, path, administered_gbq)
+    return groups
+
+
+def _check_plausible(rows: list[dict[str, str]], path: Path, administered_gbq: float | None) -> None:
+    """Organ masses and the activity balance of every row (records.plausibility): hard
+    findings refuse the file listing every row, soft ones are warned on stderr."""
+    from lutetia.errors import TableProblem
+    from lutetia.records.plausibility import region_findings
+
+    problems = []
+    for i, row in enumerate(rows, start=2):
+        mass = row.get("mass_g") or None
+        found = region_findings(row["region"], time_h=float(row["time_h"]), activity_mbq=float(row["activity_MBq"]),
+                                mass_g=float(mass) if mass else None,
+                                net_administered_mbq=None if administered_gbq is None else administered_gbq * 1000.0)
+        for f in found:
+            if f.severity == "hard":
+                problems.append(f"{path}: row {i}: {f.text()}")
+            else:
+                typer.echo(f"warning: {path}: row {i}: {f.text()}", err=True)
+    if problems:
+        raise TableProblem(problems)
+
+
+def _group_rows(rows: list[dict[str, str]], path: Path, extra: tuple[str, ...]) -> dict[str, Any]:
     groups: dict[str, dict[str, list[float]]] = {}
     for i, row in enumerate(rows, start=2):
         region = row.get("region", "")
@@ -206,7 +234,7 @@ def tac(
     _check_dose_method(dose_method)
     if not 0 < relative_sigma < 1:
         raise fail(f"--relative-sigma {relative_sigma}; accepted: 0 < value < 1", 2)
-    groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path)
+    groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path, administered_gbq=administered_gbq)
     results = []
     for region, g in groups.items():
         lq = _lq(region, alpha_beta, repair_half_time_h)
@@ -303,7 +331,7 @@ def stp(
     if method not in ("haenscheid", "madsen"):
         raise fail(f"--method {method!r}; accepted: haenscheid, madsen", 2)
     _check_dose_method(dose_method)
-    groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path, ("t_eff_h",))
+    groups = _group(read_csv(path, ["region", "time_h", "activity_MBq"]), path, ("t_eff_h",), administered_gbq)
     own: dict[str, float] = {}
     if t_eff_from is not None:
         from lutetia.physics.tac import select_model
@@ -378,6 +406,7 @@ def voxel(
         raise fail(f"--method {method!r}; accepted: kernel, led", 2)
     if (tia is None) == (not activity):
         raise fail("give either --tia FILE or --activity FILE --time-h H (repeated)", 2)
+    _check_outputs(out, dvh)  # before the computation, not after it
     masks: dict[str, Any] = {}
     for item in mask or []:
         name, _, file = item.partition("=")
@@ -421,6 +450,19 @@ def voxel(
             "D98_Gy", "D50_Gy", "D2_Gy"]
     _render(rows, cols, as_json, f"Voxel dose ({method}), spacing {tia_vol.spacing_mm} mm",
             as_csv, "mask")
+
+
+def _check_outputs(out: Path | None, dvh: Path | None) -> None:
+    """Refuse an unusable --out/--dvh path (format, folder, permission) up front."""
+    from lutetia.cli.output import check_writable_file
+    from lutetia.errors import UsageError
+
+    if out is not None:
+        if not out.name.lower().endswith((".npy", ".nii", ".nii.gz")):
+            raise UsageError(f"--out {out}: unknown format; accepted: a file ending in .nii.gz, .nii or .npy")
+        check_writable_file(out, "--out")
+    if dvh is not None:
+        check_writable_file(dvh, "--dvh")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,12 +19,12 @@ class ConfTypeOption(StrEnum):
 
 
 def _number(path: Path, row: int, column: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise fail(f"{path}: row {row}, column {column!r}: value {raw!r} is not a finite number", 2)
+    from lutetia.store.interchange_checks import plain_number
+
+    value = plain_number(raw)  # the rule of every CSV Lutetia reads (ASCII digits, finite)
+    if value is None:
+        raise fail(f"{path}: row {row}, column {column!r}: value {raw!r} is not a finite number (accepted: "
+                   "ASCII digits and a decimal point '.')", 2)
     return value
 
 

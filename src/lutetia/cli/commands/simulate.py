@@ -10,18 +10,30 @@ import typer
 from lutetia.cli.common import print_table, settings
 
 
-def store_trial(store: Any, result: Any, user: str, source: str) -> None:
-    """Write an in-silico trial to the store: records (one import), decisions (one
-    transaction) and the randomisation list in sequence, all audited."""
+def store_trial(store: Any, result: Any, user: str, source: str) -> str:
+    """Write an in-silico trial to the store in one transaction (see :func:`store_trial_in`)."""
+    from lutetia.store.database import write
+
+    return str(write(store.engine, lambda conn: store_trial_in(conn, store, result, user, source)))
+
+
+def store_trial_in(conn: Any, store: Any, result: Any, user: str, source: str) -> str:
+    """Write an in-silico trial inside the caller's writing transaction ``conn``: the
+    randomisation list first (a randomised arm comes only from it), then the records, then
+    the decisions, all audited; returns what was done, in words.
+
+    A re-run with the same protocol and seed finds everything already stored and writes
+    nothing; anything else already stored for these patients (an earlier run with another
+    seed, a partial write) is refused with nothing written."""
+    from collections import Counter
     from datetime import date
 
-    from lutetia.store.decisions import NewDecision, save_allocation, save_decisions
+    import sqlalchemy as sa
 
-    for a in result.allocations:  # first: a randomised arm comes only from the allocation list
-        save_allocation(store, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
-                        patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
-    store.add([rec for r in result.records for rec in r.flatten()], user=user, source=source,
-              reason="in-silico trial (virtual patients)")
+    from lutetia.errors import ConflictError
+    from lutetia.store.decisions import NewDecision, _append_decision, append_allocation
+    from lutetia.store.schema import allocations, decisions
+
     items = []
     for payloads in result.decisions.values():
         for p in payloads:  # save_decision keyword arguments, as run_trial gives them
@@ -29,7 +41,33 @@ def store_trial(store: Any, result: Any, user: str, source: str) -> None:
             items.append(NewDecision(p["patient_id"], p["protocol_id"], p["kind"],
                                      day if isinstance(day, date) else date.fromisoformat(str(day)),
                                      str(p["outcome"]), p["payload"]))
-    save_decisions(store, items, user=user)
+    pids = sorted({r.patient_id for r in result.records})
+    records = [rec for r in result.records for rec in r.flatten()]
+    old_dec = Counter((r.patient_id, r.kind, r.decided_on, r.outcome) for r in conn.execute(
+        sa.select(decisions).where(decisions.c.protocol_id == result.protocol_id,
+                                   decisions.c.patient_id.in_(pids))).mappings())
+    old_alloc = {(r.patient_id, r.arm, r.stratum, r.sequence_no) for r in conn.execute(
+        sa.select(allocations).where(allocations.c.protocol_id == result.protocol_id,
+                                     allocations.c.patient_id.in_(pids))).mappings()}
+    if old_dec or old_alloc:
+        summary = store.add_in(conn, records, user=user, source=source, reason="in-silico trial (virtual patients)")
+        new_dec = Counter((d.patient_id, d.kind, d.decided_on, d.outcome) for d in items)
+        new_alloc = {(a.patient_id, a.arm, a.stratum, a.sequence_no) for a in result.allocations}
+        if summary.total_inserted == 0 and old_dec == new_dec and old_alloc == new_alloc:
+            return (f"{result.protocol_id}: already stored (the same {len(pids)} patients, decisions and "
+                    "allocations); nothing written")
+        raise ConflictError(
+            f"{result.protocol_id}: {sum(old_dec.values()) + len(old_alloc)} decision(s)/allocation(s) of these "
+            "virtual patients are already stored and differ from this run (another seed or size?); nothing was "
+            "written; use a fresh --db")
+    for a in result.allocations:
+        append_allocation(conn, protocol_id=result.protocol_id, stratum=a.stratum, sequence_no=a.sequence_no,
+                          patient_id=a.patient_id, arm=a.arm, seed=a.seed, block_size=a.block_size, user=user)
+    summary = store.add_in(conn, records, user=user, source=source, reason="in-silico trial (virtual patients)")
+    for d in items:
+        _append_decision(conn, d, user)
+    return (f"{result.protocol_id}: stored {summary.total_inserted} record(s), {len(items)} decision(s), "
+            f"{len(result.allocations)} allocation(s) in one transaction")
 
 
 def simulate(
@@ -92,7 +130,9 @@ def simulate(
         from lutetia.store.repository import Store
 
         cfg = settings(ctx)
-        store_trial(Store.open(cfg.db_url), result, cfg.user, f"lutetia simulate {protocol} seed {seed}")
+        said = store_trial(Store.open(cfg.db_url), result, cfg.user, f"lutetia simulate {protocol} seed {seed}")
+        if not as_json:
+            typer.echo(said)
     if as_json:
         typer.echo(json.dumps({"protocol": result.protocol_id, "screened": result.screened,
                                "screen_failures": result.screen_failures, "arms": rows}, indent=2))
