@@ -54,26 +54,22 @@ def _refusal(message: str, *, record: str, field: str | None = None, value: obje
 
 @dataclass(frozen=True)
 class Dataset:
-    """An analysis dataset: rows are dicts keyed by variable name, in ``variables`` order."""
+    """A dataset: rows are dicts keyed by variable name, in ``variables`` order; ``spec`` is the
+    dataset-level metadata (class, structure, keys) the builders attach."""
 
-    spec: DatasetSpec
+    name: str
+    label: str
+    variables: tuple[Variable, ...]
     rows: tuple[dict[str, Value], ...]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def label(self) -> str:
-        return self.spec.label
-
-    @property
-    def variables(self) -> tuple[Variable, ...]:
-        return self.spec.variables
+    spec: DatasetSpec | None = None
 
     @property
     def columns(self) -> list[str]:
-        return [v.name for v in self.spec.variables]
+        return [v.name for v in self.variables]
+
+    def metadata(self) -> DatasetSpec:
+        """The dataset-level metadata (built from name, label and variables when none is attached)."""
+        return self.spec or DatasetSpec(self.name, self.label, "", "", (), self.variables)
 
 
 def _check(spec: DatasetSpec, v: Variable, val: Value, key: str) -> None:
@@ -107,7 +103,7 @@ def make_dataset(spec: DatasetSpec, rows: Iterable[Mapping[str, Value]]) -> Data
         for v in spec.variables:
             _check(spec, v, row.get(v.name), key)
         out.append({v.name: row.get(v.name) for v in spec.variables})
-    return Dataset(spec, tuple(out))
+    return Dataset(spec.name, spec.label, spec.variables, tuple(out), spec)
 
 
 def yn(flag: bool) -> str:

@@ -106,8 +106,8 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
     methods: dict[str, str] = {}
     for ds in datasets:
         attrs = {"OID": f"IG.{ds.name}", "Name": ds.name, "SASDatasetName": ds.name, "Repeating":
-                 "No" if ds.spec.structure == "One record per subject" else "Yes", "IsReferenceData": "No",
-                 "Purpose": purpose, _d("Structure"): ds.spec.structure, _d("StandardOID"): "STD.IG",
+                 "No" if ds.metadata().structure == "One record per subject" else "Yes", "IsReferenceData": "No",
+                 "Purpose": purpose, _d("Structure"): ds.metadata().structure, _d("StandardOID"): "STD.IG",
                  _d("ArchiveLocationID"): f"LF.{ds.name}"}
         if standard == "SDTMIG":
             attrs["Domain"] = ds.name
@@ -115,15 +115,15 @@ def define_xml(datasets: Sequence[Dataset], *, study_id: str, study_title: str, 
         _text(ig, _o("Description"), ds.label)
         for order, v in enumerate(ds.variables, start=1):
             ref = {"ItemOID": item_oid[(ds.name, v.name)], "OrderNumber": str(order),
-                   "Mandatory": "Yes" if v.name in ds.spec.keys else "No"}
-            if v.name in ds.spec.keys:
-                ref["KeySequence"] = str(ds.spec.keys.index(v.name) + 1)
+                   "Mandatory": "Yes" if v.name in ds.metadata().keys else "No"}
+            if v.name in ds.metadata().keys:
+                ref["KeySequence"] = str(ds.metadata().keys.index(v.name) + 1)
             if v.method and v.origin == "Derived":
                 mid = f"MT.{ds.name}.{v.name}"
                 methods[mid] = v.method
                 ref["MethodOID"] = mid
             ET.SubElement(ig, _o("ItemRef"), ref)
-        ET.SubElement(ig, _d("Class"), {"Name": ds.spec.dataset_class})
+        ET.SubElement(ig, _d("Class"), {"Name": ds.metadata().dataset_class})
         leaf = ET.SubElement(ig, _d("leaf"), {"ID": f"LF.{ds.name}", f"{{{XLINK_NS}}}href": f"{ds.name.lower()}.xpt"})
         ET.SubElement(leaf, _d("title")).text = f"{ds.name.lower()}.xpt"
 
