@@ -183,3 +183,33 @@ def test_unknown_timezone_and_protocol(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Mars/Olympus" in result.stderr
     result = runner.invoke(app, ["redcap", "dictionary", str(tmp_path), "--protocol", "nope"])
     assert result.exit_code == 2 and "nope" in result.stderr
+
+
+def test_import_shows_soft_warnings_and_checks_arms(tmp_path: Path, sample_path: Path) -> None:
+    """As `lutetia import`: soft plausibility findings are accepted and shown; an arm the
+    protocol does not have is refused."""
+    db = tmp_path / "a.db"
+    _import_sample(db, sample_path)
+    flat = tmp_path / "export.csv"
+    runner.invoke(app, ["--db", str(db), "redcap", "export", str(flat), "--protocol", "prodigy-2"])
+    with flat.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    hb = next(i for i, r in enumerate(rows) if r["lab_analyte"] == "haemoglobin")
+    rows[hb]["lab_unit"] = "g/L"  # 13.1 g/L: a g/dL value typed as g/L, under the soft limit (50 g/L)
+    soft = tmp_path / "soft.csv"
+    with soft.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["--db", str(tmp_path / "b.db"), "--user", "t", "redcap", "import", str(soft),
+                                 "--protocol", "prodigy-2"])
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: soft.csv: line {hb + 2} " in result.stderr and "haemoglobin" in result.stderr
+    rows[0]["enr_arm"] = "double-dose"
+    with soft.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["--db", str(tmp_path / "c.db"), "--user", "t", "redcap", "import", str(soft),
+                                 "--protocol", "prodigy-2"])
+    assert result.exit_code == 1 and "double-dose" in result.stderr

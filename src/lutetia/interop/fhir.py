@@ -274,6 +274,7 @@ def read_lab_bundle(text: str, patient_id: str, *, source: str = "bundle") -> Pa
             part = parse_rows(KINDS["labs"], [row], where, header_checked=True)
             out.records += part.records
             out.problems += [p.replace(f"{where}: row 2: ", f"{where}: ") for p in part.problems]
+            out.warnings += [w.replace(f"{where}: row 2: ", f"{where}: ") for w in part.warnings]
     out.counts["labs"] = len(out.records)
     return out
 

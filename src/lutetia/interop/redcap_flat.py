@@ -33,9 +33,11 @@ from lutetia.interop.redcap_dictionary import (
     dictionary,
     event_names,
 )
+from lutetia.protocols import list_protocols
 from lutetia.protocols.schema import Protocol
 from lutetia.records import KINDS, CriterionAnswer, PatientRecord, RecordModel
 from lutetia.store.interchange import Parsed, export_rows, parse_rows
+from lutetia.store.interchange_checks import ProtocolArms, protocol_arms
 
 FIXED = ("record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
 FORM_KIND = {ins.form: ins.kind for ins in INSTRUMENTS}
@@ -199,7 +201,8 @@ def _criterion_rows(protocol: Protocol, fields: Sequence[Field], raw: Mapping[st
 
 
 def read_flat(protocol: Protocol, path: Path, *, tz: tzinfo) -> Parsed:
-    """Records of a flat CSV export and every problem found (CSV line, record, event, instrument)."""
+    """Records of a flat CSV export, every problem found (CSV line, record, event, instrument) and
+    the soft plausibility warnings."""
     fields = dictionary(protocol)
     out = Parsed()
     with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -210,15 +213,16 @@ def read_flat(protocol: Protocol, path: Path, *, tz: tzinfo) -> Parsed:
             out.problems.append(f"{path.name}: unknown column(s) {unknown or ['(record_id missing)']}; "
                                 f"accepted: the columns of `lutetia redcap dictionary --protocol {protocol.id}`")
             return out
+        known = protocol_arms(list_protocols())  # ids and arms must be shipped ones, as for `lutetia import`
         for line, raw in enumerate(reader, start=2):
-            _read_row(protocol, fields, raw, line, path.name, tz, out)
+            _read_row(protocol, fields, raw, line, path.name, tz, out, known)
     for kind in KINDS:
         out.counts[kind] = sum(1 for r in out.records if type(r) is KINDS[kind].model)
     return out
 
 
 def _read_row(protocol: Protocol, fields: Sequence[Field], raw: Mapping[str, str], line: int, name: str,
-              tz: tzinfo, out: Parsed) -> None:
+              tz: tzinfo, out: Parsed, known: ProtocolArms) -> None:
     pid, event = raw.get("record_id", ""), raw.get("redcap_event_name", "")
     form = raw.get("redcap_repeat_instrument", "")
     where = f"{name}: line {line} (record {pid!r}, event {event!r}{', ' + form if form else ''})"
@@ -242,6 +246,7 @@ def _read_row(protocol: Protocol, fields: Sequence[Field], raw: Mapping[str, str
             out.problems.append(f"{where}: field {f[:3]}_cycle = {rows[0]['cycle']} is not the event's cycle; "
                                 f"accepted: the cycle of event {event}")
             continue
-        part = parse_rows(spec, rows, where, first_row=line, header_checked=True)
+        part = parse_rows(spec, rows, where, first_row=line, header_checked=True, protocols=known)
         out.records += part.records
         out.problems += [p.replace(f"{where}: row {line}: ", f"{where}: ") for p in part.problems]
+        out.warnings += [w.replace(f"{where}: row {line}: ", f"{where}: ") for w in part.warnings]

@@ -160,12 +160,22 @@ def redcap_import(
     _refuse(parsed.problems)
     try:
         summary = Store.open(settings(ctx).db_url).add(parsed.records, user=settings(ctx).user, source=str(path),
-                                                       reason=reason)
+                                                       reason=_warn(parsed.warnings, reason))
     except LutetiaError as exc:
         _refuse(str(exc).splitlines())
     rows = [{"kind": k, "inserted": summary.inserted.get(k, 0), "unchanged": summary.unchanged.get(k, 0)}
             for k in sorted(set(summary.inserted) | set(summary.unchanged))]
     print_table(rows, ["kind", "inserted", "unchanged"], title=f"Imported {path}")
+
+
+def _warn(warnings: list[str], reason: str | None) -> str | None:
+    """Show soft plausibility warnings and add them to the audit reason (as `lutetia import` does)."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if not warnings:
+        return reason
+    noted = f"{len(warnings)} plausibility warning(s): " + " | ".join(warnings)
+    return f"{reason}; {noted}" if reason else noted
 
 
 def _refuse(problems: list[str]) -> None:
@@ -218,7 +228,7 @@ def fhir_import_labs(
     _refuse(parsed.problems)
     try:
         summary = Store.open(settings(ctx).db_url).add(parsed.records, user=settings(ctx).user, source=str(path),
-                                                       reason=reason)
+                                                       reason=_warn(parsed.warnings, reason))
     except LutetiaError as exc:
         _refuse(str(exc).splitlines())
     typer.echo(f"labs: {summary.inserted.get('labs', 0)} inserted, {summary.unchanged.get('labs', 0)} unchanged")
