@@ -231,10 +231,12 @@ def max_cycles(protocol: Protocol) -> int:
 
 
 def event_names(protocol: Protocol, extra_cycles: int = 0) -> list[tuple[str, str]]:
-    """(unique event name, label) of the longitudinal project, arm 1."""
+    """(unique event name, label) of the longitudinal project, arm 1.  REDCap derives the unique
+    name from the label (lower case, spaces to ``_``, other signs dropped, ``_arm_1``): the labels
+    are chosen so that it gives these names."""
     n = max(max_cycles(protocol), extra_cycles)
     return ([("screening_arm_1", "Screening")] + [(f"cycle_{k}_arm_1", f"Cycle {k}") for k in range(1, n + 1)]
-            + [("follow_up_arm_1", "Follow-up")])
+            + [("follow_up_arm_1", "Follow up")])
 
 
 def designations(protocol: Protocol) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ written unless there is none.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -104,6 +105,13 @@ def _event_of(kind: str, rec: RecordModel, doses: list[tuple[date, int]], studie
 
 def export_flat(protocol: Protocol, records: Iterable[PatientRecord], path: Path, *, tz: tzinfo) -> int:
     """Write the flat CSV of the patients enrolled in ``protocol``; returns the number of rows."""
+    text, n = flat_csv(protocol, records, tz=tz)
+    path.write_text(text, encoding="utf-8")
+    return n
+
+
+def flat_csv(protocol: Protocol, records: Iterable[PatientRecord], *, tz: tzinfo) -> tuple[str, int]:
+    """The flat CSV text of the patients enrolled in ``protocol`` and its number of rows."""
     fields = dictionary(protocol)
     mine = [r for r in records if any(e.protocol_id == protocol.id for e in r.enrolments)]
     rows: list[dict[str, str]] = []
@@ -129,11 +137,11 @@ def export_flat(protocol: Protocol, records: Iterable[PatientRecord], path: Path
                              "redcap_repeat_instance": str(instance[(event, ins.form)]),
                              **_form_cells(ins.form, fields, row, tz)})
         rows += _eligibility_rows(protocol, fields, rec)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, flat_columns(fields), restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, flat_columns(fields), restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue(), len(rows)
 
 
 def _eligibility_rows(protocol: Protocol, fields: Sequence[Field], rec: PatientRecord) -> list[dict[str, str]]:
@@ -201,21 +209,25 @@ def _criterion_rows(protocol: Protocol, fields: Sequence[Field], raw: Mapping[st
 
 
 def read_flat(protocol: Protocol, path: Path, *, tz: tzinfo) -> Parsed:
-    """Records of a flat CSV export, every problem found (CSV line, record, event, instrument) and
-    the soft plausibility warnings."""
+    """Records of a flat CSV export file, every problem found (CSV line, record, event,
+    instrument) and the soft plausibility warnings."""
+    return read_flat_text(protocol, path.read_text(encoding="utf-8-sig"), tz=tz, name=path.name)
+
+
+def read_flat_text(protocol: Protocol, text: str, *, tz: tzinfo, name: str = "export") -> Parsed:
+    """As :func:`read_flat`, from the CSV text (what the REDCap API returns)."""
     fields = dictionary(protocol)
     out = Parsed()
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        unknown = [c for c in header if c not in set(flat_columns(fields))]
-        if unknown or "record_id" not in header:
-            out.problems.append(f"{path.name}: unknown column(s) {unknown or ['(record_id missing)']}; "
-                                f"accepted: the columns of `lutetia redcap dictionary --protocol {protocol.id}`")
-            return out
-        known = protocol_arms(list_protocols())  # ids and arms must be shipped ones, as for `lutetia import`
-        for line, raw in enumerate(reader, start=2):
-            _read_row(protocol, fields, raw, line, path.name, tz, out, known)
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in set(flat_columns(fields))]
+    if unknown or "record_id" not in header:
+        out.problems.append(f"{name}: unknown column(s) {unknown or ['(record_id missing)']}; "
+                            f"accepted: the columns of `lutetia redcap dictionary --protocol {protocol.id}`")
+        return out
+    known = protocol_arms(list_protocols())  # ids and arms must be shipped ones, as for `lutetia import`
+    for line, raw in enumerate(reader, start=2):
+        _read_row(protocol, fields, raw, line, name, tz, out, known)
     for kind in KINDS:
         out.counts[kind] = sum(1 for r in out.records if type(r) is KINDS[kind].model)
     return out

@@ -168,6 +168,81 @@ def redcap_import(
     print_table(rows, ["kind", "inserted", "unchanged"], title=f"Imported {path}")
 
 
+UrlOption = Annotated[str, typer.Option("--url", help="The project's API address (ends in /api/).")]
+TokenEnvOption = Annotated[str, typer.Option(
+    "--token-env", help="Environment variable holding the project's API token (never given on the command line).")]
+
+
+def _project(url: str, token_env: str) -> Any:
+    import os
+
+    from lutetia.interop.redcap_api import open_project
+
+    token = os.environ.get(token_env, "")
+    if len(token) != 32 or not url.endswith("/api/"):
+        raise fail(f"REDCap API: set ${token_env} to the project's 32-character token and give --url ending in "
+                   f"/api/ (got {url!r})", 2)
+    return open_project(url, token)
+
+
+@redcap_app.command("setup")
+def redcap_setup(
+    url: UrlOption,
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id.")],
+    token_env: TokenEnvOption = "LUTETIA_REDCAP_TOKEN",
+) -> None:
+    """Set up a live REDCap project for a protocol through the API: dictionary, arm, events,
+    designations, repeating instruments."""
+    from lutetia.interop.redcap_api import set_up_project
+
+    answers = set_up_project(_project(url, token_env), _protocol(protocol))
+    print_table([{"import": k, "REDCap answered": v} for k, v in answers.items()], ["import", "REDCap answered"],
+                title=f"REDCap project for {protocol}")
+
+
+@redcap_app.command("pull")
+def redcap_pull(
+    ctx: typer.Context,
+    url: UrlOption,
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id of the REDCap project.")],
+    timezone: TimezoneOption = "UTC",
+    token_env: TokenEnvOption = "LUTETIA_REDCAP_TOKEN",
+    reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
+) -> None:
+    """Import a live project's records through the API, validated as `lutetia redcap import`."""
+    from lutetia.errors import LutetiaError
+    from lutetia.interop.redcap_api import pull
+    from lutetia.store.repository import Store
+
+    parsed = pull(_project(url, token_env), _protocol(protocol), tz=_tz(timezone))
+    _refuse(parsed.problems)
+    try:
+        summary = Store.open(settings(ctx).db_url).add(parsed.records, user=settings(ctx).user, source=url,
+                                                       reason=_warn(parsed.warnings, reason))
+    except LutetiaError as exc:
+        _refuse(str(exc).splitlines())
+    rows = [{"kind": k, "inserted": summary.inserted.get(k, 0), "unchanged": summary.unchanged.get(k, 0)}
+            for k in sorted(set(summary.inserted) | set(summary.unchanged))]
+    print_table(rows, ["kind", "inserted", "unchanged"], title=f"Imported {url}")
+
+
+@redcap_app.command("push")
+def redcap_push(
+    ctx: typer.Context,
+    url: UrlOption,
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol id of the REDCap project.")],
+    timezone: TimezoneOption = "UTC",
+    token_env: TokenEnvOption = "LUTETIA_REDCAP_TOKEN",
+) -> None:
+    """Send the store's patients of a protocol to a live project through the API."""
+    from lutetia.interop.redcap_api import push
+    from lutetia.store.repository import Store
+
+    n = push(_project(url, token_env), _protocol(protocol), Store.open(settings(ctx).db_url).records(),
+             tz=_tz(timezone))
+    typer.echo(f"REDCap imported {n} record(s)")
+
+
 def _warn(warnings: list[str], reason: str | None) -> str | None:
     """Show soft plausibility warnings and add them to the audit reason (as `lutetia import` does)."""
     for warning in warnings:
