@@ -95,6 +95,18 @@ def test_demo_twice_on_one_database_gives_the_same_content(tmp_path: Path) -> No
     assert _count(db, "decisions") == decisions > 0
     assert first["administrations.csv"].count("\n") > 5
     assert [p.name for p in out.iterdir() if "partial" in p.name] == []
+    # issue 12: every stored decision of the demo database re-derives from its stored record
+    code, stdout, err = _run(db, "redecide")
+    assert code == 0, stdout + err
+    assert f"{_count(db, 'decisions') - _eligibility(db)} stored next-cycle decision(s) re-derived" in stdout
+    assert stdout.rstrip().endswith("identical, 0 different")
+
+
+def _eligibility(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("select count(*) from decisions where kind != 'next_cycle'").fetchone()[0])
 
 
 def _count(db: Path, table: str) -> int:

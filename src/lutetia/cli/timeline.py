@@ -7,6 +7,7 @@ from typing import Any
 
 from lutetia.records import Analyte, EventKind, PatientRecord
 from lutetia.records.base import day_of
+from lutetia.units import display_unit
 
 
 def patient_summary(rec: PatientRecord) -> dict[str, Any]:
@@ -51,14 +52,14 @@ def timeline_rows(rec: PatientRecord) -> list[tuple[date, str, str]]:
     by_day: dict[date, list[str]] = {}
     for lab in rec.labs:
         if lab.analyte is Analyte.psa:
-            rows.append((lab.sampled_on, "PSA", f"{lab.value:g} {lab.unit}"))
+            rows.append((lab.sampled_on, "PSA", f"{lab.value:g} {display_unit(lab.unit)}"))
         else:
             flag = ""
             if lab.lln is not None and lab.value < lab.lln:
                 flag = " L"
             elif lab.uln is not None and lab.value > lab.uln:
                 flag = " H"
-            by_day.setdefault(lab.sampled_on, []).append(f"{lab.analyte.value} {lab.value:g} {lab.unit}{flag}")
+            by_day.setdefault(lab.sampled_on, []).append(f"{lab.analyte.value} {lab.value:g} {display_unit(lab.unit)}{flag}")
     for day, items in by_day.items():
         rows.append((day, "labs", "; ".join(items)))
     lesion_count: dict[str, int] = {}
