@@ -138,6 +138,7 @@ def test_adrs_psa_by_hand(adam: dict[str, Dataset]) -> None:
     # baseline 9.3, best 8.0: −14 %, no 50 % decline (PSA50C N) and neither ≥ 50 % fall nor ≥ 25 % rise: SD.
     assert (rows["PSA50C"]["AVALC"], rows["PSA50C"]["AVALN"], rows["PSA50C"]["PARCAT1"]) == ("N", 0, "PCWG3")
     assert (rows["PSABOR"]["AVALC"], rows["PSABOR"]["AVALN"]) == ("SD", 3)
+    assert (rows["PSA50U"]["AVALC"], rows["PSA50U"]["AVALN"], rows["PSA50U"]["PARAMN"]) == ("N", 0, 6)
 
 
 def test_adae_by_hand(adam: dict[str, Dataset]) -> None:

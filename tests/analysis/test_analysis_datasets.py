@@ -173,6 +173,11 @@ def test_metadata_is_complete() -> None:
         assert set(names.split()) <= {v.name for v in SPECS[name].variables}, name
     for spec in SPECS.values():
         assert {v.codelist for v in spec.variables if v.codelist} <= set(CODELISTS)
+    # XPT v5 headers are ASCII (SAS TS-140): names and labels of every ADaM and SDTM dataset
+    from lutetia.analysis.sdtm_metadata import SDTM_SPECS
+
+    for spec in (*SPECS.values(), *SDTM_SPECS.values()):
+        assert spec.label.isascii() and all(v.label.isascii() and v.name.isascii() for v in spec.variables)
     codes = [p.paramcd for p in LB_PARAMS.values()]
     assert len(set(codes)) == len(codes) and all(len(c) <= 8 for c in codes)
 

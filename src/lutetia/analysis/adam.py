@@ -182,5 +182,9 @@ def adam_datasets(protocol: Protocol, records: Sequence[PatientRecord], tte: Seq
                                    studyid=protocol.id))
         flag = {Outcome.MET: "Y", Outcome.NOT_MET: "N"}.get(p.psa50, "NE")
         rs_rows.append(ResponseRow(uid, "PSA50C", flag, p.psa50_date, criteria="PCWG3", studyid=protocol.id))
+        best = p.best_change_pct
+        unconfirmed = "NE" if best is None else ("Y" if best <= -50.0 else "N")
+        rs_rows.append(ResponseRow(uid, "PSA50U", unconfirmed, p.best_change_date, criteria="PCWG3",
+                                   studyid=protocol.id))
     return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adrs(rs_rows),
             build_adae(ae_rows))

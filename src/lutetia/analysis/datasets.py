@@ -265,13 +265,16 @@ ADRS_PARAMS: dict[str, tuple[int, str, bool]] = {
     "CBOR": (3, "Confirmed Best Overall Response", True),
     "PSABOR": (4, "Best PSA Response", True),
     "PSA50C": (5, "Confirmed PSA Decline >= 50%", True),
+    "PSA50U": (6, "PSA Decline >= 50% (unconfirmed)", True),
 }
+_YN_PARAMS = frozenset({"PSA50C", "PSA50U"})
 _YN_AVALN = {"Y": 1, "N": 0}
 
 
 def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
-    """ADRS: visit responses (OVR), best responses (BOR, CBOR) and PCWG3 PSA responses (PSABOR,
-    PSA50C: Y/N, NE when not evaluable); one best response per subject and parameter."""
+    """ADRS: visit responses (OVR), best responses (BOR, CBOR) and PCWG3 PSA responses (PSABOR;
+    PSA50C confirmed and PSA50U unconfirmed ≥ 50 % decline: Y/N, NE when not evaluable); one
+    best response per subject and parameter."""
     seen: set[tuple[str, str]] = set()
     out: list[dict[str, Value]] = []
     for r in rows:
@@ -279,7 +282,7 @@ def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
             raise _refusal("unknown parameter", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd,
                               accepted=", ".join(ADRS_PARAMS))
         paramn, param, single = ADRS_PARAMS[r.paramcd]
-        accepted = ({"Y", "N", "NE"} if r.paramcd == "PSA50C" else RESPONSES)
+        accepted = ({"Y", "N", "NE"} if r.paramcd in _YN_PARAMS else RESPONSES)
         if r.avalc not in accepted:
             raise _refusal("not a response", record=f"ADRS {r.usubjid}", field="AVALC", value=r.avalc,
                               accepted=", ".join(sorted(accepted)))
@@ -287,7 +290,7 @@ def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
             if (r.usubjid, r.paramcd) in seen:
                 raise _refusal("more than one row", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd)
             seen.add((r.usubjid, r.paramcd))
-        avaln = _YN_AVALN.get(r.avalc) if r.paramcd == "PSA50C" else RESPONSE_AVALN[r.avalc]
+        avaln = _YN_AVALN.get(r.avalc) if r.paramcd in _YN_PARAMS else RESPONSE_AVALN[r.avalc]
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": param,
                     "PARAMN": paramn, "AVISIT": r.avisit, "ADT": r.adt, "AVALC": r.avalc, "AVALN": avaln,
                     "PARCAT1": r.criteria})
