@@ -101,7 +101,7 @@ def test_flat_csv_round_trip_is_exact(tmp_path: Path, sample_path: Path, tz: str
     assert not re.search(r"│ [a-z_]+ +│ [1-9]", result.stdout)  # nothing inserted: all unchanged
 
 
-def test_eligibility_answers_round_trip(tmp_path: Path, sample_path: Path) -> None:
+def test_criterion_answers_round_trip(tmp_path: Path, sample_path: Path) -> None:
     from datetime import date
 
     from lutetia.records import CriterionAnswer
@@ -110,13 +110,18 @@ def test_eligibility_answers_round_trip(tmp_path: Path, sample_path: Path) -> No
     _import_sample(a, sample_path)
     answers = [CriterionAnswer(patient_id="SYN-001", protocol_id="prodigy-2", criterion_id=cid, answer=True,
                                answered_on=date(2025, 1, 7), answered_by="Dr A", note=note)
-               for cid, note in (("prodigy2.inc.mcrpc", "mCRPC on CT and PSA rise"), ("label.ecog-above-2", None))]
+               for cid, note in (("prodigy2.inc.mcrpc", "mCRPC on CT and PSA rise"), ("label.ecog-above-2", None),
+                                 # not an eligibility criterion: an answered fact (goes to recorded_answer)
+                                 ("spinal_cord_compression_untreated", "no compression on MRI"))]
     Store.open(f"sqlite:///{a}").add(answers, user="t")
     flat = tmp_path / "export.csv"
     assert runner.invoke(app, ["--db", str(a), "redcap", "export", str(flat), "--protocol", "prodigy-2"]).exit_code == 0
     with flat.open(encoding="utf-8") as fh:
         elig = [r for r in csv.DictReader(fh) if r["redcap_repeat_instrument"] == "eligibility"]
     assert len(elig) == 1 and elig[0]["elig_answered_by"] == "Dr A"
+    with flat.open(encoding="utf-8") as fh:
+        other = [r for r in csv.DictReader(fh) if r["redcap_repeat_instrument"] == "recorded_answer"]
+    assert [(r["ans_criterion_id"], r["ans_answer"]) for r in other] == [("spinal_cord_compression_untreated", "1")]
     result = runner.invoke(app, ["--db", str(b), "--user", "t", "redcap", "import", str(flat), "--protocol",
                                  "prodigy-2"])
     assert result.exit_code == 0, result.stderr

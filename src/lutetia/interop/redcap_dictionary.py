@@ -74,6 +74,9 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument("adverse_event", "adverse_events", "ae_", True, _ALL),
     Instrument("questionnaire", "pro_answers", "pro_", True, _ALL),
     Instrument("clinical_event", "events", "evt_", True, _ALL),
+    # answers to rules other than eligibility criteria (a physician's resumption after a withheld
+    # cycle, the reason for an individualised activity, an answered fact): rule id as text
+    Instrument("recorded_answer", "criterion_answers", "ans_", True, _ALL),
 )
 ELIGIBILITY_FORM = "eligibility"
 

@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from lutetia.errors import RecordError
 from lutetia.interop.redcap_dictionary import (
     ELIGIBILITY_FORM,
     INSTRUMENTS,
@@ -44,7 +43,8 @@ FIXED = ("record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_r
 FORM_KIND = {ins.form: ins.kind for ins in INSTRUMENTS}
 FOLLOW_UP_AFTER_DAYS = 42
 _DATE_OF = {"labs": "sampled_on", "ecog": "assessed_on", "imaging": "study_date", "adverse_events": "onset_date",
-            "pro_answers": "answered_on", "events": "event_date", "prior_therapies": "start_date"}
+            "pro_answers": "answered_on", "events": "event_date", "prior_therapies": "start_date",
+            "criterion_answers": "answered_on"}
 
 
 def flat_columns(fields: Sequence[Field]) -> list[str]:
@@ -117,6 +117,7 @@ def flat_csv(protocol: Protocol, records: Iterable[PatientRecord], *, tz: tzinfo
     rows: list[dict[str, str]] = []
     known_events = {e for e, _ in event_names(protocol, max((a.cycle for r in mine for a in r.administrations),
                                                             default=0))}
+    eligibility_ids = {f.annotation for f in fields if f.form == ELIGIBILITY_FORM and f.type == "yesno"}
     for rec in mine:
         pid = rec.patient_id
         screening = {"record_id": pid, "redcap_event_name": "screening_arm_1"}
@@ -129,6 +130,9 @@ def flat_csv(protocol: Protocol, records: Iterable[PatientRecord], *, tz: tzinfo
         instance: dict[tuple[str, str], int] = {}
         for ins in INSTRUMENTS[2:]:
             children: list[RecordModel] = list(getattr(rec, ins.kind))
+            if ins.kind == "criterion_answers":  # this protocol's, eligibility answers excepted
+                children = [a for a in rec.criterion_answers
+                            if a.protocol_id == protocol.id and a.criterion_id not in eligibility_ids]
             for child, row in zip(children, export_rows(KINDS[ins.kind], children), strict=True):
                 event = _event_of(ins.kind, child, doses, studies)
                 assert event in known_events, event
@@ -148,7 +152,7 @@ def _eligibility_rows(protocol: Protocol, fields: Sequence[Field], rec: PatientR
     by_id = {f.annotation: f.name for f in fields if f.form == ELIGIBILITY_FORM and f.type == "yesno"}
     groups: dict[tuple[date, str], list[CriterionAnswer]] = {}
     for a in rec.criterion_answers:
-        if a.protocol_id == protocol.id:
+        if a.protocol_id == protocol.id and a.criterion_id in by_id:  # the others: recorded_answer
             groups.setdefault((a.answered_on, a.answered_by), []).append(a)
     rows = []
     for i, ((day, by), answers) in enumerate(sorted(groups.items()), start=1):
@@ -156,10 +160,6 @@ def _eligibility_rows(protocol: Protocol, fields: Sequence[Field], rec: PatientR
                "redcap_repeat_instrument": ELIGIBILITY_FORM, "redcap_repeat_instance": str(i),
                "elig_answered_on": day.isoformat(), "elig_answered_by": by, f"{ELIGIBILITY_FORM}_complete": "2"}
         for a in answers:
-            if a.criterion_id not in by_id:
-                raise RecordError("no eligibility field for this criterion", record=f"patient {rec.patient_id}",
-                                  field="criterion_id", value=a.criterion_id,
-                                  accepted=f"the judgement and flag criteria of {protocol.id}: {', '.join(by_id)}")
             name = by_id[a.criterion_id]
             row[name] = "1" if a.answer else "0"
             row[f"{name}_note"] = a.note or ""
