@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "simulate": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis"},
     "store": {"errors", "units", "records"},
     "imaging": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
+    "interop": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "store"},
     "report": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
 }
 SHELL_LIBRARIES = {"sqlalchemy", "alembic", "typer", "rich", "matplotlib", "jinja2", "psycopg", "nibabel", "pydicom",

@@ -1,9 +1,11 @@
-"""ADaM-like analysis datasets (ADSL, ADTTE, ADRS, ADLB, ADAE) with variable metadata.
+"""ADaM datasets (ADSL, ADTTE, ADLB, ADRS, ADAE): builders over plain rows.
 
 Builders are pure: they take plain rows (frozen dataclasses) and return a :class:`Dataset`
-(name, label, variable metadata and rows as dicts).  Writing CSV/XPT lives in
-:mod:`lutetia.report.datasets_io`.  Variable names follow ADaM [1]_; names ≤ 8 characters and
-labels ≤ 40 characters so the datasets fit SAS transport v5 [2]_.
+(its :class:`~lutetia.analysis.adam_metadata.DatasetSpec` and rows as dicts).  The variables,
+labels, lengths and codelists are those of :mod:`lutetia.analysis.adam_metadata`; every value
+is checked against them here (length, codelist), so what :mod:`lutetia.report.datasets_io`
+writes and what :mod:`lutetia.report.define_xml` describes cannot disagree.  The derivation
+from patient records is :mod:`lutetia.analysis.adam`.
 
 ADTTE: ``AVAL`` is in days, ``ADT − STARTDT`` (elapsed days; ``aval_plus_one=True`` gives the
 ``ADT − STARTDT + 1`` convention some SAPs use) and **CNSR = 0 for an event, 1 for censoring**
@@ -13,7 +15,6 @@ References
 ----------
 .. [1] CDISC. Analysis Data Model Implementation Guide v1.3 and ADaM Basic Data Structure for
        Time-to-Event Analyses v1.0. https://www.cdisc.org/standards/foundational/adam
-.. [2] SAS Institute. The record layout of a data set in SAS transport (XPORT) format (TS-140).
 """
 
 from __future__ import annotations
@@ -21,102 +22,102 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from decimal import Decimal
 
+from lutetia.analysis.adam_metadata import (
+    ADAE,
+    ADLB,
+    ADRS,
+    ADSL,
+    ADTTE,
+    CODELISTS,
+    RESPONSE_AVALN,
+    DatasetSpec,
+    Variable,
+    VarType,
+)
 from lutetia.errors import AnalysisError
 
-VarType = Literal["Char", "Num"]
 Value = str | float | int | date | None
-RESPONSES: frozenset[str] = frozenset({"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"})
+RESPONSES: frozenset[str] = frozenset(RESPONSE_AVALN)
 
 
-@dataclass(frozen=True)
-class Variable:
-    """Metadata of one variable: name, label, SAS type, length (Char bytes; Num 8)."""
-
-    name: str
-    label: str
-    type: VarType
-    length: int = 8
-    is_date: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.name.isidentifier() or len(self.name) > 8 or self.name.upper() != self.name:
-            raise ValueError(f"variable name {self.name!r}: upper case, ≤ 8 characters (XPT v5)")
-        if len(self.label) > 40:
-            raise ValueError(f"variable {self.name}: label longer than 40 characters")
+def _refusal(message: str, *, record: str, field: str | None = None, value: object = None,
+             accepted: str | None = None) -> AnalysisError:
+    """A data-dependent refusal (``lutetia analyze`` reports it as an error, not a traceback),
+    naming the dataset row, the variable, its value and what is accepted."""
+    text = f"{record}: {message}"
+    if field is not None:
+        text += f" (variable {field}, value {value!r}" + (f"; accepted: {accepted})" if accepted else ")")
+    return AnalysisError(text)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """An analysis dataset: rows are dicts keyed by variable name, in ``variables`` order."""
+    """A dataset: rows are dicts keyed by variable name, in ``variables`` order; ``spec`` is the
+    dataset-level metadata (class, structure, keys) the builders attach."""
 
     name: str
     label: str
     variables: tuple[Variable, ...]
     rows: tuple[dict[str, Value], ...]
+    spec: DatasetSpec | None = None
 
     @property
     def columns(self) -> list[str]:
         return [v.name for v in self.variables]
 
-
-def _c(name: str, label: str, length: int = 40) -> Variable:
-    return Variable(name, label, "Char", length)
-
-
-def _n(name: str, label: str) -> Variable:
-    return Variable(name, label, "Num")
+    def metadata(self) -> DatasetSpec:
+        """The dataset-level metadata (built from name, label and variables when none is attached)."""
+        return self.spec or DatasetSpec(self.name, self.label, "", "", (), self.variables)
 
 
-def _d(name: str, label: str) -> Variable:
-    return Variable(name, label, "Num", 8, is_date=True)
+def _check(spec: DatasetSpec, v: Variable, val: Value, key: str) -> None:
+    where = f"{spec.name} {key}"
+    if val is None:
+        return
+    if v.type == "Char":
+        if not isinstance(val, str):
+            raise _refusal("not text", record=where, field=v.name, value=val, accepted="text")
+        if len(val.encode("utf-8")) > v.length:
+            raise _refusal(f"longer than {v.length} bytes", record=where, field=v.name, value=val,
+                              accepted=f"≤ {v.length} bytes (XPT v5)")
+    elif v.is_date != isinstance(val, date) or isinstance(val, str):
+        raise _refusal("wrong type", record=where, field=v.name, value=val,
+                          accepted="a date" if v.is_date else "a number")
+    if v.codelist is not None and val != "":
+        allowed = [c for c, _ in CODELISTS[v.codelist].values]
+        if str(val) not in allowed:
+            raise _refusal("not in its codelist", record=where, field=v.name, value=val,
+                              accepted=f"{v.codelist}: {', '.join(allowed)}")
 
 
-def _make(name: str, label: str, variables: Sequence[Variable], rows: Iterable[Mapping[str, Value]]) -> Dataset:
+def make_dataset(spec: DatasetSpec, rows: Iterable[Mapping[str, Value]]) -> Dataset:
     out: list[dict[str, Value]] = []
     for row in rows:
-        for v in variables:
-            val = row.get(v.name)
-            if v.type == "Char" and isinstance(val, str) and len(val.encode("utf-8")) > v.length:
-                raise AnalysisError(f"{name}.{v.name}: value {val!r} longer than {v.length} bytes")
-        out.append({v.name: row.get(v.name) for v in variables})
-    return Dataset(name, label, tuple(variables), tuple(out))
+        unknown = set(row) - {v.name for v in spec.variables}
+        if unknown:
+            raise _refusal("unknown variables", record=spec.name, field=sorted(unknown)[0], value=row,
+                              accepted=", ".join(v.name for v in spec.variables))
+        key = str(row.get("USUBJID", ""))
+        for v in spec.variables:
+            _check(spec, v, row.get(v.name), key)
+        out.append({v.name: row.get(v.name) for v in spec.variables})
+    return Dataset(spec.name, spec.label, spec.variables, tuple(out), spec)
 
 
-# ---------------------------------------------------------------- ADSL
-@dataclass(frozen=True)
-class SubjectRow:
-    studyid: str
-    usubjid: str
-    arm: str
-    age: int | None
-    trtsdt: date | None
-    trtedt: date | None
-    saffl: bool
-    ittfl: bool
-    ecog_baseline: int | None = None
-    cycles: int | None = None
-    cumulative_activity_gbq: float | None = None
-    dthfl: bool = False
-    dthdt: date | None = None
-    siteid: str = ""
-    site: str = ""
-
-
-ADSL_VARIABLES: tuple[Variable, ...] = (
-    _c("STUDYID", "Study Identifier"), _c("USUBJID", "Unique Subject Identifier"),
-    _c("SITEID", "Study Site Identifier", 20), _c("SITE", "Study Site Name", 200), _n("AGE", "Age"), _c("ARM", "Description of Planned Arm", 60),
-    _d("TRTSDT", "Date of First Exposure to Treatment"), _d("TRTEDT", "Date of Last Exposure to Treatment"),
-    _c("SAFFL", "Safety Population Flag", 1), _c("ITTFL", "Intent-To-Treat Population Flag", 1),
-    _n("ECOGBL", "Baseline ECOG Performance Status"), _n("NCYCLES", "Number of Cycles Administered"),
-    _n("CUMACT", "Cumulative Administered Activity (GBq)"),
-    _c("DTHFL", "Subject Death Flag", 1), _d("DTHDT", "Date of Death"),
-)
-
-
-def _yn(flag: bool) -> str:
+def yn(flag: bool) -> str:
     return "Y" if flag else "N"
+
+
+def usubjid(studyid: str, subjid: str) -> str:
+    """USUBJID = STUDYID '-' SUBJID (SDTMIG 3.4 §5.2: unique across the submission)."""
+    return f"{studyid}-{subjid}"
+
+
+def decimal_difference(a: float, b: float) -> float:
+    """``a − b`` computed on the decimal values as written (``8.8 − 9.3 = −0.5``, not −0.5000000000000018)."""
+    return float(Decimal(repr(a)) - Decimal(repr(b)))
 
 
 def site_codes(names: Iterable[str]) -> dict[str, str]:
@@ -129,66 +130,108 @@ def site_codes(names: Iterable[str]) -> dict[str, str]:
     return {"": "", **{name: f"{i + 1:03d}" for i, name in enumerate(unique)}}
 
 
+# ---------------------------------------------------------------- ADSL
+@dataclass(frozen=True)
+class SubjectRow:
+    """One subject of ADSL; ``None`` is a missing value."""
+
+    studyid: str
+    subjid: str
+    armcd: str
+    arm: str
+    actarmcd: str
+    actarm: str
+    sex: str
+    age: int | None = None
+    siteid: str = ""
+    site: str = ""
+    randdt: date | None = None
+    trtsdt: date | None = None
+    trtedt: date | None = None
+    eosstt: str = "ONGOING"
+    eosdt: date | None = None
+    dcsreas: str = ""
+    dthdt: date | None = None
+    lstalvdt: date | None = None
+    ittfl: bool = True
+    saffl: bool = False
+    ecog_baseline: int | None = None
+    cycles: int | None = None
+    cumulative_activity_gbq: float | None = None
+
+
 def build_adsl(subjects: Sequence[SubjectRow]) -> Dataset:
-    """ADSL: one row per subject (duplicate USUBJID is an error)."""
+    """ADSL: one row per subject (duplicate USUBJID, or a death after LSTALVDT, is an error)."""
     seen: set[str] = set()
     rows: list[dict[str, Value]] = []
     for s in subjects:
-        if s.usubjid in seen:
-            raise AnalysisError(f"ADSL: duplicate USUBJID {s.usubjid!r} (one row per subject)")
-        seen.add(s.usubjid)
-        if s.dthdt is not None and not s.dthfl:
-            raise AnalysisError(f"ADSL {s.usubjid}: DTHDT {s.dthdt} given but DTHFL is not set")
+        uid = usubjid(s.studyid, s.subjid)
+        if uid in seen:
+            raise _refusal("duplicate USUBJID (one row per subject)", record="ADSL", field="USUBJID", value=uid)
+        seen.add(uid)
+        if s.dthdt is not None and s.lstalvdt is not None and s.lstalvdt > s.dthdt:
+            raise _refusal("last date known alive is after the death", record=f"ADSL {uid}", field="LSTALVDT",
+                              value=s.lstalvdt, accepted=f"≤ DTHDT {s.dthdt}")
         rows.append({
-            "STUDYID": s.studyid, "USUBJID": s.usubjid, "SITEID": s.siteid, "SITE": s.site, "AGE": s.age,
-            "ARM": s.arm,
-            "TRTSDT": s.trtsdt, "TRTEDT": s.trtedt, "SAFFL": _yn(s.saffl), "ITTFL": _yn(s.ittfl),
-            "ECOGBL": s.ecog_baseline, "NCYCLES": s.cycles, "CUMACT": s.cumulative_activity_gbq,
-            "DTHFL": _yn(s.dthfl), "DTHDT": s.dthdt,
+            "STUDYID": s.studyid, "USUBJID": uid, "SUBJID": s.subjid, "SITEID": s.siteid, "SITE": s.site,
+            "AGE": s.age, "AGEU": "YEARS" if s.age is not None else "", "SEX": s.sex,
+            "ARMCD": s.armcd, "ARM": s.arm, "ACTARMCD": s.actarmcd, "ACTARM": s.actarm,
+            "TRT01P": s.arm, "TRT01A": s.actarm, "RANDDT": s.randdt, "TRTSDT": s.trtsdt, "TRTEDT": s.trtedt,
+            "EOSSTT": s.eosstt, "EOSDT": s.eosdt, "DCSREAS": s.dcsreas,
+            "DTHFL": yn(s.dthdt is not None), "DTHDT": s.dthdt, "LSTALVDT": s.lstalvdt,
+            "ITTFL": yn(s.ittfl), "SAFFL": yn(s.saffl), "ECOGBL": s.ecog_baseline, "NCYCLES": s.cycles,
+            "CUMACT": s.cumulative_activity_gbq,
         })
-    return _make("ADSL", "Subject-Level Analysis Dataset", ADSL_VARIABLES, rows)
+    return make_dataset(ADSL, rows)
 
 
 # ---------------------------------------------------------------- ADTTE
 @dataclass(frozen=True)
 class TimeToEventRow:
+    """One subject's time-to-event parameter (event or censoring at ``adt``)."""
+
+    studyid: str
     usubjid: str
     paramcd: str
     param: str
+    paramn: int
     startdt: date
     adt: date
     event: bool
     evntdesc: str = ""
+    cnsdtdsc: str = ""
+    srcdom: str = ""
     arm: str = ""
 
 
-ADTTE_VARIABLES: tuple[Variable, ...] = (
-    _c("USUBJID", "Unique Subject Identifier"), _c("ARM", "Description of Planned Arm", 60),
-    _c("PARAMCD", "Parameter Code", 8), _c("PARAM", "Parameter", 60),
-    _d("STARTDT", "Time-to-Event Origin Date"), _d("ADT", "Analysis Date"),
-    _n("AVAL", "Analysis Value (days)"), _n("CNSR", "Censor (0 = event, 1 = censored)"),
-    _c("EVNTDESC", "Event or Censoring Description", 100),
-)
-
-
 def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) -> Dataset:
-    """ADTTE: one row per subject and parameter; CNSR = 0 for an event (1 − event flag)."""
+    """ADTTE: one row per subject and parameter; CNSR = 0 for an event (1 − event flag).
+
+    A PARAMCD must stand for one PARAM (and PARAMN) only: two endpoints truncated to the
+    same code are an error.
+    """
     seen: set[tuple[str, str]] = set()
+    params: dict[str, tuple[str, int]] = {}
     out: list[dict[str, Value]] = []
     for r in rows:
         key = (r.usubjid, r.paramcd)
         if key in seen:
-            raise AnalysisError(f"ADTTE: duplicate {r.paramcd} row for {r.usubjid}")
+            raise _refusal("duplicate row", record=f"ADTTE {r.usubjid}", field="PARAMCD", value=r.paramcd)
         seen.add(key)
+        if params.setdefault(r.paramcd, (r.param, r.paramn)) != (r.param, r.paramn):
+            raise _refusal("one PARAMCD for two parameters", record="ADTTE", field="PARAMCD", value=r.paramcd,
+                              accepted=f"only {params[r.paramcd][0]!r}, not also {r.param!r}")
         days = (r.adt - r.startdt).days + (1 if aval_plus_one else 0)
         if days < 0:
-            raise AnalysisError(f"ADTTE {r.usubjid} {r.paramcd}: ADT {r.adt} is before STARTDT {r.startdt}")
+            raise _refusal(f"ADT {r.adt} is before STARTDT {r.startdt}", record=f"ADTTE {r.usubjid} {r.paramcd}",
+                              field="ADT", value=r.adt, accepted=f"≥ STARTDT {r.startdt}")
         out.append({
-            "USUBJID": r.usubjid, "ARM": r.arm, "PARAMCD": r.paramcd, "PARAM": r.param,
-            "STARTDT": r.startdt, "ADT": r.adt, "AVAL": days, "CNSR": 0 if r.event else 1,
-            "EVNTDESC": r.evntdesc,
+            "STUDYID": r.studyid, "USUBJID": r.usubjid, "ARM": r.arm, "PARAMCD": r.paramcd, "PARAM": r.param,
+            "PARAMN": r.paramn, "STARTDT": r.startdt, "ADT": r.adt, "AVAL": days, "AVALU": "DAYS",
+            "CNSR": cnsr_from_event(r.event), "EVNTDESC": r.evntdesc, "CNSDTDSC": "" if r.event else r.cnsdtdsc,
+            "SRCDOM": r.srcdom,
         })
-    return _make("ADTTE", "Time-to-Event Analysis Dataset", ADTTE_VARIABLES, out)
+    return make_dataset(ADTTE, out)
 
 
 def cnsr_from_event(event: bool | int) -> int:
@@ -199,7 +242,7 @@ def cnsr_from_event(event: bool | int) -> int:
 def event_from_cnsr(cnsr: int) -> int:
     """lifelines' event flag from ADaM CNSR (0 → 1, 1 → 0)."""
     if cnsr not in (0, 1):
-        raise ValueError(f"CNSR must be 0 or 1, got {cnsr!r}")
+        raise _refusal("not a censoring flag", record="ADTTE", field="CNSR", value=cnsr, accepted="0, 1")
     return 1 - cnsr
 
 
@@ -207,111 +250,154 @@ def event_from_cnsr(cnsr: int) -> int:
 @dataclass(frozen=True)
 class ResponseRow:
     usubjid: str
-    paramcd: Literal["OVR", "BOR", "CBOR"]
+    paramcd: str
     avalc: str
     adt: date | None
     avisit: str = ""
     criteria: str = "RECIST 1.1"
+    studyid: str = ""
 
 
-ADRS_VARIABLES: tuple[Variable, ...] = (
-    _c("USUBJID", "Unique Subject Identifier"), _c("PARAMCD", "Parameter Code", 8),
-    _c("PARAM", "Parameter", 60), _c("AVISIT", "Analysis Visit", 40), _d("ADT", "Analysis Date"),
-    _c("AVALC", "Analysis Value (C)", 20), _c("CRIT", "Response Criteria", 40),
-)
-_ADRS_PARAM = {"OVR": "Overall Response by Visit", "BOR": "Best Overall Response",
-               "CBOR": "Confirmed Best Overall Response"}
+#: ADRS parameters: PARAMCD → (PARAMN, PARAM, one row per subject?).
+ADRS_PARAMS: dict[str, tuple[int, str, bool]] = {
+    "OVR": (1, "Overall Response by Investigator", False),
+    "BOR": (2, "Best Overall Response (unconfirmed)", True),
+    "CBOR": (3, "Confirmed Best Overall Response", True),
+    "PSABOR": (4, "Best PSA Response", True),
+    "PSA50C": (5, "Confirmed PSA Decline >= 50%", True),
+    "PSA50U": (6, "PSA Decline >= 50% (unconfirmed)", True),
+}
+_YN_PARAMS = frozenset({"PSA50C", "PSA50U"})
+_YN_AVALN = {"Y": 1, "N": 0}
 
 
 def build_adrs(rows: Sequence[ResponseRow]) -> Dataset:
-    """ADRS: visit responses (OVR) and best responses (BOR, CBOR; one per subject each)."""
+    """ADRS: visit responses (OVR), best responses (BOR, CBOR) and PCWG3 PSA responses (PSABOR;
+    PSA50C confirmed and PSA50U unconfirmed ≥ 50 % decline: Y/N, NE when not evaluable); one
+    best response per subject and parameter."""
     seen: set[tuple[str, str]] = set()
     out: list[dict[str, Value]] = []
     for r in rows:
-        if r.paramcd not in _ADRS_PARAM:
-            raise ValueError(f"ADRS {r.usubjid}: PARAMCD {r.paramcd!r} not in OVR/BOR/CBOR")
-        if r.avalc not in RESPONSES:
-            raise ValueError(f"ADRS {r.usubjid}: AVALC {r.avalc!r}; accepted: {', '.join(sorted(RESPONSES))}")
-        if r.paramcd != "OVR":
+        if r.paramcd not in ADRS_PARAMS:
+            raise _refusal("unknown parameter", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd,
+                              accepted=", ".join(ADRS_PARAMS))
+        paramn, param, single = ADRS_PARAMS[r.paramcd]
+        accepted = ({"Y", "N", "NE"} if r.paramcd in _YN_PARAMS else RESPONSES)
+        if r.avalc not in accepted:
+            raise _refusal("not a response", record=f"ADRS {r.usubjid}", field="AVALC", value=r.avalc,
+                              accepted=", ".join(sorted(accepted)))
+        if single:
             if (r.usubjid, r.paramcd) in seen:
-                raise AnalysisError(f"ADRS: more than one {r.paramcd} for {r.usubjid}")
+                raise _refusal("more than one row", record=f"ADRS {r.usubjid}", field="PARAMCD", value=r.paramcd)
             seen.add((r.usubjid, r.paramcd))
-        out.append({"USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": _ADRS_PARAM[r.paramcd],
-                    "AVISIT": r.avisit, "ADT": r.adt, "AVALC": r.avalc, "CRIT": r.criteria})
-    return _make("ADRS", "Response Analysis Dataset", ADRS_VARIABLES, out)
+        avaln = _YN_AVALN.get(r.avalc) if r.paramcd in _YN_PARAMS else RESPONSE_AVALN[r.avalc]
+        out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": param,
+                    "PARAMN": paramn, "AVISIT": r.avisit, "ADT": r.adt, "AVALC": r.avalc, "AVALN": avaln,
+                    "PARCAT1": r.criteria})
+    return make_dataset(ADRS, out)
 
 
 # ---------------------------------------------------------------- ADLB
 @dataclass(frozen=True)
 class LabRow:
+    """One laboratory value in its parameter's unit; BASE, CHG, BNRIND, BTOXGR come from the
+    subject's ``ablfl`` row of the same parameter."""
+
+    studyid: str
     usubjid: str
     paramcd: str
     param: str
+    paramn: int
     adt: date
     avisit: str
-    aval: float | None
+    avisitn: int
+    aval: float
     unit: str
-    base: float | None
-    atoxgr: int | None
-    btoxgr: int | None
+    anrlo: float | None = None
+    anrhi: float | None = None
+    ablfl: bool = False
+    atoxgr: int | None = None
+    atoxdscl: str = ""
+    loinc: str = ""
 
 
-ADLB_VARIABLES: tuple[Variable, ...] = (
-    _c("USUBJID", "Unique Subject Identifier"), _c("PARAMCD", "Parameter Code", 8),
-    _c("PARAM", "Parameter", 60), _c("AVALU", "Analysis Value Unit", 20), _c("AVISIT", "Analysis Visit"),
-    _d("ADT", "Analysis Date"), _n("AVAL", "Analysis Value"), _n("BASE", "Baseline Value"),
-    _n("CHG", "Change from Baseline"), _n("ATOXGR", "Analysis Toxicity Grade (CTCAE)"),
-    _n("BTOXGR", "Baseline Toxicity Grade (CTCAE)"),
-)
+def reference_range_indicator(value: float, lln: float | None, uln: float | None) -> str:
+    """ANRIND: LOW below the lower limit, HIGH above the upper, NORMAL between; '' without a range."""
+    if lln is None and uln is None:
+        return ""
+    if lln is not None and value < lln:
+        return "LOW"
+    if uln is not None and value > uln:
+        return "HIGH"
+    return "NORMAL"
 
 
 def build_adlb(rows: Sequence[LabRow]) -> Dataset:
-    """ADLB with CHG = AVAL − BASE and CTCAE grades ATOXGR/BTOXGR (0–5)."""
+    """ADLB: BASE/BNRIND/BTOXGR from the baseline row (ABLFL = Y, at most one per subject and
+    parameter), CHG = AVAL − BASE in decimal arithmetic, ANRIND from the normal range."""
+    base: dict[tuple[str, str], LabRow] = {}
+    for r in rows:
+        if r.ablfl:
+            if (r.usubjid, r.paramcd) in base:
+                raise _refusal("two baseline records", record=f"ADLB {r.usubjid}", field="ABLFL",
+                                  value=r.paramcd, accepted="one per subject and parameter")
+            base[(r.usubjid, r.paramcd)] = r
     out: list[dict[str, Value]] = []
     for r in rows:
-        for name, g in (("ATOXGR", r.atoxgr), ("BTOXGR", r.btoxgr)):
-            if g is not None and not 0 <= g <= 5:
-                raise ValueError(f"ADLB {r.usubjid} {r.paramcd}: {name} {g} not in 0–5")
-        chg = r.aval - r.base if r.aval is not None and r.base is not None else None
-        out.append({"USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": r.param, "AVALU": r.unit,
-                    "AVISIT": r.avisit, "ADT": r.adt, "AVAL": r.aval, "BASE": r.base, "CHG": chg,
-                    "ATOXGR": r.atoxgr, "BTOXGR": r.btoxgr})
-    return _make("ADLB", "Laboratory Analysis Dataset", ADLB_VARIABLES, out)
+        if r.atoxgr is not None and not 0 <= r.atoxgr <= 5:
+            raise _refusal("not a CTCAE grade", record=f"ADLB {r.usubjid} {r.paramcd}", field="ATOXGR",
+                              value=r.atoxgr, accepted="0–5")
+        b = base.get((r.usubjid, r.paramcd))
+        out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": r.param,
+                    "PARAMN": r.paramn, "LBLOINC": r.loinc, "ADT": r.adt, "AVISIT": r.avisit,
+                    "AVISITN": r.avisitn, "AVAL": r.aval, "AVALU": r.unit, "ANRLO": r.anrlo, "ANRHI": r.anrhi,
+                    "ABLFL": "Y" if r.ablfl else "", "BASE": b.aval if b else None,
+                    "CHG": decimal_difference(r.aval, b.aval) if b else None,
+                    "ANRIND": reference_range_indicator(r.aval, r.anrlo, r.anrhi),
+                    "BNRIND": reference_range_indicator(b.aval, b.anrlo, b.anrhi) if b else "",
+                    "ATOXGR": r.atoxgr, "BTOXGR": b.atoxgr if b else None, "ATOXDSCL": r.atoxdscl})
+    return make_dataset(ADLB, out)
 
 
 # ---------------------------------------------------------------- ADAE
 @dataclass(frozen=True)
 class AdverseEventRow:
+    studyid: str
     usubjid: str
-    aedecod: str
-    aebodsys: str
+    aespid: str
+    aeterm: str
     astdt: date
     aendt: date | None
     atoxgr: int
     serious: bool
+    aerel: str
     related: bool
-    trtemfl: bool
+    trtsdt: date | None
     aesi: str = ""
 
 
-ADAE_VARIABLES: tuple[Variable, ...] = (
-    _c("USUBJID", "Unique Subject Identifier"), _c("AEDECOD", "Dictionary-Derived Term", 100),
-    _c("AEBODSYS", "Body System or Organ Class", 100), _d("ASTDT", "Analysis Start Date"),
-    _d("AENDT", "Analysis End Date"), _n("ATOXGR", "Analysis Toxicity Grade (CTCAE)"),
-    _c("AESER", "Serious Event", 1), _c("AEREL", "Related to Study Treatment", 1),
-    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1), _c("AESI", "Adverse Event of Special Interest", 60),
-)
-
-
 def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
-    """ADAE: one row per adverse event."""
+    """ADAE: one row per adverse event, AESEQ in onset order within the subject; TRTEMFL = Y
+    for onset on or after the first administration; ASTDY has no day 0 (SDTMIG study day)."""
     out: list[dict[str, Value]] = []
-    for r in rows:
+    seq: dict[str, int] = {}
+    for r in sorted(rows, key=lambda r: (r.usubjid, r.astdt, r.aespid)):
+        where = f"ADAE {r.usubjid} {r.aeterm}"
         if not 1 <= r.atoxgr <= 5:
-            raise AnalysisError(f"ADAE {r.usubjid} {r.aedecod}: grade {r.atoxgr} not in 1–5")
+            raise _refusal("not a CTCAE AE grade", record=where, field="ATOXGR", value=r.atoxgr, accepted="1–5")
         if r.aendt is not None and r.aendt < r.astdt:
-            raise AnalysisError(f"ADAE {r.usubjid} {r.aedecod}: end {r.aendt} before start {r.astdt}")
-        out.append({"USUBJID": r.usubjid, "AEDECOD": r.aedecod, "AEBODSYS": r.aebodsys,
-                    "ASTDT": r.astdt, "AENDT": r.aendt, "ATOXGR": r.atoxgr, "AESER": _yn(r.serious),
-                    "AEREL": _yn(r.related), "TRTEMFL": _yn(r.trtemfl), "AESI": r.aesi})
-    return _make("ADAE", "Adverse Events Analysis Dataset", ADAE_VARIABLES, out)
+            raise _refusal(f"end {r.aendt} before start {r.astdt}", record=where, field="AENDT", value=r.aendt)
+        seq[r.usubjid] = seq.get(r.usubjid, 0) + 1
+        day = None if r.trtsdt is None else (r.astdt - r.trtsdt).days + (1 if r.astdt >= r.trtsdt else 0)
+        out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "AESEQ": seq[r.usubjid], "AESPID": r.aespid,
+                    "AETERM": r.aeterm, "AEDECOD": r.aeterm, "AEBODSYS": "", "ASTDT": r.astdt, "AENDT": r.aendt,
+                    "ASTDY": day, "AETOXGR": str(r.atoxgr), "ATOXGR": r.atoxgr, "AESER": yn(r.serious),
+                    "AEREL": r.aerel, "ARELFL": yn(r.related),
+                    "TRTEMFL": yn(r.trtsdt is not None and r.astdt >= r.trtsdt), "AESI": r.aesi})
+    return make_dataset(ADAE, out)
+
+
+__all__ = ["ADRS_PARAMS", "RESPONSES", "AdverseEventRow", "Dataset", "LabRow", "ResponseRow", "SubjectRow",
+           "TimeToEventRow", "VarType", "Variable", "build_adae", "build_adlb", "build_adrs", "build_adsl",
+           "build_adtte", "cnsr_from_event", "decimal_difference", "event_from_cnsr", "make_dataset",
+           "reference_range_indicator", "site_codes", "usubjid", "yn"]

@@ -13,18 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from lutetia.analysis.datasets import (
-    AdverseEventRow,
-    Dataset,
-    LabRow,
-    SubjectRow,
-    TimeToEventRow,
-    build_adae,
-    build_adlb,
-    build_adsl,
-    build_adtte,
-    site_codes,
-)
+from lutetia.analysis.adam import adam_datasets
+from lutetia.analysis.datasets import Dataset
 from lutetia.analysis.defaults import ProjectDefault, project_defaults
 from lutetia.analysis.endpoints import (
     DAYS_PER_MONTH,
@@ -33,10 +23,8 @@ from lutetia.analysis.endpoints import (
     TimeToEvent,
     activity_summary,
     endpoint_psa_rule,
-    event_description,
     landmark_alive,
     landmark_day,
-    protocol_administrations,
     psa_endpoints,
     time_to_event,
     treatment_start,
@@ -46,14 +34,12 @@ from lutetia.analysis.safety import (
     DERIVATIONS,
     GRADED_ANALYTES,
     CountSummary,
-    aesi_labels,
     count_endpoint,
 )
 from lutetia.analysis.summaries import (
     ArmResponses,
     LabComparison,
     ProChange,
-    adrs,
     arm_responses,
     pre_post_labs,
     pro_changes,
@@ -200,53 +186,6 @@ def _grade(term: str, lab: object, baseline: float | None) -> int | None:
     return g.grade
 
 
-def _datasets(protocol: Protocol, records: Sequence[PatientRecord], survival: Sequence[EndpointSurvival],
-              activity: Sequence[ActivitySummary]) -> tuple[Dataset, ...]:
-    act = {a.patient_id: a for a in activity}
-    codes = site_codes(rec.patient.site or "" for rec in records)
-    subjects = []
-    for rec in records:
-        start = treatment_start(rec, protocol.id)
-        admins = protocol_administrations(rec, protocol.id)
-        ecog = sorted((e for e in rec.ecog if start is None or e.assessed_on <= start), key=lambda e: e.assessed_on)
-        subjects.append(SubjectRow(
-            studyid=protocol.id, usubjid=rec.patient_id, arm=arm_of(rec, protocol.id),
-            age=rec.patient.age_years(start) if start else None, trtsdt=start,
-            trtedt=admins[-1].administered_at.date() if admins else None, saffl=bool(admins), ittfl=True,
-            ecog_baseline=ecog[-1].ecog if ecog else None, cycles=len(admins),
-            cumulative_activity_gbq=act[rec.patient_id].cumulative_gbq if rec.patient_id in act else None,
-            dthfl=rec.death_date is not None, dthdt=rec.death_date, siteid=codes[rec.patient.site or ""],
-            site=rec.patient.site or ""))
-    tte_rows = [TimeToEventRow(r.patient_id, s.endpoint.id.rsplit(".", 1)[-1].upper().replace("-", "")[:8],
-                               s.endpoint.label, r.origin, r.end, r.event, event_description(r),
-                               arm_of(_by_id(records, r.patient_id), protocol.id))
-                for s in survival for r in s.rows]
-    lab_rows = []
-    for rec in records:
-        start = treatment_start(rec, protocol.id)
-        for analyte, term in GRADED_ANALYTES.items():
-            labs = rec.labs_of(analyte)
-            base = [x for x in labs if start is not None and x.sampled_on <= start]
-            base_v = base[-1].value if base else None
-            base_g = _grade(term, base[-1], base_v) if base else None
-            for x in labs:
-                lab_rows.append(LabRow(rec.patient_id, analyte.value[:8].upper(), term, x.sampled_on,
-                                       "BASELINE" if base and x is base[-1] else "",
-                                       x.value, x.unit, base_v, _grade(term, x, base_v), base_g))
-    ae_rows = []
-    aesi_endpoints = [e for e in protocol.endpoints if e.derive in ("subacute_aesi", "delayed_aesi")]
-    for rec in records:
-        start = treatment_start(rec, protocol.id)
-        labels = aesi_labels(rec, aesi_endpoints, protocol.id)
-        for ae in rec.adverse_events:
-            # AEBODSYS stays empty: the record keeps the CTCAE term, not a MedDRA coding.
-            ae_rows.append(AdverseEventRow(
-                rec.patient_id, ae.term, "", ae.onset_date, ae.resolution_date, ae.grade, ae.serious,
-                bool(ae.attribution and ae.attribution.related),
-                start is not None and ae.onset_date >= start, labels.get(ae.ae_id, "")))
-    return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adae(ae_rows))
-
-
 def _by_id(records: Sequence[PatientRecord], pid: str) -> PatientRecord:
     return next(r for r in records if r.patient_id == pid)
 
@@ -271,7 +210,6 @@ def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutof
         if known:
             psa50[arm] = clopper_pearson(sum(1 for f in known if f is Outcome.MET), len(known))
     shifts = _shift_tables(mine, protocol.id)
-    datasets = _datasets(protocol, mine, survival, activity)
     by_arm = {a: [r for r in mine if arm_of(r, protocol.id) == a] for a in arms}
     responses, recists = [], []
     for arm in arms:
@@ -281,8 +219,10 @@ def analyse_trial(protocol: Protocol, records: Sequence[PatientRecord], *, cutof
     mine_arms = [arm_of(r, protocol.id) for r in mine]
     counts = tuple(count_endpoint(e, mine, mine_arms, protocol.id) for e in protocol.endpoints
                    if e.derive in DERIVATIONS)
+    datasets = adam_datasets(protocol, mine, [(s.endpoint, r) for s in survival for r in s.rows],
+                             {a.patient_id: a.cumulative_gbq for a in activity}, recists, psa, cutoff=cutoff)
     return TrialAnalysis(protocol.id, protocol.title, cutoff, arms, n_by_arm, survival, activity, psa, psa50,
-                         shifts, (*datasets, adrs(recists)), tuple(responses), tuple(pro_changes(by_arm)),
+                         shifts, datasets, tuple(responses), tuple(pro_changes(by_arm)),
                          tuple(pre_post_labs(mine, protocol.id)), counts, tuple(project_defaults(protocol)))
 
 

@@ -12,7 +12,8 @@ References
 from __future__ import annotations
 
 import csv
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +77,14 @@ def write_xpt(ds: Dataset, path: Path) -> Path:
 
 
 def write_metadata_csv(ds: Dataset, path: Path) -> Path:
-    """Variable-level metadata (define-like): dataset, name, label, type, length."""
+    """Variable-level metadata (the spreadsheet view of define.xml): dataset, name, label, type,
+    maximum length, format, codelist, origin and derivation."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["DATASET", "VARIABLE", "LABEL", "TYPE", "LENGTH", "FORMAT"])
+        writer.writerow(["DATASET", "VARIABLE", "LABEL", "TYPE", "LENGTH", "FORMAT", "CODELIST", "ORIGIN", "METHOD"])
         for v in ds.variables:
-            writer.writerow([ds.name, v.name, v.label, v.type, v.length, "DATE9." if v.is_date else ""])
+            writer.writerow([ds.name, v.name, v.label, v.type, v.length, "DATE9." if v.is_date else "",
+                             v.codelist or "", v.origin, v.method or ""])
     return path
 
 
@@ -94,3 +97,16 @@ def write_dataset(ds: Dataset, out_dir: Path) -> dict[str, Path]:
         "xpt": write_xpt(ds, out_dir / f"{stem}.xpt"),
         "metadata": write_metadata_csv(ds, out_dir / f"{stem}_metadata.csv"),
     }
+
+
+def write_adam(datasets: Sequence[Dataset], out_dir: Path, *, study_id: str, study_title: str,
+               created: datetime, standard: str = "ADaMIG") -> dict[str, Path]:
+    """Every dataset as ``<name>.xpt`` (and CSV, metadata CSV) plus ``define.xml`` describing them
+    (``standard="SDTMIG"`` for SDTM tabulations)."""
+    from lutetia.report.define_xml import write_define_xml
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {ds.name: write_dataset(ds, out_dir)["xpt"] for ds in datasets}
+    paths["define"] = write_define_xml(datasets, out_dir / "define.xml", study_id=study_id,
+                                       study_title=study_title, created=created, standard=standard)
+    return paths
