@@ -40,7 +40,7 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bo
             yield client
         return
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1,  # type: ignore[no-untyped-call]
-                           processes=processes, dashboard_address=None, silence_logs=40)
+                           processes=processes, dashboard_address=":0", silence_logs=50)
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
