@@ -13,7 +13,7 @@ from lutetia.cli.main import app
 from lutetia.protocols import load_protocol
 from lutetia.simulate.sweep_plan import plan_sweep
 from lutetia.simulate.sweep_run import merge_chunks, run_chunk, tidy_rows
-from lutetia.sweep.execute import dask_client, run_on_client, run_serial
+from lutetia.sweep.execute import dask_client, run_serial, run_sweep
 
 runner = CliRunner()
 
@@ -28,8 +28,9 @@ def test_local_cluster_of_two_workers_equals_the_serial_run() -> None:
     serial = tidy_rows(plan, merge_chunks(run_serial(plan.tasks)))
     with dask_client(workers=2, processes=False) as client:
         assert len(client.scheduler_info()["workers"]) == 2
-        chunks = run_on_client(client, plan.tasks)
-    distributed = tidy_rows(plan, merge_chunks(chunks))
+        # as `--scheduler ADDRESS` does: another client of the running scheduler
+        trials = run_sweep(plan, scheduler=client.scheduler.address)
+    distributed = tidy_rows(plan, trials)
     assert len(plan.tasks) == 4
     assert len(serial) == 2 * 1 * 2 * 11  # points × seeds × arms × endpoints
     assert repr(distributed) == repr(serial)  # exactly (repr: NaN == NaN, every bit of every float)

@@ -34,7 +34,13 @@ def _table(rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any] | None = N
 
 def plan_record(plan: SweepPlan, units: Mapping[str, str], grid_source: str) -> dict[str, Any]:
     """What the sweep was: protocol, grid (keys, units, points), seeds, sizes."""
-    return {"protocol": plan.protocol_id, "grid_file": grid_source, "parameters": list(plan.keys),
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        lutetia = version("lutetia")
+    except PackageNotFoundError:  # a source tree that is not installed
+        lutetia = "unknown"
+    return {"protocol": plan.protocol_id, "lutetia_version": lutetia, "grid_file": grid_source, "parameters": list(plan.keys),
             "units": dict(units), "points": [dict(p.overrides) for p in plan.points], "seeds": list(plan.seeds),
             "n": plan.n, "chunk_size": plan.chunk_size, "chunks": len(plan.tasks),
             "endpoints": {k: {"unit": u, "meaning": m} for k, (u, m) in ENDPOINTS.items()},
