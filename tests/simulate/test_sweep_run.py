@@ -7,6 +7,8 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.protocols import load_protocol
@@ -68,6 +70,29 @@ def test_merge_by_hand() -> None:
         m.patients, m.sums, m.counts, m.kidney_bed_measured_max_gy)
     assert [x.tolist() for x in (r.os_days, r.os_deaths, r.os_censored)] == [
         x.tolist() for x in (m.os_days, m.os_deaths, m.os_censored)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 60), st.booleans(), st.floats(0.0, 50.0)), min_size=1, max_size=40),
+       st.integers(1, 6), st.randoms())
+def test_merge_is_independent_of_chunk_order(patients: list[tuple[int, bool, float]], k: int,
+                                             rnd: random.Random) -> None:
+    """Any order of the same chunks merges to the same totals, bit for bit."""
+    parts = []
+    for j in range(k):
+        mine = patients[j::k]
+        if not mine:
+            continue
+        days = sorted({float(d) for d, _, _ in mine})
+        deaths = [sum(1 for d, e, _ in mine if d == t and e) for t in days]
+        cens = [sum(1 for d, e, _ in mine if d == t and not e) for t in days]
+        parts.append(_totals(len(mine), days, deaths, cens, math.fsum(g for _, _, g in mine)))
+    ref = merge_arm(parts)
+    rnd.shuffle(parts)
+    got = merge_arm(parts)
+    assert repr((got.sums, got.counts, got.os_days.tolist(), got.os_deaths.tolist(), got.os_censored.tolist())) \
+        == repr((ref.sums, ref.counts, ref.os_days.tolist(), ref.os_deaths.tolist(), ref.os_censored.tolist()))
+    assert got.patients == len(patients) and int(got.os_deaths.sum()) == sum(e for _, e, _ in patients)
 
 
 def test_endpoints_by_hand() -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lutetia.cli.common import print_table
+
+if TYPE_CHECKING:
+    from lutetia.protocols import Protocol
+    from lutetia.simulate.sweep_plan import SweepPlan
 
 
 def sweep(
@@ -61,17 +65,15 @@ def sweep(
     _run_and_write(plan, proto, out, grid.name, scheduler=scheduler, workers=workers, serial=serial)
 
 
-def _run_and_write(plan: object, proto: object, out: Path, grid_name: str, *, scheduler: str | None,
+def _run_and_write(plan: SweepPlan, proto: Protocol, out: Path, grid_name: str, *, scheduler: str | None,
                    workers: int, serial: bool) -> None:
     from rich.progress import Progress
 
     from lutetia.cli.output import staged_folder
-    from lutetia.simulate.sweep_plan import SweepPlan
     from lutetia.simulate.sweep_run import over_seeds, tidy_rows
     from lutetia.sweep.execute import run_sweep
     from lutetia.sweep.output import plan_record, write_results
 
-    assert isinstance(plan, SweepPlan)
     where = "this process" if serial else (scheduler or f"a LocalCluster of {workers} workers")
     typer.echo(f"{plan.protocol_id}: {len(plan.points)} grid point(s) × {len(plan.seeds)} seed(s), "
                f"{plan.n} patients each in chunks of {plan.chunk_size}: {len(plan.tasks)} chunk(s) on {where}")
@@ -81,7 +83,7 @@ def _run_and_write(plan: object, proto: object, out: Path, grid_name: str, *, sc
                            progress=lambda done, _total: bar.update(task, completed=done))
     rows = tidy_rows(plan, trials)
     summary = over_seeds(plan, rows)
-    record = plan_record(plan, plan.units(proto), grid_name)  # type: ignore[arg-type]
+    record = plan_record(plan, plan.units(proto), grid_name)
     with staged_folder(out) as tmp:
         write_results(tmp, plan, rows, summary, record)
     typer.echo(f"wrote {len(rows)} rows to {out}/sweep.parquet and sweep.csv, sweep_over_seeds.csv, sweep.png, "
