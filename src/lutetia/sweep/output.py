@@ -115,16 +115,19 @@ def _panel(ax: Any, summary: Sequence[Mapping[str, Any]], key: str, others: list
     series = {k: sorted((p for p in pts if math.isfinite(p["mean"])), key=lambda p: p[key])
               for k, pts in sorted(lines.items())}
     shapes = {k: tuple((p[key], p["mean"], p["min"], p["max"]) for p in pts) for k, pts in series.items()}
-    drawn: set[tuple[str, Any]] = set()
+    same: dict[tuple[str, Any], list[tuple[float, ...]]] = {}  # identical lines of an arm, drawn once
+    for (arm, other), shape in shapes.items():
+        same.setdefault((arm, shape), []).append(other)
     for (arm, other), pts in series.items():
-        if not pts or (arm, shapes[(arm, other)]) in drawn:
-            continue  # an arm that the other parameters do not change: one line
-        drawn.add((arm, shapes[(arm, other)]))
-        varies = len({v for (a, _), v in shapes.items() if a == arm}) > 1
+        group = same[(arm, shapes[(arm, other)])]
+        if not pts or group[0] != other:
+            continue
+        varies = len(group) < sum(1 for a, _ in shapes if a == arm)
         x = [p[key] for p in pts]
         y = [p["mean"] for p in pts]
         err = [[p["mean"] - p["min"] for p in pts], [p["max"] - p["mean"] for p in pts]]
-        extra = ", ".join(f"{k.split('.', 1)[1]}={v:g}" for k, v in zip(others, other, strict=True))
+        extra = " | ".join(", ".join(f"{k.split('.', 1)[1]}={v:g}" for k, v in zip(others, o, strict=True))
+                           for o in group)
         ax.errorbar(x, y, yerr=err, color=colours[arm], linestyle=styles[combos.index(other) % len(styles)],
                     marker="o", markersize=3, capsize=3,
                     label=arm + (f" ({extra})" if extra and varies else ""))
