@@ -95,3 +95,14 @@ def test_cli_lists_the_sweepable_parameters() -> None:
     res = runner.invoke(app, ["sweep", "--protocol", "flex-mrt", "--list-parameters"])
     assert res.exit_code == 0, res.output
     assert "flexible.holiday.psa_decline_pct" in res.output and "90" in res.output
+
+
+def test_cli_refuses_an_output_path_that_is_a_file_before_running(tmp_path: Path) -> None:
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GRID)
+    out = tmp_path / "taken"
+    out.write_text("not a folder")
+    res = runner.invoke(app, ["sweep", "--protocol", "prodigy-2", "--grid", str(grid), "--serial", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "--out" in res.output and "not a folder" in res.output
+    assert out.read_text() == "not a folder"

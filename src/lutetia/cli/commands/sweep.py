@@ -52,6 +52,10 @@ def sweep(
     if grid is None or out is None:
         raise UsageError("--grid and --out are required (or --list-parameters); accepted: a grid TOML file "
                          "and an output folder")
+    if out.exists() and not out.is_dir():  # refused before any computation
+        from lutetia.errors import OutputError
+
+        raise OutputError(f"--out {out}: exists and is not a folder; accepted: a folder path")
     try:
         text = grid.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
