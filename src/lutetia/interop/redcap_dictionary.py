@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import csv
+import io
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -256,6 +257,16 @@ def designations(protocol: Protocol) -> list[tuple[str, str]]:
 
 def repeating_forms() -> list[str]:
     return [ins.form for ins in INSTRUMENTS if ins.repeating] + [ELIGIBILITY_FORM]
+
+
+def dictionary_csv(protocol: Protocol) -> str:
+    """The 18-column data dictionary CSV of the protocol's project, as text (what
+    ``data_dictionary.csv`` of :func:`write_project` holds)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DICTIONARY_COLUMNS)
+    writer.writerows(list(f.row().values()) for f in dictionary(protocol))
+    return buffer.getvalue()
 
 
 def write_project(protocol: Protocol, out_dir: Path) -> dict[str, Path]:
