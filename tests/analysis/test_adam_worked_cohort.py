@@ -130,6 +130,8 @@ def test_adlb_by_hand(adam: dict[str, Dataset]) -> None:
     assert all(r["ANRIND"] == "" and r["ATOXGR"] is None for r in psa)  # no range reported, not graded
     crea = next(r for r in adam["ADLB"].rows if r["USUBJID"] == "flex-mrt-W-02")
     assert (crea["PARAMCD"], crea["ABLFL"], crea["BASE"], crea["AVISIT"]) == ("CREAT", "", None, "SCREENING")
+    # AVAL in µmol/L: LOINC's [Moles/volume] creatinine test 14682-9, not the [Mass/volume] 2160-0
+    assert (crea["PARAM"], crea["LBLOINC"]) == ("Creatinine (umol/L)", "14682-9")
     assert all(r["AVISIT"] for r in adam["ADLB"].rows)  # issue 15: no blank AVISIT
 
 

@@ -51,7 +51,9 @@ def _patient() -> PatientRecord:
         "administrations": [Administration(patient_id=p, cycle=1, protocol_id=PID, activity_gbq=7.4, residual_gbq=0.05,
                                            administered_at=datetime(2025, 1, 6, 9, 0, tzinfo=CET))],
         "labs": [LabResult(patient_id=p, analyte="haemoglobin", sampled_on=date(2025, 1, 3), value=13.2, unit="g/dL",
-                           lln=13.0, uln=17.0)],
+                           lln=13.0, uln=17.0),
+                 LabResult(patient_id=p, analyte="creatinine", sampled_on=date(2025, 1, 3), value=1.0, unit="mg/dL"),
+                 LabResult(patient_id=p, analyte="creatinine", sampled_on=date(2025, 2, 3), value=95.0, unit="umol/L")],
         "dosimetry": [DosimetryMeasurement(patient_id=p, cycle=1, region="kidneys", time_after_administration_h=h,
                                            activity_mbq=150.0, mass_g=300.0) for h in (24.0, 2.5)],
         "imaging": studies, "lesions": lesions,
@@ -84,6 +86,12 @@ def test_lb_ae_by_hand(sdtm: dict[str, Dataset]) -> None:
         "HGB", "718-7", "13.2", "g/dL", "13")
     assert (lb["LBSTRESN"], lb["LBSTRESC"], lb["LBSTRESU"], lb["LBSTNRLO"], lb["LBNRIND"], lb["LBLOBXFL"]) == (
         132.0, "132", "g/L", 130.0, "NORMAL", "Y")
+    # LBLOINC names the test as reported: creatinine in mg/dL is LOINC 2160-0 (MCnc), in µmol/L
+    # 14682-9 (SCnc); LBSTRESN in µmol/L: 1.0 mg/dL × 88.42 (molar mass 113.12 g/mol) = 88.4 µmol/L.
+    crea = [r for r in sdtm["LB"].rows if r["LBTESTCD"] == "CREAT"]
+    assert [(r["LBLOINC"], r["LBORRES"], r["LBORRESU"]) for r in crea] == [
+        ("2160-0", "1", "mg/dL"), ("14682-9", "95", "umol/L")]
+    assert crea[0]["LBSTRESN"] == pytest.approx(88.4, abs=0.05) and crea[1]["LBSTRESN"] == 95.0
     ae = sdtm["AE"].rows[0]
     assert (ae["AETOXGR"], ae["AEREL"], ae["AESTDTC"], ae["AEENDTC"]) == ("1", "POSSIBLE", "2025-01-20", "")
 

@@ -138,7 +138,7 @@ def _labs(rec: PatientRecord, protocol: Protocol, uid: str, start: date | None, 
                 avisit, avisitn = "FOLLOW-UP", FOLLOW_UP
             rows.append(LabRow(protocol.id, uid, p.paramcd, f"{p.name} ({p.unit_label})", paramn, x.sampled_on,
                                avisit, avisitn, value, p.unit_label, lln, uln, x is base, grade,
-                               term or "", ANALYTES[analyte].loinc or ""))
+                               term or "", ANALYTES[analyte].loinc_for(p.unit_label) or ""))
     return rows
 
 

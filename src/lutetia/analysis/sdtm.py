@@ -153,7 +153,7 @@ def build_lb(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
                 value, lln, uln = (float(_number(v)) if v is not None else None for v in x.canonical())
                 assert value is not None
                 rows.append({**_base(protocol, rec, "LB"), "LBTESTCD": p.paramcd, "LBTEST": p.name,
-                             "LBLOINC": ANALYTES[analyte].loinc or "", "LBORRES": _number(x.value),
+                             "LBLOINC": ANALYTES[analyte].loinc_for(x.unit) or "", "LBORRES": _number(x.value),
                              "LBORRESU": x.unit, "LBORNRLO": _number(x.lln) if x.lln is not None else "",
                              "LBORNRHI": _number(x.uln) if x.uln is not None else "",
                              "LBSTRESC": _number(value), "LBSTRESN": value, "LBSTRESU": p.unit_label,

@@ -94,7 +94,7 @@ def _when(d: date | datetime) -> str:
 
 def lab_observation(lab: LabResult, subject: str) -> Observation:
     """One laboratory value as an R4B Observation (LOINC-coded, value as reported)."""
-    loinc = ANALYTES[lab.analyte].loinc
+    loinc = ANALYTES[lab.analyte].loinc_for(lab.unit)  # µmol/L creatinine is 14682-9, mg/dL 2160-0
     code: dict[str, Any] = {"text": lab.analyte.value}
     if loinc:
         code["coding"] = [{"system": LOINC, "code": loinc, "display": LOINC_DISPLAY[loinc]}]
