@@ -127,10 +127,11 @@ def _labs(rec: PatientRecord, protocol: Protocol, uid: str, start: date | None, 
         for x in labs:
             value, lln, uln = (float(f"{v:.10g}") if v is not None else None for v in x.canonical())
             assert value is not None
-            grade = None
+            grade, direction = None, None
             if term is not None:
-                grade = ctcae_grade(LabValue(term, x.value, x.unit, x.lln, x.uln, base.value if base else None,
-                                             None, x.sampled_on)).grade
+                graded = ctcae_grade(LabValue(term, x.value, x.unit, x.lln, x.uln, base.value if base else None,
+                                              None, x.sampled_on))
+                grade, direction = graded.grade, graded.direction
             avisit, avisitn = _visit(x.sampled_on, base.sampled_on if base else None, doses)
             if x is not base and base is not None and x.sampled_on == base.sampled_on:
                 avisit, avisitn = "BASELINE", BASELINE  # a second sample on the baseline day: not flagged
@@ -138,7 +139,8 @@ def _labs(rec: PatientRecord, protocol: Protocol, uid: str, start: date | None, 
                 avisit, avisitn = "FOLLOW-UP", FOLLOW_UP
             rows.append(LabRow(protocol.id, uid, p.paramcd, f"{p.name} ({p.unit_label})", paramn, x.sampled_on,
                                avisit, avisitn, value, p.unit_label, lln, uln, x is base, grade,
-                               term or "", ANALYTES[analyte].loinc_for(p.unit_label) or ""))
+                               term or "", direction if term else None,
+                               ANALYTES[analyte].loinc_for(p.unit_label) or ""))
     return rows
 
 
@@ -168,7 +170,8 @@ def adam_datasets(protocol: Protocol, records: Sequence[PatientRecord], tte: Seq
             att = ae.attribution
             ae_rows.append(AdverseEventRow(protocol.id, uid, ae.ae_id, ae.term, ae.onset_date, ae.resolution_date,
                                            ae.grade, ae.serious, att.value.upper() if att else "",
-                                           bool(att and att.related), start))
+                                           bool(att and att.related), start,
+                                           trtedt=doses[-1] if doses else None))
     rs_rows: list[ResponseRow] = []
     for r in recists:
         uid = usubjid(protocol.id, r.patient_id)

@@ -150,6 +150,10 @@ CODELISTS: dict[str, Codelist] = {c.id: c for c in (
                                                 ("ONGOING", "Ongoing"))),
     Codelist("CNSR", "Censoring Indicator", (("0", "Event"), ("1", "Censored")), data_type="integer"),
     Codelist("TOXGR", "CTCAE Toxicity Grade", tuple((str(g), f"Grade {g}") for g in range(6)), data_type="integer"),
+    Codelist("TOXGRDIR", "CTCAE Grade in One Direction", tuple((str(g), f"Grade {g}") for g in range(6))),
+    Codelist("TOXGRSGN", "CTCAE Grade, Negative for Low Direction",
+             tuple((str(g), f"Grade {abs(g)} ({'low' if g < 0 else 'high' if g > 0 else 'normal'})")
+                   for g in range(-5, 6))),
     Codelist("AEREL", "Causality (CTCAE attribution)",
              (("UNRELATED", "Unrelated"), ("UNLIKELY", "Unlikely"), ("POSSIBLE", "Possible"),
               ("PROBABLE", "Probable"), ("DEFINITE", "Definite"))),
@@ -232,9 +236,19 @@ ADLB = DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE"
     _n("CHG", "Change from Baseline", method="AVAL − BASE in decimal arithmetic (no binary noise)."),
     _c("ANRIND", "Analysis Reference Range Indicator", 6, codelist="NRIND", method="LOW < ANRLO, HIGH > ANRHI."),
     _c("BNRIND", "Baseline Reference Range Indicator", 6, codelist="NRIND", method="ANRIND of the baseline."),
-    _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR", method="CTCAE v5.0 grade."),
-    _n("BTOXGR", "Baseline Toxicity Grade", integer=True, codelist="TOXGR", method="ATOXGR of the baseline."),
-    _c("ATOXDSCL", "Analysis Toxicity Description", 100, method="The CTCAE v5.0 term graded."),
+    _c("ATOXDSCL", "Analysis Toxicity Description Low", 100,
+       method="The CTCAE v5.0 term graded when it is a low-direction one (Anemia, … count decreased)."),
+    _c("ATOXDSCH", "Analysis Toxicity Description High", 100,
+       method="The CTCAE v5.0 term graded when it is a high-direction one (Creatinine increased)."),
+    _c("ATOXGRL", "Analysis Toxicity Grade Low", 1, codelist="TOXGRDIR",
+       method="CTCAE v5.0 grade of the ATOXDSCL term (0 = gradable, no criterion met)."),
+    _c("ATOXGRH", "Analysis Toxicity Grade High", 1, codelist="TOXGRDIR",
+       method="CTCAE v5.0 grade of the ATOXDSCH term (0 = gradable, no criterion met)."),
+    _c("ATOXGR", "Analysis Toxicity Grade", 2, codelist="TOXGRSGN",
+       method="admiral derive_var_atoxgr: -ATOXGRL if > 0, ATOXGRH if > 0, else 0; blank if not gradable."),
+    _c("BTOXGRL", "Baseline Toxicity Grade Low", 1, codelist="TOXGRDIR", method="ATOXGRL of the baseline."),
+    _c("BTOXGRH", "Baseline Toxicity Grade High", 1, codelist="TOXGRDIR", method="ATOXGRH of the baseline."),
+    _c("BTOXGR", "Baseline Toxicity Grade", 2, codelist="TOXGRSGN", method="ATOXGR of the baseline."),
 ))
 
 ADRS = DatasetSpec("ADRS", "Response Analysis Dataset", "BASIC DATA STRUCTURE",
@@ -264,15 +278,23 @@ ADAE = DatasetSpec("ADAE", "Adverse Events Analysis Dataset", "OCCURRENCE DATA S
     _d("AENDT", "Analysis End Date", origin="Predecessor"),
     _n("ASTDY", "Analysis Start Relative Day", integer=True, method="ASTDT − TRTSDT (+1 on or after)."),
     _c("AETOXGR", "Standard Toxicity Grade", 1, codelist="AETOXGR", origin="Predecessor"),
-    _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR", method="AETOXGR as a number."),
+    _c("ATOXGR", "Analysis Toxicity Grade", 1, codelist="AETOXGR", method="AETOXGR."),
+    _n("ATOXGRN", "Analysis Toxicity Grade (N)", integer=True, codelist="TOXGR", method="ATOXGR as a number."),
     _c("AESER", "Serious Event", 1, codelist=_YN, origin="Predecessor"),
     _c("AEREL", "Causality", 10, codelist="AEREL", origin="Predecessor"),
     _c("ARELFL", "Related Flag", 1, codelist=_YN, method="Y for possible, probable or definite."),
-    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1, codelist=_YN, method="Y if ASTDT ≥ TRTSDT."),
+    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1, codelist=_YN,
+       method="Y if TRTSDT ≤ ASTDT ≤ TRTEDT + 30 days (TRTEM_END_WINDOW_DAYS)."),
     _c("AESI", "Adverse Event of Special Interest", 60, method="The AESI category of the protocol's AESI endpoints."),
 ))
 
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in (ADSL, ADTTE, ADLB, ADRS, ADAE)}
+
+#: ADAE TRTEMFL: an AE is treatment-emergent from the first administration to this many days
+#: after the last (days).  Project default: the protocols do not define the window; 30 days is
+#: the ``end_window`` of pharmaverse admiral's ADAE template (``ad_adae.R``,
+#: ``derive_var_trtemfl(trt_start_date = TRTSDT, trt_end_date = TRTEDT, end_window = 30)``).
+TRTEM_END_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
