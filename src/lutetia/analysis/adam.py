@@ -40,6 +40,7 @@ from lutetia.analysis.responses import RecistResult
 from lutetia.analysis.safety import GRADED_ANALYTES
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
+from lutetia.assess.psa import PSA50_DECLINE_PCT, psa_decline_reached
 from lutetia.protocols.schema import Endpoint, Protocol
 from lutetia.records import ANALYTES, EventKind, PatientRecord, Sex
 
@@ -186,7 +187,7 @@ def adam_datasets(protocol: Protocol, records: Sequence[PatientRecord], tte: Seq
         flag = {Outcome.MET: "Y", Outcome.NOT_MET: "N"}.get(p.psa50, "NE")
         rs_rows.append(ResponseRow(uid, "PSA50C", flag, p.psa50_date, criteria="PCWG3", studyid=protocol.id))
         best = p.best_change_pct
-        unconfirmed = "NE" if best is None else ("Y" if best <= -50.0 else "N")
+        unconfirmed = "NE" if best is None else ("Y" if psa_decline_reached(best, PSA50_DECLINE_PCT) else "N")
         rs_rows.append(ResponseRow(uid, "PSA50U", unconfirmed, p.best_change_date, criteria="PCWG3",
                                    studyid=protocol.id))
     return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adrs(rs_rows),
