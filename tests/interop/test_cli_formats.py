@@ -124,3 +124,39 @@ def test_redcap_dictionary_to_standard_output() -> None:
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0][0] == "Variable / Field Name" and {len(r) for r in rows} == {18}
     assert rows[1][:2] == ["record_id", "patient"]
+
+
+def test_fhir_export_carries_engine_proposals_as_draft_medication_requests(tmp_path: Path) -> None:
+    """A stored decision to give a cycle is a MedicationRequest with status draft and intent
+    proposal (FHIR R4B: not yet actionable, needs sign-off; a suggestion without authorisation);
+    a withhold decision gives none.  Expected values are the decisions' own, written by hand."""
+    from datetime import date
+
+    from fhir.resources.R4B.medicationrequest import MedicationRequest
+    from tests.interop.conftest import SAMPLE
+
+    from lutetia.decide import CycleDecision
+    from lutetia.store.decisions import save_decision
+    from lutetia.store.interchange import read_source
+
+    db = tmp_path / "p.db"
+    store = Store.open(f"sqlite:///{db}")
+    store.add(read_source(SAMPLE).all_records(), user="t")
+    for on, kind, activity, span in ((date(2025, 4, 21), "reduce", 6.0, None), (date(2025, 6, 2), "withhold", None,
+                                                                                  None),
+                                     (date(2025, 7, 14), "administer", None, (5.5, 8.9))):
+        payload = CycleDecision("SYN-001", "prodigy-2", "personalised", on, kind, 3, activity, span,
+                                reasons=(f"{kind} by rule x",)).to_json()
+        save_decision(store, patient_id="SYN-001", protocol_id="prodigy-2", kind="next_cycle", decided_on=on,
+                      outcome=kind, payload=payload, user="t")
+    out = tmp_path / "syn1.json"
+    code, _, err = _run(db, "export", "--format", "fhir", str(out), "--patient", "SYN-001")
+    assert code == 0, err
+    bundle = Bundle.model_validate_json(out.read_text(encoding="utf-8"))
+    requests = [e.resource for e in bundle.entry or [] if isinstance(e.resource, MedicationRequest)]
+    assert [(r.status, r.intent, r.dosageInstruction[0].timing.event[0].isoformat()) for r in requests] == [
+        ("draft", "proposal", "2025-04-21"), ("draft", "proposal", "2025-07-14")]
+    first, second = (r.dosageInstruction[0].doseAndRate[0] for r in requests)
+    assert (float(first.doseQuantity.value), first.doseQuantity.code) == (6.0, "GBq")
+    assert (float(second.doseRange.low.value), float(second.doseRange.high.value)) == (5.5, 8.9)
+    assert requests[0].dosageInstruction[0].sequence == 3 and "not signed" in requests[0].note[0].text

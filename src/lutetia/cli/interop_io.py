@@ -131,16 +131,19 @@ def export_redcap(ctx: typer.Context, path: Path, protocol: str, timezone: str) 
 
 
 def export_fhir_patient(ctx: typer.Context, patient: str, path: Path) -> None:
-    """One patient's record as a FHIR R4B collection Bundle in ``path``."""
+    """One patient's record (and its stored decisions' draft proposals) as a FHIR R4B collection
+    Bundle in ``path``."""
     from lutetia.errors import NotFoundError
     from lutetia.interop.fhir import patient_bundle
+    from lutetia.store.decisions import load_decisions
     from lutetia.store.repository import Store
 
+    store = Store.open(settings(ctx).db_url)
     try:
-        rec = Store.open(settings(ctx).db_url).record(patient)
+        rec = store.record(patient)
     except NotFoundError as exc:
         raise fail(str(exc), 1) from exc
-    bundle = patient_bundle(rec)
+    bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
     path.write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
     typer.echo(f"{len(bundle.entry or [])} resources written to {path}")
 
@@ -150,9 +153,11 @@ def export_fhir_all(ctx: typer.Context, out: Path, protocol: str | None) -> None
     its enrolled patients only."""
     from lutetia.analysis.trial import enrolled
     from lutetia.interop.fhir import patient_bundle
+    from lutetia.store.decisions import load_decisions
     from lutetia.store.repository import Store
 
-    records = list(Store.open(settings(ctx).db_url).records())
+    store = Store.open(settings(ctx).db_url)
+    records = list(store.records())
     if protocol is not None:
         records = enrolled(records, load(protocol).id)
     if not records:
@@ -162,7 +167,7 @@ def export_fhir_all(ctx: typer.Context, out: Path, protocol: str | None) -> None
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for rec in records:
-        bundle = patient_bundle(rec)
+        bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
         path = out / f"{rec.patient_id}.json"  # patient ids are letters, digits, _ . - (records.PatientId)
         path.write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
         rows.append({"patient": rec.patient_id, "resources": len(bundle.entry or []), "file": str(path)})
