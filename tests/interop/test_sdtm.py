@@ -93,6 +93,7 @@ def test_lb_ae_by_hand(sdtm: dict[str, Dataset]) -> None:
         ("2160-0", "1", "mg/dL"), ("14682-9", "95", "umol/L")]
     assert crea[0]["LBSTRESN"] == pytest.approx(88.4, abs=0.05) and crea[1]["LBSTRESN"] == 95.0
     ae = sdtm["AE"].rows[0]
+    assert (ae["AEACN"], ae["AEACNOTH"]) == ("", "")  # nothing recorded
     assert (ae["AETOXGR"], ae["AEREL"], ae["AESTDTC"], ae["AEENDTC"]) == ("1", "POSSIBLE", "2025-01-20", "")
 
 
@@ -143,3 +144,16 @@ def test_sample_sdtm_xpt_and_define(sample_records: list[PatientRecord], tmp_pat
     root = ET.parse(tmp_path / "define.xml").getroot()
     groups = root.findall(f"{odm}Study/{odm}MetaDataVersion/{odm}ItemGroupDef")
     assert [(g.get("Domain"), g.get("Purpose")) for g in groups] == [(d.name, "Tabulation") for d in datasets]
+
+
+@pytest.mark.parametrize(("text", "stopped", "expected"), [
+    # CDISC CT C66767 submission values; text outside it kept in AEACNOTH (SDTMIG 3.4 AE)
+    ("Dose reduced", False, ("DOSE REDUCED", "")), ("withheld", False, ("DRUG INTERRUPTED", "")),
+    ("none", False, ("DOSE NOT CHANGED", "")), (None, True, ("DRUG WITHDRAWN", "")), (None, False, ("", "")),
+    ("antiemetic given", False, ("", "antiemetic given")),
+])
+def test_aeacn_controlled_terminology(text: str | None, stopped: bool, expected: tuple[str, str]) -> None:
+    from lutetia.analysis.sdtm import action_taken
+
+    got = action_taken(text, stopped)
+    assert (got["AEACN"], got["AEACNOTH"]) == expected

@@ -29,6 +29,7 @@ from lutetia.analysis.endpoints import protocol_administrations, treatment_start
 from lutetia.analysis.responses import RecistResult, recist
 from lutetia.analysis.sdtm_metadata import (
     AE,
+    AEACN_BY_ACTION,
     DM,
     DS,
     DSDECOD_BY_REASON,
@@ -128,6 +129,15 @@ def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
     return make_dataset(EX, _seq("EX", rows, "EXSTDTC"))
 
 
+def action_taken(text: str | None, led_to_discontinuation: bool) -> dict[str, str]:
+    """AEACN from CDISC CT C66767 (:data:`AEACN_BY_ACTION`), else the recorded text in AEACNOTH."""
+    words = (text or "").strip()
+    if not words:
+        return {"AEACN": "DRUG WITHDRAWN" if led_to_discontinuation else "", "AEACNOTH": ""}
+    code = AEACN_BY_ACTION.get(words.lower())
+    return {"AEACN": code, "AEACNOTH": ""} if code else {"AEACN": "", "AEACNOTH": words}
+
+
 def build_ae(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
     rows: list[Row] = []
     for rec in records:
@@ -135,7 +145,7 @@ def build_ae(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
             rows.append({**_base(protocol, rec, "AE"), "AESPID": ae.ae_id, "AETERM": ae.term, "AEDECOD": ae.term,
                          "AETOXGR": str(ae.grade), "AESER": yn(ae.serious),
                          "AEREL": ae.attribution.value.upper() if ae.attribution else "",
-                         "AEACN": (ae.action_taken or "").upper(), "AESTDTC": dtc(ae.onset_date),
+                         **action_taken(ae.action_taken, ae.led_to_discontinuation), "AESTDTC": dtc(ae.onset_date),
                          "AEENDTC": dtc(ae.resolution_date)})
     return make_dataset(AE, _seq("AE", rows, "AESTDTC"))
 

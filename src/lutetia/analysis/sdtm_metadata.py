@@ -68,7 +68,8 @@ AE = DatasetSpec("AE", "Adverse Events", "EVENTS", "One record per adverse event
                  ("STUDYID", "USUBJID", "AESEQ"), (
     *_common("AE"), _c("AESPID", "Sponsor-Defined Identifier"), _c("AETERM", "Reported Term for the Adverse Event", 200),
     _c("AEDECOD", "Dictionary-Derived Term", 200), _c("AETOXGR", "Standard Toxicity Grade", 1, "AETOXGR"),
-    _c("AESER", "Serious Event", 1, "NY"), _c("AEREL", "Causality", 10), _c("AEACN", "Action Taken with Study Treatment", 40),
+    _c("AESER", "Serious Event", 1, "NY"), _c("AEREL", "Causality", 10),
+    _c("AEACN", "Action Taken with Study Treatment", 40, "ACN"), _c("AEACNOTH", "Other Action Taken", 200),
     _c("AESTDTC", "Start Date/Time of Adverse Event", 10), _c("AEENDTC", "End Date/Time of Adverse Event", 10),
 ))
 
@@ -132,4 +133,16 @@ DSDECOD_BY_REASON: dict[str, str] = {
     "toxicity": "ADVERSE EVENT", "progression": "PROGRESSIVE DISEASE", "progressive disease": "PROGRESSIVE DISEASE",
     "withdrawal by subject": "WITHDRAWAL BY SUBJECT", "consent withdrawn": "WITHDRAWAL BY SUBJECT",
     "lost to follow-up": "LOST TO FOLLOW-UP", "physician decision": "PHYSICIAN DECISION",
+}
+
+#: AEACN (CDISC CT C66767 "Action Taken with Study Treatment") of an AE's recorded action, written
+#: as these words (lower case).  Text outside the table goes to AEACNOTH with AEACN blank; no
+#: action recorded but "led to discontinuation" is DRUG WITHDRAWN.
+AEACN_BY_ACTION: dict[str, str] = {
+    "none": "DOSE NOT CHANGED", "no change": "DOSE NOT CHANGED", "dose not changed": "DOSE NOT CHANGED",
+    "dose reduced": "DOSE REDUCED", "reduced": "DOSE REDUCED", "reduction": "DOSE REDUCED",
+    "dose increased": "DOSE INCREASED", "drug interrupted": "DRUG INTERRUPTED", "interrupted": "DRUG INTERRUPTED",
+    "withheld": "DRUG INTERRUPTED", "delayed": "DRUG INTERRUPTED", "cycle delayed": "DRUG INTERRUPTED",
+    "drug withdrawn": "DRUG WITHDRAWN", "withdrawn": "DRUG WITHDRAWN", "discontinued": "DRUG WITHDRAWN",
+    "stopped": "DRUG WITHDRAWN", "not applicable": "NOT APPLICABLE", "unknown": "UNKNOWN",
 }
