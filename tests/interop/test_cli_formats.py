@@ -47,7 +47,7 @@ def test_export_format_adam_and_sdtm_write_xpt_and_define(db: Path, tmp_path: Pa
     code, _, err = _run(db, "export", "--format", "sdtm", str(tmp_path / "sdtm"), "--protocol", "realup")
     assert code == 0, err
     assert {p.name for p in (tmp_path / "sdtm").glob("*.xpt")} == {
-        f"{d}.xpt" for d in ("dm", "ds", "ex", "ae", "lb", "tu", "tr", "rs", "xd")}
+        f"{d}.xpt" for d in ("dm", "ds", "ex", "suppex", "ae", "lb", "tu", "tr", "rs", "xd")}
 
 
 def test_redcap_round_trip_through_export_and_import_format(db: Path, tmp_path: Path) -> None:

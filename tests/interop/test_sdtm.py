@@ -78,6 +78,10 @@ def test_dm_ds_ex_by_hand(sdtm: dict[str, Dataset]) -> None:
     # net activity 7.4 − 0.05 = 7.35 GBq; the wall clock of the recorded +01:00 offset
     assert (ex["EXDOSE"], ex["EXDOSU"], ex["EXSTDTC"], ex["EXROUTE"], ex["VISIT"]) == (
         7.35, "GBq", "2025-01-06T09:00", "INTRAVENOUS", "CYCLE 1")
+    # cycle and course are not SDTMIG EX variables: SUPPEX rows tied to EXSEQ 1
+    assert [(r["RDOMAIN"], r["IDVAR"], r["IDVARVAL"], r["QNAM"], r["QVAL"]) for r in sdtm["SUPPEX"].rows] == [
+        ("EX", "EXSEQ", "1", "EXCYCLE", "1"), ("EX", "EXSEQ", "1", "EXCOURSE", "1")]
+    assert "EXCYCLE" not in sdtm["EX"].columns
 
 
 def test_lb_ae_by_hand(sdtm: dict[str, Dataset]) -> None:

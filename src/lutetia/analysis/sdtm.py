@@ -34,9 +34,11 @@ from lutetia.analysis.sdtm_metadata import (
     DS,
     DSDECOD_BY_REASON,
     EX,
+    EX_SUPPLEMENTAL,
     EXTRT,
     LB,
     RS,
+    SUPPEX,
     TR,
     TU,
     XD,
@@ -117,8 +119,9 @@ def build_ds(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
     return make_dataset(DS, _seq("DS", rows, "DSSTDTC"))
 
 
-def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
-    """EX: one row per administration; EXDOSE is the net injected activity (syringe − residual) in GBq."""
+def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> tuple[Dataset, Dataset]:
+    """EX: one row per administration; EXDOSE is the net injected activity (syringe − residual)
+    in GBq.  SUPPEX: its cycle and course numbers (no EX variable holds them), keyed by EXSEQ."""
     rows: list[Row] = []
     for rec in records:
         for a in protocol_administrations(rec, protocol.id):
@@ -126,7 +129,13 @@ def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
                          "EXDOSU": "GBq", "EXDOSFRM": "SOLUTION", "EXROUTE": "INTRAVENOUS", "EXCYCLE": a.cycle,
                          "EXCOURSE": a.course, "EXADJ": a.reason or "", "VISIT": f"CYCLE {a.cycle}",
                          "EXSTDTC": dtc(a.administered_at), "EXENDTC": dtc(a.administered_at)})
-    return make_dataset(EX, _seq("EX", rows, "EXSTDTC"))
+    supp: list[Row] = []
+    for r in _seq("EX", rows, "EXSTDTC"):
+        for qnam, qlabel in EX_SUPPLEMENTAL:
+            supp.append({"STUDYID": r["STUDYID"], "RDOMAIN": "EX", "USUBJID": r["USUBJID"], "IDVAR": "EXSEQ",
+                         "IDVARVAL": str(r["EXSEQ"]), "QNAM": qnam, "QLABEL": qlabel, "QVAL": str(r.pop(qnam)),
+                         "QORIG": "Collected", "QEVAL": ""})
+    return make_dataset(EX, rows), make_dataset(SUPPEX, supp)
 
 
 def action_taken(text: str | None, led_to_discontinuation: bool) -> dict[str, str]:
@@ -235,11 +244,12 @@ def build_xd(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
 
 
 def sdtm_datasets(protocol: Protocol, records: Sequence[PatientRecord]) -> tuple[Dataset, ...]:
-    """DM, DS, EX, AE, LB, TU, TR, RS, XD of the patients of ``records`` enrolled in ``protocol``."""
+    """DM, DS, EX, SUPPEX, AE, LB, TU, TR, RS, XD of the patients of ``records`` enrolled in ``protocol``."""
     mine = [r for r in records if any(e.protocol_id == protocol.id for e in r.enrolments)]
     site_ids = site_codes(r.patient.site or "" for r in mine)
     recists = [x for r in mine for x in [recist(r, protocol.id)] if x is not None]
     tu, tr = build_tu_tr(protocol, mine)
-    return (build_dm(protocol, mine, site_ids), build_ds(protocol, mine), build_ex(protocol, mine),
+    ex, suppex = build_ex(protocol, mine)
+    return (build_dm(protocol, mine, site_ids), build_ds(protocol, mine), ex, suppex,
             build_ae(protocol, mine), build_lb(protocol, mine), tu, tr, build_rs(protocol, recists),
             build_xd(protocol, mine))
