@@ -68,7 +68,8 @@ def test_patient_bundle_validates_with_every_resource_type(sample_records: list[
     assert kinds["Patient"] == 1 and kinds["Condition"] == 1 and kinds["ResearchSubject"] == 1
     assert kinds["MedicationAdministration"] == len(rec.administrations) == 4
     assert kinds["AdverseEvent"] == len(rec.adverse_events) and kinds["ImagingStudy"] == len(rec.imaging)
-    assert kinds["Observation"] == len(rec.labs) + len(rec.dosimetry)
+    # labs, dosimetry measurements and one kidney absorbed dose per administered cycle with dosimetry (4)
+    assert kinds["Observation"] == len(rec.labs) + len(rec.dosimetry) + 4
     assert kinds["DiagnosticReport"] == len({(m.course, m.cycle) for m in rec.dosimetry})
     doc = json.loads(text)
     ids = [e["resource"]["id"] for e in doc["entry"]]
@@ -181,3 +182,29 @@ def test_fhir_export_cli(tmp_path: Path, sample_path: Path) -> None:
     Bundle.model_validate_json(out.read_text(encoding="utf-8"))
     result = runner.invoke(app, ["--db", str(db), "fhir", "export", "NOPE", str(out)])
     assert result.exit_code == 1 and "NOPE" in result.stderr
+
+
+def test_dosimetry_reports_carry_the_kidney_ledger_doses(sample_records: list[PatientRecord]) -> None:
+    """Each cycle's DiagnosticReport lists the kidney absorbed dose Observation (Gy, with BED,
+    cumulative BED and Gy/GBq), carried exactly from the ledger the decisions use (the values
+    themselves are tested in tests/analysis and tests/physics)."""
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from fhir.resources.R4B.observation import Observation
+
+    from lutetia.analysis.kidney import kidney_ledger
+
+    rec = next(r for r in sample_records if r.patient_id == "SYN-001")
+    entries = [e.resource for e in patient_bundle(rec).entry or []]
+    doses = {o.id: o for o in entries if isinstance(o, Observation) and o.code.text == "177Lu absorbed dose to the kidneys"}
+    ledger = [row for row in kidney_ledger(rec, "prodigy-2") if row.dose_gy is not None]
+    assert len(doses) == len(ledger) >= 2
+    by_date = {o.effectiveDateTime.date(): o for o in doses.values()}  # type: ignore[union-attr]
+    for row in ledger:
+        obs = by_date[row.date]
+        assert (float(obs.valueQuantity.value), obs.valueQuantity.code) == (row.dose_gy, "Gy")  # type: ignore[union-attr]
+        parts = {c.code.text: float(c.valueQuantity.value) for c in obs.component or []}  # type: ignore[union-attr]
+        assert parts["biologically effective dose"] == row.bed_gy
+        assert parts["cumulative biologically effective dose"] == row.cumulative_bed_gy
+    reports = [r for r in entries if isinstance(r, DiagnosticReport)]
+    linked = {ref.reference.removeprefix("urn:uuid:") for r in reports for ref in r.result or []}  # type: ignore[union-attr]
+    assert set(doses) <= linked

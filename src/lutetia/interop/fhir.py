@@ -17,7 +17,9 @@ the same record always gives the same resource id):
 - AdverseEvent (term, CTCAE grade in an extension, seriousness, attribution);
 - ImagingStudy (DICOM modality); DiagnosticReport per dosimetry cycle whose results are the
   region activity Observations (MBq, with time after administration, mass and volume as
-  components; no LOINC code exists for them, so their code is text);
+  components; no LOINC code exists for them, so their code is text) and the kidney absorbed
+  dose of the cycle (Gy; BED, cumulative BED and Gy/GBq as components) from the kidney ledger
+  the decisions use;
 - MedicationRequest per stored next-cycle decision that gives a cycle (administer, reduce,
   resume), with ``status = draft`` and ``intent = proposal``: the engine's activity is a
   decision-support proposal that no physician has signed (R4B: *draft* "not yet actionable …
@@ -59,6 +61,8 @@ from fhir.resources.R4B.researchsubject import ResearchSubject
 from fhir.resources.R4B.resource import Resource
 
 from lutetia.analysis.datasets import decimal_difference
+from lutetia.analysis.endpoints import protocol_administrations
+from lutetia.analysis.kidney import kidney_ledger
 from lutetia.analysis.sdtm_metadata import EXTRT
 from lutetia.decide import CycleDecision
 from lutetia.interop.fhir_codes import (
@@ -189,9 +193,11 @@ def _imaging(rec: PatientRecord, pid: str) -> list[Resource]:
             "subject": _ref(pid), "started": _when(s.acquired_at or s.study_date),
             "identifier": [{"value": s.study_id}], "description": s.modality.value,
             "modality": [{"system": DICOM, "code": DICOM_MODALITY[s.modality.value]}]}))
-    cycles = sorted({(m.course, m.cycle) for m in rec.dosimetry})
+    kidney = _kidney_doses(rec, pid)
+    out += [o for found in kidney.values() for o in found]
+    cycles = sorted({(m.course, m.cycle) for m in rec.dosimetry} | set(kidney))
     for course, cycle in cycles:
-        obs_ids: list[dict[str, str]] = []
+        obs_ids: list[dict[str, str]] = [_ref(str(o.id)) for o in kidney.get((course, cycle), [])]
         for m in (m for m in rec.dosimetry if (m.course, m.cycle) == (course, cycle)):
             oid = resource_id(rec.patient_id, "dos", course, cycle, m.region.value, m.lesion_id,
                               m.time_after_administration_h)
@@ -210,6 +216,33 @@ def _imaging(rec: PatientRecord, pid: str) -> list[Resource]:
             "resourceType": "DiagnosticReport", "id": resource_id(rec.patient_id, "dosimetry", course, cycle),
             "status": "final", "subject": _ref(pid),
             "code": {"text": f"177Lu SPECT/CT dosimetry, course {course} cycle {cycle}"}, "result": obs_ids}))
+    return out
+
+
+def _kidney_doses(rec: PatientRecord, pid: str) -> dict[tuple[int, int], list[Resource]]:
+    """Kidney absorbed dose Observations (Gy; BED, cumulative BED and Gy/GBq as components) of each
+    (course, cycle) with kidney dosimetry: the ledger the decisions used
+    (:func:`lutetia.analysis.kidney.kidney_ledger`), per enrolment's protocol."""
+    out: dict[tuple[int, int], list[Resource]] = {}
+    seen: set[str] = set()
+    for e in rec.enrolments:
+        admins = protocol_administrations(rec, e.protocol_id)
+        for a, row in zip(admins, kidney_ledger(rec, e.protocol_id), strict=True):
+            oid = resource_id(rec.patient_id, "kidney-dose", a.course, a.cycle)
+            if row.dose_gy is None or oid in seen:
+                continue
+            seen.add(oid)
+            comps = [{"code": {"text": name}, "valueQuantity": _quantity(v, unit)}
+                     for name, v, unit in (("biologically effective dose", row.bed_gy, "Gy"),
+                                           ("cumulative biologically effective dose", row.cumulative_bed_gy, "Gy"),
+                                           ("absorbed dose per administered activity", row.gy_per_gbq, "Gy/GBq"))
+                     if v is not None]
+            out.setdefault((a.course, a.cycle), []).append(Observation.model_validate({
+                "resourceType": "Observation", "id": oid, "status": "final", "subject": _ref(pid),
+                "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "imaging"}]}],
+                "code": {"text": "177Lu absorbed dose to the kidneys"}, "bodySite": {"text": "kidneys"},
+                "effectiveDateTime": a.administered_at.isoformat(), "valueQuantity": _quantity(row.dose_gy, "Gy"),
+                "component": comps, "method": {"text": row.method}}))
     return out
 
 

@@ -65,7 +65,7 @@ UCUM_BY_UNIT: dict[str, str] = {
     "IU/L": "[IU]/L", "10^9/L": "10*9/L", "giga_per_L": "10*9/L", "G/L": "10*9/L", "10^3/uL": "10*3/uL",
     "kilo_per_uL": "10*3/uL", "mL/min": "mL/min", "mL_min_1_73m2": "mL/min/{1.73_m2}",
     "mL/min/1.73m2": "mL/min/{1.73_m2}", "kg": "kg", "degC": "Cel", "GBq": "GBq", "MBq": "MBq", "h": "h",
-    "g": "g", "mL": "mL", "mm": "mm",
+    "g": "g", "mL": "mL", "mm": "mm", "Gy": "Gy", "Gy/GBq": "Gy/GBq",
 }
 UNIT_BY_UCUM: dict[str, str] = {
     "10*9/L": "10^9/L", "10*3/uL": "10^3/uL", "mL/min/{1.73_m2}": "mL/min/1.73m2", "Cel": "degC", "[IU]/L": "IU/L",
