@@ -160,3 +160,13 @@ def test_fhir_export_carries_engine_proposals_as_draft_medication_requests(tmp_p
     assert (float(first.doseQuantity.value), first.doseQuantity.code) == (6.0, "GBq")
     assert (float(second.doseRange.low.value), float(second.doseRange.high.value)) == (5.5, 8.9)
     assert requests[0].dosageInstruction[0].sequence == 3 and "not signed" in requests[0].note[0].text
+
+
+def test_single_file_exports_appear_whole(tmp_path: Path) -> None:
+    from lutetia.cli.interop_io import write_whole
+
+    path = tmp_path / "out.csv"
+    write_whole(path, "old\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_whole(path, "half written \ud800")  # fails while writing
+    assert path.read_text(encoding="utf-8") == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]

@@ -80,6 +80,23 @@ def _refuse_options(fmt: str, given: dict[str, object]) -> None:
         raise fail(f"{', '.join(extra)}: not used with --format {fmt}", 2)
 
 
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place: the file
+    appears whole or not at all (a full disk leaves the old file, if any)."""
+    import os
+    import tempfile
+
+    path.absolute().parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.absolute().parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _protocol_records(ctx: typer.Context, protocol: str) -> tuple[Any, list[Any]]:
     """The protocol and the store's records, or a clear exit (2: unknown protocol, 1: no patient)."""
     from lutetia.analysis.trial import enrolled
@@ -96,37 +113,42 @@ def _protocol_records(ctx: typer.Context, protocol: str) -> tuple[Any, list[Any]
 def export_adam(ctx: typer.Context, out: Path, protocol: str, cutoff: str | None) -> None:
     """ADSL, ADTTE, ADLB, ADRS, ADAE as XPT v5 (+ CSV, metadata CSV) and define.xml in ``out``."""
     from lutetia.analysis.trial import analyse_trial
+    from lutetia.cli.output import staged_folder
     from lutetia.report.datasets_io import write_adam
 
     proto, records = _protocol_records(ctx, protocol)
     datasets = analyse_trial(proto, records, cutoff=parse_cutoff(cutoff)).datasets
-    paths = write_adam(datasets, out, study_id=proto.id, study_title=proto.title, created=datetime.now(UTC))
-    print_table([{"dataset": ds.name, "rows": len(ds.rows), "file": str(paths[ds.name])} for ds in datasets],
-                ["dataset", "rows", "file"], title=f"ADaM of {proto.id}")
-    typer.echo(f"define: {paths['define']}")
+    with staged_folder(out) as tmp:  # the files appear together, or not at all
+        paths = write_adam(datasets, tmp, study_id=proto.id, study_title=proto.title, created=datetime.now(UTC))
+    print_table([{"dataset": ds.name, "rows": len(ds.rows), "file": str(out / paths[ds.name].name)}
+                 for ds in datasets], ["dataset", "rows", "file"], title=f"ADaM of {proto.id}")
+    typer.echo(f"define: {out / paths['define'].name}")
 
 
 def export_sdtm(ctx: typer.Context, out: Path, protocol: str) -> None:
     """DM, DS, EX, AE, LB, TU, TR, RS, XD as XPT v5 (+ CSV, metadata CSV) and define.xml in ``out``."""
     from lutetia.analysis.sdtm import sdtm_datasets
+    from lutetia.cli.output import staged_folder
     from lutetia.report.datasets_io import write_adam
 
     proto, records = _protocol_records(ctx, protocol)
     datasets = sdtm_datasets(proto, records)
-    paths = write_adam(datasets, out, study_id=proto.id, study_title=proto.title, created=datetime.now(UTC),
-                       standard="SDTMIG")
-    print_table([{"domain": ds.name, "rows": len(ds.rows), "file": str(paths[ds.name])} for ds in datasets],
-                ["domain", "rows", "file"], title=f"SDTM of {proto.id}")
-    typer.echo(f"define: {paths['define']}")
+    with staged_folder(out) as tmp:
+        paths = write_adam(datasets, tmp, study_id=proto.id, study_title=proto.title, created=datetime.now(UTC),
+                           standard="SDTMIG")
+    print_table([{"domain": ds.name, "rows": len(ds.rows), "file": str(out / paths[ds.name].name)}
+                 for ds in datasets], ["domain", "rows", "file"], title=f"SDTM of {proto.id}")
+    typer.echo(f"define: {out / paths['define'].name}")
 
 
 def export_redcap(ctx: typer.Context, path: Path, protocol: str, timezone: str) -> None:
     """The store's patients of a protocol as a REDCap flat CSV (records, raw)."""
-    from lutetia.interop.redcap_flat import export_flat
+    from lutetia.interop.redcap_flat import flat_csv
     from lutetia.store.repository import Store
 
     proto = load(protocol)
-    n = export_flat(proto, Store.open(settings(ctx).db_url).records(), path, tz=zone(timezone))
+    text, n = flat_csv(proto, Store.open(settings(ctx).db_url).records(), tz=zone(timezone))
+    write_whole(path, text)
     typer.echo(f"{n} rows written to {path}")
 
 
@@ -144,7 +166,7 @@ def export_fhir_patient(ctx: typer.Context, patient: str, path: Path) -> None:
     except NotFoundError as exc:
         raise fail(str(exc), 1) from exc
     bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
-    path.write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
+    write_whole(path, bundle.model_dump_json(exclude_none=True, indent=1))
     typer.echo(f"{len(bundle.entry or [])} resources written to {path}")
 
 
@@ -152,6 +174,7 @@ def export_fhir_all(ctx: typer.Context, out: Path, protocol: str | None) -> None
     """One Bundle per patient (``<patient id>.json``) in the folder ``out``; with a protocol,
     its enrolled patients only."""
     from lutetia.analysis.trial import enrolled
+    from lutetia.cli.output import staged_folder
     from lutetia.interop.fhir import patient_bundle
     from lutetia.store.decisions import load_decisions
     from lutetia.store.repository import Store
@@ -164,13 +187,13 @@ def export_fhir_all(ctx: typer.Context, out: Path, protocol: str | None) -> None
         raise fail("no patient to export" + (f" enrolled in {protocol!r}" if protocol else " in the store"), 1)
     if out.exists() and not out.is_dir():
         raise fail(f"{out}: exists and is not a folder; give --patient ID to write one Bundle file", 2)
-    out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for rec in records:
-        bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
-        path = out / f"{rec.patient_id}.json"  # patient ids are letters, digits, _ . - (records.PatientId)
-        path.write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
-        rows.append({"patient": rec.patient_id, "resources": len(bundle.entry or []), "file": str(path)})
+    with staged_folder(out) as tmp:  # every Bundle, or none
+        for rec in records:
+            bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
+            name = f"{rec.patient_id}.json"  # patient ids are letters, digits, _ . - (records.PatientId)
+            (tmp / name).write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
+            rows.append({"patient": rec.patient_id, "resources": len(bundle.entry or []), "file": str(out / name)})
     print_table(rows, ["patient", "resources", "file"], title=f"FHIR R4B Bundles in {out}")
 
 
