@@ -109,8 +109,8 @@ def test_adtte_by_hand(adam: dict[str, Dataset]) -> None:
                                 ("PFS", 3, "Progression-free survival")):
         r = rows[code]
         assert (r["PARAM"], r["PARAMN"], r["AVAL"], r["AVALU"], r["CNSR"]) == (param, paramn, 175, "DAYS", 0)
-        assert (r["STARTDT"], r["ADT"], r["EVNTDESC"], r["CNSDTDSC"], r["SRCDOM"]) == (
-            date(2025, 1, 6), date(2025, 6, 30), "death", "", "ADSL")
+        assert (r["STARTDT"], r["ADT"], r["EVNTDESC"], r["CNSDTDSC"], r["SRCDOM"], r["SRCVAR"]) == (
+            date(2025, 1, 6), date(2025, 6, 30), "death", "", "ADSL", "DTHDT")
 
 
 def test_adlb_by_hand(adam: dict[str, Dataset]) -> None:

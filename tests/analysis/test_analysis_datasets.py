@@ -236,3 +236,12 @@ def test_toxicity_grades_as_admiral_writes_them(grade: int | None, direction: Li
 def test_treatment_emergent_window_boundaries(onset: date, expected: bool) -> None:
     assert treatment_emergent(onset, date(2025, 1, 6), date(2025, 2, 17), 30) is expected
     assert treatment_emergent(onset, None, None, 30) is False
+
+
+def test_every_source_domain_names_its_variable() -> None:
+    """SRCDOM and SRCVAR go together (admiral ad_adtte.R); only the data cut-off has no variable."""
+    from lutetia.analysis.adam_metadata import SRCDOM_BY_EVENT, SRCVAR_BY_EVENT
+
+    assert set(SRCDOM_BY_EVENT) - set(SRCVAR_BY_EVENT) == {"data_cutoff"}
+    assert set(SRCVAR_BY_EVENT) <= set(SRCDOM_BY_EVENT)
+    assert all(len(v) <= 8 for v in SRCVAR_BY_EVENT.values())

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 
-from lutetia.analysis.adam_metadata import LB_PARAMS, SRCDOM_BY_EVENT, tte_paramcd
+from lutetia.analysis.adam_metadata import LB_PARAMS, SRCDOM_BY_EVENT, SRCVAR_BY_EVENT, tte_paramcd
 from lutetia.analysis.datasets import (
     AdverseEventRow,
     Dataset,
@@ -103,7 +103,8 @@ def _tte(protocol: Protocol, endpoint: Endpoint, r: TimeToEvent, arm: str) -> Ti
     name = (r.event_kind or "event") if r.event else (r.censor_reason or "last_contact")
     return TimeToEventRow(protocol.id, usubjid(protocol.id, r.patient_id), tte_paramcd(endpoint.id),
                           endpoint.label, paramn, r.origin, r.end, r.event, event_description(r),
-                          "" if r.event else event_words(name), SRCDOM_BY_EVENT.get(name, ""), arm)
+                          "" if r.event else event_words(name), SRCDOM_BY_EVENT.get(name, ""), arm,
+                          SRCVAR_BY_EVENT.get(name, ""))
 
 
 def _visit(day: date, base_day: date | None, doses: list[date]) -> tuple[str, int]:

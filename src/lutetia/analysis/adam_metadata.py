@@ -216,6 +216,7 @@ ADTTE = DatasetSpec("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUC
     _c("EVNTDESC", "Event or Censoring Description", 200, method="The event, or 'censored at' the censoring."),
     _c("CNSDTDSC", "Censor Date Description", 200, method="The censoring reason, on censored rows only."),
     _c("SRCDOM", "Source Data", 8, method="Dataset holding the event or censoring date."),
+    _c("SRCVAR", "Source Variable", 8, method="Variable of SRCDOM holding the date (SRCVAR_BY_EVENT)."),
 ))
 
 ADLB = DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE",
@@ -351,6 +352,16 @@ SRCDOM_BY_EVENT: dict[str, str] = {
     "pathological_fracture": "CE", "spinal_cord_compression": "CE", "orthopaedic_surgery": "CE",
     "bone_pain_radiotherapy": "CE", "next_anticancer_treatment": "CM", "end_of_treatment": "ADSL",
     "six_weeks_after_last_administration": "ADSL",
+}
+
+
+#: ADTTE SRCVAR: the variable of SRCDOM that holds the date (admiral ``ad_adtte.R`` sets SRCDOM
+#: and SRCVAR together); blank where the date is not a variable of a dataset (the cut-off).
+SRCVAR_BY_EVENT: dict[str, str] = {
+    "death": "DTHDT", "last_contact": "LSTALVDT", "last_visit": "LSTALVDT", "psa_progression": "ADT",
+    "radiological_progression": "ADT", "clinical_progression": "CESTDTC", "pathological_fracture": "CESTDTC",
+    "spinal_cord_compression": "CESTDTC", "orthopaedic_surgery": "CESTDTC", "bone_pain_radiotherapy": "CESTDTC",
+    "next_anticancer_treatment": "CMSTDTC", "end_of_treatment": "TRTEDT", "six_weeks_after_last_administration": "TRTEDT",
 }
 
 

@@ -204,6 +204,7 @@ class TimeToEventRow:
     cnsdtdsc: str = ""
     srcdom: str = ""
     arm: str = ""
+    srcvar: str = ""
 
 
 def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) -> Dataset:
@@ -231,7 +232,7 @@ def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) 
             "STUDYID": r.studyid, "USUBJID": r.usubjid, "ARM": r.arm, "PARAMCD": r.paramcd, "PARAM": r.param,
             "PARAMN": r.paramn, "STARTDT": r.startdt, "ADT": r.adt, "AVAL": days, "AVALU": "DAYS",
             "CNSR": cnsr_from_event(r.event), "EVNTDESC": r.evntdesc, "CNSDTDSC": "" if r.event else r.cnsdtdsc,
-            "SRCDOM": r.srcdom,
+            "SRCDOM": r.srcdom, "SRCVAR": r.srcvar,
         })
     return make_dataset(ADTTE, out)
 
