@@ -7,7 +7,8 @@ Cohort (hand-built):
   2025-06-30 ("death"), death 2025-06-30.  Haemoglobin 13.2 g/dL (LLN 13.0, ULN 17.0) on
   2024-12-30, 11.9 g/dL on 2025-02-10.  PSA 12.0 (2024-12-01), 9.3 (2024-12-30), 8.0
   (2025-03-01), 8.0 (2025-05-01) ng/mL.  AEs: fatigue G2 from 2025-01-05 (unrelated), dry mouth
-  G1 from 2025-01-20 (possible).
+  G1 from 2025-01-20 (possible), nausea G1 from 2025-03-19 and dysgeusia G1 from 2025-03-20
+  (no attribution recorded).
 - W-02, born 1948 (year only), Kantonsspital Baden, enrolled 2025-02-01 to *flexible*, never
   treated; creatinine 90 µmol/L on 2025-01-28; last contact 2025-04-01.
 """
@@ -52,7 +53,9 @@ def _w01() -> PatientRecord:
     aes = [AdverseEvent(patient_id=pid, ae_id="AE-2", term="Dry mouth", grade=1, onset_date=date(2025, 1, 20),
                         attribution="possible"),
            AdverseEvent(patient_id=pid, ae_id="AE-1", term="Fatigue", grade=2, onset_date=date(2025, 1, 5),
-                        resolution_date=date(2025, 1, 30), attribution="unrelated")]
+                        resolution_date=date(2025, 1, 30), attribution="unrelated"),
+           AdverseEvent(patient_id=pid, ae_id="AE-3", term="Nausea", grade=1, onset_date=date(2025, 3, 19)),
+           AdverseEvent(patient_id=pid, ae_id="AE-4", term="Dysgeusia", grade=1, onset_date=date(2025, 3, 20))]
     return build_record(Patient(patient_id=pid, sex="male", birth_date=date(1950, 3, 15), site="CHU Lyon"), {
         "administrations": admins, "labs": labs, "adverse_events": aes,
         "events": [ClinicalEvent(patient_id=pid, event_id="D", kind="death", event_date=date(2025, 6, 30))],
@@ -106,8 +109,8 @@ def test_adtte_by_hand(adam: dict[str, Dataset]) -> None:
                                 ("PFS", 3, "Progression-free survival")):
         r = rows[code]
         assert (r["PARAM"], r["PARAMN"], r["AVAL"], r["AVALU"], r["CNSR"]) == (param, paramn, 175, "DAYS", 0)
-        assert (r["STARTDT"], r["ADT"], r["EVNTDESC"], r["CNSDTDSC"], r["SRCDOM"]) == (
-            date(2025, 1, 6), date(2025, 6, 30), "death", "", "ADSL")
+        assert (r["STARTDT"], r["ADT"], r["EVNTDESC"], r["CNSDTDSC"], r["SRCDOM"], r["SRCVAR"]) == (
+            date(2025, 1, 6), date(2025, 6, 30), "death", "", "ADSL", "DTHDT")
 
 
 def test_adlb_by_hand(adam: dict[str, Dataset]) -> None:
@@ -118,18 +121,28 @@ def test_adlb_by_hand(adam: dict[str, Dataset]) -> None:
     # after dose 1 and before dose 2: CYCLE 1; CHG = 119 − 132 = −13; LOW; CTCAE anemia grade 1 (< LLN – 100 g/L).
     assert [(r["AVISIT"], r["AVISITN"], r["ABLFL"], r["AVAL"], r["BASE"], r["CHG"]) for r in hgb] == [
         ("BASELINE", 0, "Y", 132.0, 132.0, 0.0), ("CYCLE 1", 1, "", 119.0, 132.0, -13.0)]
-    assert [(r["ANRIND"], r["BNRIND"], r["ATOXGR"], r["BTOXGR"], r["ANRLO"], r["ANRHI"]) for r in hgb] == [
-        ("NORMAL", "NORMAL", 0, 0, 130.0, 170.0), ("LOW", "NORMAL", 1, 0, 130.0, 170.0)]
-    assert hgb[0]["LBLOINC"] == "718-7" and hgb[0]["ATOXDSCL"] == "Anemia"
+    assert [(r["ANRIND"], r["BNRIND"], r["ANRLO"], r["ANRHI"]) for r in hgb] == [
+        ("NORMAL", "NORMAL", 130.0, 170.0), ("LOW", "NORMAL", 130.0, 170.0)]
+    # Anemia is a low-direction term: ATOXDSCL / ATOXGRL, and admiral's overall ATOXGR is negative
+    # for a low grade ("-1"), "0" when gradable and normal (derive_var_atoxgr).
+    assert [(r["ATOXDSCL"], r["ATOXDSCH"], r["ATOXGRL"], r["ATOXGRH"], r["ATOXGR"]) for r in hgb] == [
+        ("Anemia", "", "0", "", "0"), ("Anemia", "", "1", "", "-1")]
+    assert [(r["BTOXGRL"], r["BTOXGRH"], r["BTOXGR"]) for r in hgb] == [("0", "", "0")] * 2
+    assert hgb[0]["LBLOINC"] == "718-7"
     psa = [r for r in rows if r["PARAMCD"] == "PSA"]
     # 12.0 before the baseline sample: SCREENING, CHG 12.0 − 9.3 = 2.7; 8.0 on 2025-03-01 (after dose 2 of 2025-02-17):
     # CYCLE 2; 2025-05-01 is after 2025-02-17 + 42 days = 2025-03-31: FOLLOW-UP.  CHG 8.0 − 9.3 = −1.3
     # exactly (binary floating point gives −1.3000000000000007).
     assert [(r["AVISIT"], r["AVISITN"], r["CHG"]) for r in psa] == [
         ("SCREENING", -1, 2.7), ("BASELINE", 0, 0.0), ("CYCLE 2", 2, -1.3), ("FOLLOW-UP", 99, -1.3)]
-    assert all(r["ANRIND"] == "" and r["ATOXGR"] is None for r in psa)  # no range reported, not graded
+    assert all(r["ANRIND"] == "" and r["ATOXGR"] == r["ATOXDSCL"] == "" for r in psa)  # no range, not graded
     crea = next(r for r in adam["ADLB"].rows if r["USUBJID"] == "flex-mrt-W-02")
     assert (crea["PARAMCD"], crea["ABLFL"], crea["BASE"], crea["AVISIT"]) == ("CREAT", "", None, "SCREENING")
+    # Creatinine increased is a high-direction term; 90 µmol/L without ULN or baseline is not gradable
+    assert (crea["ATOXDSCL"], crea["ATOXDSCH"], crea["ATOXGRH"], crea["ATOXGR"]) == (
+        "", "Creatinine increased", "", "")
+    # AVAL in µmol/L: LOINC's [Moles/volume] creatinine test 14682-9, not the [Mass/volume] 2160-0
+    assert (crea["PARAM"], crea["LBLOINC"]) == ("Creatinine (umol/L)", "14682-9")
     assert all(r["AVISIT"] for r in adam["ADLB"].rows)  # issue 15: no blank AVISIT
 
 
@@ -143,9 +156,11 @@ def test_adrs_psa_by_hand(adam: dict[str, Dataset]) -> None:
 
 def test_adae_by_hand(adam: dict[str, Dataset]) -> None:
     rows = adam["ADAE"].rows
-    # Onset order: fatigue (2025-01-05) then dry mouth (2025-01-20).  Study day: no day 0, so the
-    # day before TRTSDT 2025-01-06 is −1 and 2025-01-20 is 14 + 1 = 15.
+    # Onset order: fatigue (2025-01-05), dry mouth (2025-01-20), nausea (2025-03-19), dysgeusia
+    # (2025-03-20).  Study day: no day 0, so the day before TRTSDT 2025-01-06 is −1 and 2025-01-20
+    # is 14 + 1 = 15.  TRTEMFL: from TRTSDT to TRTEDT 2025-02-17 + 30 days = 2025-03-19 (admiral
+    # end_window = 30): before it N, at 2025-03-19 Y, the day after N.
     assert [(r["AESEQ"], r["AETERM"], r["ASTDY"], r["TRTEMFL"]) for r in rows] == [
-        (1, "Fatigue", -1, "N"), (2, "Dry mouth", 15, "Y")]
-    assert [(r["AETOXGR"], r["ATOXGR"], r["AEREL"], r["ARELFL"]) for r in rows] == [
-        ("2", 2, "UNRELATED", "N"), ("1", 1, "POSSIBLE", "Y")]
+        (1, "Fatigue", -1, "N"), (2, "Dry mouth", 15, "Y"), (3, "Nausea", 73, "Y"), (4, "Dysgeusia", 74, "N")]
+    assert [(r["AETOXGR"], r["ATOXGR"], r["ATOXGRN"], r["AEREL"], r["ARELFL"]) for r in rows[:2]] == [
+        ("2", "2", 2, "UNRELATED", "N"), ("1", "1", 1, "POSSIBLE", "Y")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import pyreadstat
 import pytest
@@ -34,6 +35,8 @@ from lutetia.analysis.datasets import (
     decimal_difference,
     event_from_cnsr,
     reference_range_indicator,
+    toxicity_grades,
+    treatment_emergent,
 )
 from lutetia.errors import AnalysisError, LutetiaError, ProtocolError
 from lutetia.protocols import list_protocols
@@ -119,12 +122,12 @@ def test_adrs_adlb_adae() -> None:
     with pytest.raises(AnalysisError, match="more than one"):
         build_adrs([ResponseRow("A", "BOR", "PR", None), ResponseRow("A", "BOR", "SD", None)])
     base = LabRow("S", "LU-001", "HGB", "Hemoglobin (g/L)", 1, date(2024, 1, 1), "BASELINE", 0, 93.0, "g/L",
-                  130.0, 170.0, ablfl=True, atoxgr=2)
+                  130.0, 170.0, ablfl=True, atoxgr=2, tox_term="Anemia", tox_direction="low")
     later = LabRow("S", "LU-001", "HGB", "Hemoglobin (g/L)", 1, date(2024, 3, 1), "CYCLE 2", 2, 88.0, "g/L",
-                   130.0, 170.0, atoxgr=2)
+                   130.0, 170.0, atoxgr=2, tox_term="Anemia", tox_direction="low")
     adlb = build_adlb([base, later])
-    assert [(r["BASE"], r["CHG"], r["BTOXGR"], r["ANRIND"], r["BNRIND"]) for r in adlb.rows] == [
-        (93.0, 0.0, 2, "LOW", "LOW"), (93.0, -5.0, 2, "LOW", "LOW")]
+    assert [(r["BASE"], r["CHG"], r["BTOXGRL"], r["BTOXGR"], r["ANRIND"], r["BNRIND"]) for r in adlb.rows] == [
+        (93.0, 0.0, "2", "-2", "LOW", "LOW"), (93.0, -5.0, "2", "-2", "LOW", "LOW")]
     with pytest.raises(AnalysisError, match="ATOXGR"):
         build_adlb([LabRow("S", "X", "HGB", "Hb", 1, date(2024, 1, 1), "V", 1, 1.0, "g/L", atoxgr=7)])
     with pytest.raises(AnalysisError, match="two baseline"):
@@ -165,9 +168,10 @@ def test_metadata_is_complete() -> None:
         "ADSL": "STUDYID USUBJID SUBJID SITEID AGE AGEU SEX ARM ARMCD ACTARM ACTARMCD TRT01P TRT01A RANDDT "
                 "TRTSDT TRTEDT EOSSTT DTHDT DTHFL LSTALVDT ITTFL SAFFL",
         "ADTTE": "STUDYID USUBJID PARAMCD PARAM PARAMN STARTDT ADT AVAL CNSR EVNTDESC CNSDTDSC SRCDOM",
-        "ADLB": "PARAM PARAMCD AVISIT AVISITN ABLFL BASE CHG ANRIND BNRIND ATOXGR BTOXGR LBLOINC",
+        "ADLB": "PARAM PARAMCD AVISIT AVISITN ABLFL BASE CHG ANRIND BNRIND ATOXGR BTOXGR LBLOINC "
+                "ATOXDSCL ATOXDSCH ATOXGRL ATOXGRH BTOXGRL BTOXGRH",
         "ADRS": "PARAMCD PARAM AVALC AVALN ADT",
-        "ADAE": "TRTEMFL AETOXGR AEREL",
+        "ADAE": "TRTEMFL AETOXGR ATOXGR ATOXGRN AEREL",
     }
     for name, names in required.items():
         assert set(names.split()) <= {v.name for v in SPECS[name].variables}, name
@@ -211,3 +215,33 @@ def test_empty_and_missing_values_round_trip(tmp_path: Path) -> None:
 
 def test_errors_are_lutetia_errors() -> None:
     assert issubclass(AnalysisError, LutetiaError) and issubclass(AnalysisError, ValueError)
+
+
+@pytest.mark.parametrize(("grade", "direction", "expected"), [
+    # pharmaverse admiral derive_var_atoxgr (tests/testthat/test-derive_var_atoxgr.R): low grades
+    # negative in ATOXGR, high grades positive, "0" gradable and normal, blank not gradable.
+    (2, "low", ("2", "", "-2")), (0, "low", ("0", "", "0")), (3, "high", ("", "3", "3")),
+    (0, "high", ("", "0", "0")), (None, "low", ("", "", "")), (None, None, ("", "", "")),
+])
+def test_toxicity_grades_as_admiral_writes_them(grade: int | None, direction: Literal["low", "high"] | None,
+                                                expected: tuple[str, str, str]) -> None:
+    assert toxicity_grades(grade, direction) == expected
+
+
+@pytest.mark.parametrize(("onset", "expected"), [
+    # TRTSDT 2025-01-06, TRTEDT 2025-02-17, 30-day window: last emergent day 2025-03-19 (by hand)
+    (date(2025, 1, 5), False), (date(2025, 1, 6), True), (date(2025, 3, 18), True), (date(2025, 3, 19), True),
+    (date(2025, 3, 20), False),
+])
+def test_treatment_emergent_window_boundaries(onset: date, expected: bool) -> None:
+    assert treatment_emergent(onset, date(2025, 1, 6), date(2025, 2, 17), 30) is expected
+    assert treatment_emergent(onset, None, None, 30) is False
+
+
+def test_every_source_domain_names_its_variable() -> None:
+    """SRCDOM and SRCVAR go together (admiral ad_adtte.R); only the data cut-off has no variable."""
+    from lutetia.analysis.adam_metadata import SRCDOM_BY_EVENT, SRCVAR_BY_EVENT
+
+    assert set(SRCDOM_BY_EVENT) - set(SRCVAR_BY_EVENT) == {"data_cutoff"}
+    assert set(SRCVAR_BY_EVENT) <= set(SRCDOM_BY_EVENT)
+    assert all(len(v) <= 8 for v in SRCVAR_BY_EVENT.values())

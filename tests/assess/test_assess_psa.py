@@ -19,6 +19,7 @@ from lutetia.assess.psa import (
     psa_category,
     psa_change_at_week12,
     psa_criteria,
+    psa_decline_reached,
     psa_max_decline,
     psa_nadir,
     psa_progression,
@@ -157,3 +158,9 @@ def test_results_independent_of_row_order(values: list[float], seed: int) -> Non
         assert psa_progression(s, D0, c) == psa_progression(shuffled, D0, c)
         assert psa_response(s, D0, 50.0, c) == psa_response(shuffled, D0, 50.0, c)
         assert psa_max_decline(s, D0, c) == psa_max_decline(shuffled, D0, c)
+
+
+@pytest.mark.parametrize(("change_pct", "met"), [(-49.99, False), (-50.0, True), (-50.01, True), (10.0, False)])
+def test_psa50_single_value_boundary(change_pct: float, met: bool) -> None:
+    """PCWG3 PSA50: a decline of at least 50 % (ADRS PSA50U, unconfirmed): below / at / above."""
+    assert psa_decline_reached(change_pct) is met

@@ -32,9 +32,32 @@ def test_loinc_check_digit(code: str, ok: bool) -> None:
 
 
 def test_every_analyte_loinc_code_is_well_formed_and_listed() -> None:
-    codes = {s.loinc for s in ANALYTES.values() if s.loinc}
+    codes = {s.loinc for s in ANALYTES.values() if s.loinc} | {s.loinc_molar for s in ANALYTES.values() if s.loinc_molar}
     assert all(loinc_check_digit_ok(c) for c in codes), [c for c in codes if not loinc_check_digit_ok(c)]
     assert set(LOINC_DISPLAY) == codes and len(ANALYTE_BY_LOINC) == len(codes)
+    # a [Moles/volume] code beside each [Mass/volume] code whose analyte converts through a molar mass
+    for spec in ANALYTES.values():
+        if spec.loinc_molar:
+            assert "[Mass/volume]" in LOINC_DISPLAY[spec.loinc or ""] and spec.molar_name
+            assert "[Moles/volume]" in LOINC_DISPLAY[spec.loinc_molar]
+
+
+@pytest.mark.parametrize(("analyte", "value", "unit", "code"), [
+    # LOINC property: MCnc for mass concentrations, SCnc for substance concentrations
+    ("creatinine", 1.0, "mg/dL", "2160-0"), ("creatinine", 88.0, "umol/L", "14682-9"),
+    ("creatinine", 88.0, "µmol/L", "14682-9"), ("haemoglobin", 13.0, "g/dL", "718-7"),
+    ("haemoglobin", 8.1, "mmol/L", "59260-0"), ("calcium", 9.5, "mg/dL", "17861-6"),
+    ("calcium", 2.4, "mmol/L", "2000-8"), ("bilirubin", 10.0, "umol/L", "14631-6"),
+    ("magnesium", 0.85, "mmol/L", "2601-3"), ("testosterone", 0.5, "nmol/L", "14913-8"),
+    ("testosterone", 20.0, "ng/dL", "2986-8"), ("potassium", 4.2, "mmol/L", "2823-3"), ("psa", 5.0, "ng/mL", "2857-1"),
+])
+def test_loinc_code_follows_the_reported_unit(analyte: str, value: float, unit: str, code: str) -> None:
+    lab = LabResult(patient_id="P-1", analyte=analyte, sampled_on=date(2025, 1, 3), value=value, unit=unit)
+    bundle = lab_bundle([lab], "P-1")
+    obs = bundle.entry[0].resource  # type: ignore[index]
+    assert [c.code for c in obs.code.coding] == [code]  # type: ignore[union-attr]
+    parsed = read_lab_bundle(bundle.model_dump_json(exclude_none=True), "P-1")
+    assert parsed.problems == [] and parsed.records == [lab]
 
 
 def test_patient_bundle_validates_with_every_resource_type(sample_records: list[PatientRecord]) -> None:
@@ -45,7 +68,8 @@ def test_patient_bundle_validates_with_every_resource_type(sample_records: list[
     assert kinds["Patient"] == 1 and kinds["Condition"] == 1 and kinds["ResearchSubject"] == 1
     assert kinds["MedicationAdministration"] == len(rec.administrations) == 4
     assert kinds["AdverseEvent"] == len(rec.adverse_events) and kinds["ImagingStudy"] == len(rec.imaging)
-    assert kinds["Observation"] == len(rec.labs) + len(rec.dosimetry)
+    # labs, dosimetry measurements and one kidney absorbed dose per administered cycle with dosimetry (4)
+    assert kinds["Observation"] == len(rec.labs) + len(rec.dosimetry) + 4
     assert kinds["DiagnosticReport"] == len({(m.course, m.cycle) for m in rec.dosimetry})
     doc = json.loads(text)
     ids = [e["resource"]["id"] for e in doc["entry"]]
@@ -158,3 +182,29 @@ def test_fhir_export_cli(tmp_path: Path, sample_path: Path) -> None:
     Bundle.model_validate_json(out.read_text(encoding="utf-8"))
     result = runner.invoke(app, ["--db", str(db), "fhir", "export", "NOPE", str(out)])
     assert result.exit_code == 1 and "NOPE" in result.stderr
+
+
+def test_dosimetry_reports_carry_the_kidney_ledger_doses(sample_records: list[PatientRecord]) -> None:
+    """Each cycle's DiagnosticReport lists the kidney absorbed dose Observation (Gy, with BED,
+    cumulative BED and Gy/GBq), carried exactly from the ledger the decisions use (the values
+    themselves are tested in tests/analysis and tests/physics)."""
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from fhir.resources.R4B.observation import Observation
+
+    from lutetia.analysis.kidney import kidney_ledger
+
+    rec = next(r for r in sample_records if r.patient_id == "SYN-001")
+    entries = [e.resource for e in patient_bundle(rec).entry or []]
+    doses = {o.id: o for o in entries if isinstance(o, Observation) and o.code.text == "177Lu absorbed dose to the kidneys"}
+    ledger = [row for row in kidney_ledger(rec, "prodigy-2") if row.dose_gy is not None]
+    assert len(doses) == len(ledger) >= 2
+    by_date = {o.effectiveDateTime.date(): o for o in doses.values()}  # type: ignore[union-attr]
+    for row in ledger:
+        obs = by_date[row.date]
+        assert (float(obs.valueQuantity.value), obs.valueQuantity.code) == (row.dose_gy, "Gy")  # type: ignore[union-attr]
+        parts = {c.code.text: float(c.valueQuantity.value) for c in obs.component or []}  # type: ignore[union-attr]
+        assert parts["biologically effective dose"] == row.bed_gy
+        assert parts["cumulative biologically effective dose"] == row.cumulative_bed_gy
+    reports = [r for r in entries if isinstance(r, DiagnosticReport)]
+    linked = {ref.reference.removeprefix("urn:uuid:") for r in reports for ref in r.result or []}  # type: ignore[union-attr]
+    assert set(doses) <= linked

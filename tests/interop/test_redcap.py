@@ -66,6 +66,10 @@ def test_dictionary_content_prodigy2() -> None:
     assert fields["ae_flags"].type == "checkbox" and [c for c, _ in fields["ae_flags"].choices] == [
         "serious", "led_to_discontinuation"]
     assert ("haemoglobin", "Haemoglobin (g/L)") in fields["lab_analyte"].choices
+    # readable on a form: the unit as printed, abbreviations spelled out
+    assert {("platelets", "Platelets (10^9/L)"), ("egfr", "eGFR (mL/min/1.73 m2)")} <= set(fields["lab_analyte"].choices)
+    assert (fields["lab_lln"].label, fields["lab_uln"].label) == (
+        "Lower limit of normal (LLN)", "Upper limit of normal (ULN)")
     assert [e for e, _ in event_names(proto)] == ["screening_arm_1", *[f"cycle_{k}_arm_1" for k in range(1, 7)],
                                                   "follow_up_arm_1"]
 

@@ -51,7 +51,9 @@ def _patient() -> PatientRecord:
         "administrations": [Administration(patient_id=p, cycle=1, protocol_id=PID, activity_gbq=7.4, residual_gbq=0.05,
                                            administered_at=datetime(2025, 1, 6, 9, 0, tzinfo=CET))],
         "labs": [LabResult(patient_id=p, analyte="haemoglobin", sampled_on=date(2025, 1, 3), value=13.2, unit="g/dL",
-                           lln=13.0, uln=17.0)],
+                           lln=13.0, uln=17.0),
+                 LabResult(patient_id=p, analyte="creatinine", sampled_on=date(2025, 1, 3), value=1.0, unit="mg/dL"),
+                 LabResult(patient_id=p, analyte="creatinine", sampled_on=date(2025, 2, 3), value=95.0, unit="umol/L")],
         "dosimetry": [DosimetryMeasurement(patient_id=p, cycle=1, region="kidneys", time_after_administration_h=h,
                                            activity_mbq=150.0, mass_g=300.0) for h in (24.0, 2.5)],
         "imaging": studies, "lesions": lesions,
@@ -76,6 +78,10 @@ def test_dm_ds_ex_by_hand(sdtm: dict[str, Dataset]) -> None:
     # net activity 7.4 − 0.05 = 7.35 GBq; the wall clock of the recorded +01:00 offset
     assert (ex["EXDOSE"], ex["EXDOSU"], ex["EXSTDTC"], ex["EXROUTE"], ex["VISIT"]) == (
         7.35, "GBq", "2025-01-06T09:00", "INTRAVENOUS", "CYCLE 1")
+    # cycle and course are not SDTMIG EX variables: SUPPEX rows tied to EXSEQ 1
+    assert [(r["RDOMAIN"], r["IDVAR"], r["IDVARVAL"], r["QNAM"], r["QVAL"]) for r in sdtm["SUPPEX"].rows] == [
+        ("EX", "EXSEQ", "1", "EXCYCLE", "1"), ("EX", "EXSEQ", "1", "EXCOURSE", "1")]
+    assert "EXCYCLE" not in sdtm["EX"].columns
 
 
 def test_lb_ae_by_hand(sdtm: dict[str, Dataset]) -> None:
@@ -84,7 +90,14 @@ def test_lb_ae_by_hand(sdtm: dict[str, Dataset]) -> None:
         "HGB", "718-7", "13.2", "g/dL", "13")
     assert (lb["LBSTRESN"], lb["LBSTRESC"], lb["LBSTRESU"], lb["LBSTNRLO"], lb["LBNRIND"], lb["LBLOBXFL"]) == (
         132.0, "132", "g/L", 130.0, "NORMAL", "Y")
+    # LBLOINC names the test as reported: creatinine in mg/dL is LOINC 2160-0 (MCnc), in µmol/L
+    # 14682-9 (SCnc); LBSTRESN in µmol/L: 1.0 mg/dL × 88.42 (molar mass 113.12 g/mol) = 88.4 µmol/L.
+    crea = [r for r in sdtm["LB"].rows if r["LBTESTCD"] == "CREAT"]
+    assert [(r["LBLOINC"], r["LBORRES"], r["LBORRESU"]) for r in crea] == [
+        ("2160-0", "1", "mg/dL"), ("14682-9", "95", "umol/L")]
+    assert crea[0]["LBSTRESN"] == pytest.approx(88.4, abs=0.05) and crea[1]["LBSTRESN"] == 95.0
     ae = sdtm["AE"].rows[0]
+    assert (ae["AEACN"], ae["AEACNOTH"]) == ("", "")  # nothing recorded
     assert (ae["AETOXGR"], ae["AEREL"], ae["AESTDTC"], ae["AEENDTC"]) == ("1", "POSSIBLE", "2025-01-20", "")
 
 
@@ -135,3 +148,16 @@ def test_sample_sdtm_xpt_and_define(sample_records: list[PatientRecord], tmp_pat
     root = ET.parse(tmp_path / "define.xml").getroot()
     groups = root.findall(f"{odm}Study/{odm}MetaDataVersion/{odm}ItemGroupDef")
     assert [(g.get("Domain"), g.get("Purpose")) for g in groups] == [(d.name, "Tabulation") for d in datasets]
+
+
+@pytest.mark.parametrize(("text", "stopped", "expected"), [
+    # CDISC CT C66767 submission values; text outside it kept in AEACNOTH (SDTMIG 3.4 AE)
+    ("Dose reduced", False, ("DOSE REDUCED", "")), ("withheld", False, ("DRUG INTERRUPTED", "")),
+    ("none", False, ("DOSE NOT CHANGED", "")), (None, True, ("DRUG WITHDRAWN", "")), (None, False, ("", "")),
+    ("antiemetic given", False, ("", "antiemetic given")),
+])
+def test_aeacn_controlled_terminology(text: str | None, stopped: bool, expected: tuple[str, str]) -> None:
+    from lutetia.analysis.sdtm import action_taken
+
+    got = action_taken(text, stopped)
+    assert (got["AEACN"], got["AEACNOTH"]) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pyreadstat
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 from lutetia.cli.main import app
 
 runner = CliRunner()
+DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
 def test_analyze_writes_report_datasets_and_patient_pages(tmp_path: Path, sample_path: Path) -> None:
@@ -32,6 +35,11 @@ def test_analyze_writes_report_datasets_and_patient_pages(tmp_path: Path, sample
     assert meta.column_names_to_labels["CNSR"].startswith("Censor")
     for png in ("psa_waterfall.png", "km_ecog3_ep_os.png"):
         assert (out / "figures" / png).stat().st_size > 5000
+    # issue 15: the Define-XML 2.1 document sits beside the XPT files and names each of them
+    define = ET.parse(out / "datasets" / "define.xml").getroot()
+    leaves = {e.get(XLINK_HREF) for e in define.iter(f"{{{DEF_NS}}}leaf")}
+    assert leaves == {p.name for p in (out / "datasets").glob("*.xpt")} == {
+        f"{d}.xpt" for d in ("adsl", "adtte", "adlb", "adrs", "adae")}
 
 
 def test_analyze_unknown_protocol_is_a_clear_error(tmp_path: Path) -> None:

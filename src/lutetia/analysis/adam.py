@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 
-from lutetia.analysis.adam_metadata import LB_PARAMS, SRCDOM_BY_EVENT, tte_paramcd
+from lutetia.analysis.adam_metadata import LB_PARAMS, SRCDOM_BY_EVENT, SRCVAR_BY_EVENT, tte_paramcd
 from lutetia.analysis.datasets import (
     AdverseEventRow,
     Dataset,
@@ -40,6 +40,7 @@ from lutetia.analysis.responses import RecistResult
 from lutetia.analysis.safety import GRADED_ANALYTES
 from lutetia.assess import LabValue, ctcae_grade
 from lutetia.assess.outcome import Outcome
+from lutetia.assess.psa import PSA50_DECLINE_PCT, psa_decline_reached
 from lutetia.protocols.schema import Endpoint, Protocol
 from lutetia.records import ANALYTES, EventKind, PatientRecord, Sex
 
@@ -102,7 +103,8 @@ def _tte(protocol: Protocol, endpoint: Endpoint, r: TimeToEvent, arm: str) -> Ti
     name = (r.event_kind or "event") if r.event else (r.censor_reason or "last_contact")
     return TimeToEventRow(protocol.id, usubjid(protocol.id, r.patient_id), tte_paramcd(endpoint.id),
                           endpoint.label, paramn, r.origin, r.end, r.event, event_description(r),
-                          "" if r.event else event_words(name), SRCDOM_BY_EVENT.get(name, ""), arm)
+                          "" if r.event else event_words(name), SRCDOM_BY_EVENT.get(name, ""), arm,
+                          SRCVAR_BY_EVENT.get(name, ""))
 
 
 def _visit(day: date, base_day: date | None, doses: list[date]) -> tuple[str, int]:
@@ -127,10 +129,11 @@ def _labs(rec: PatientRecord, protocol: Protocol, uid: str, start: date | None, 
         for x in labs:
             value, lln, uln = (float(f"{v:.10g}") if v is not None else None for v in x.canonical())
             assert value is not None
-            grade = None
+            grade, direction = None, None
             if term is not None:
-                grade = ctcae_grade(LabValue(term, x.value, x.unit, x.lln, x.uln, base.value if base else None,
-                                             None, x.sampled_on)).grade
+                graded = ctcae_grade(LabValue(term, x.value, x.unit, x.lln, x.uln, base.value if base else None,
+                                              None, x.sampled_on))
+                grade, direction = graded.grade, graded.direction
             avisit, avisitn = _visit(x.sampled_on, base.sampled_on if base else None, doses)
             if x is not base and base is not None and x.sampled_on == base.sampled_on:
                 avisit, avisitn = "BASELINE", BASELINE  # a second sample on the baseline day: not flagged
@@ -138,7 +141,8 @@ def _labs(rec: PatientRecord, protocol: Protocol, uid: str, start: date | None, 
                 avisit, avisitn = "FOLLOW-UP", FOLLOW_UP
             rows.append(LabRow(protocol.id, uid, p.paramcd, f"{p.name} ({p.unit_label})", paramn, x.sampled_on,
                                avisit, avisitn, value, p.unit_label, lln, uln, x is base, grade,
-                               term or "", ANALYTES[analyte].loinc or ""))
+                               term or "", direction if term else None,
+                               ANALYTES[analyte].loinc_for(p.unit_label) or ""))
     return rows
 
 
@@ -168,7 +172,8 @@ def adam_datasets(protocol: Protocol, records: Sequence[PatientRecord], tte: Seq
             att = ae.attribution
             ae_rows.append(AdverseEventRow(protocol.id, uid, ae.ae_id, ae.term, ae.onset_date, ae.resolution_date,
                                            ae.grade, ae.serious, att.value.upper() if att else "",
-                                           bool(att and att.related), start))
+                                           bool(att and att.related), start,
+                                           trtedt=doses[-1] if doses else None))
     rs_rows: list[ResponseRow] = []
     for r in recists:
         uid = usubjid(protocol.id, r.patient_id)
@@ -183,7 +188,7 @@ def adam_datasets(protocol: Protocol, records: Sequence[PatientRecord], tte: Seq
         flag = {Outcome.MET: "Y", Outcome.NOT_MET: "N"}.get(p.psa50, "NE")
         rs_rows.append(ResponseRow(uid, "PSA50C", flag, p.psa50_date, criteria="PCWG3", studyid=protocol.id))
         best = p.best_change_pct
-        unconfirmed = "NE" if best is None else ("Y" if best <= -50.0 else "N")
+        unconfirmed = "NE" if best is None else ("Y" if psa_decline_reached(best, PSA50_DECLINE_PCT) else "N")
         rs_rows.append(ResponseRow(uid, "PSA50U", unconfirmed, p.best_change_date, criteria="PCWG3",
                                    studyid=protocol.id))
     return (build_adsl(subjects), build_adtte(tte_rows), build_adlb(lab_rows), build_adrs(rs_rows),

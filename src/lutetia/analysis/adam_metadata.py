@@ -140,6 +140,10 @@ CODELISTS: dict[str, Codelist] = {c.id: c for c in (
               ("NON-CR/NON-PD", "Non-CR/Non-PD"), ("PD", "Progressive Disease"), ("NE", "Not Evaluable"),
               ("Y", "Yes"), ("N", "No"))),
     Codelist("ROUTE", "Route of Administration Response", (("INTRAVENOUS", "Intravenous"),), "C66729"),
+    Codelist("ACN", "Action Taken with Study Treatment",
+             tuple((v, v.title()) for v in ("DOSE INCREASED", "DOSE NOT CHANGED", "DOSE RATE REDUCED", "DOSE REDUCED",
+                                             "DRUG INTERRUPTED", "DRUG WITHDRAWN", "NOT APPLICABLE", "UNKNOWN")),
+             "C66767"),
     Codelist("NCOMPLT", "Completion/Reason for Non-Completion",
              (("ADVERSE EVENT", "Adverse Event"), ("COMPLETED", "Completed"), ("DEATH", "Death"),
               ("LOST TO FOLLOW-UP", "Lost to Follow-Up"), ("OTHER", "Other"),
@@ -150,6 +154,10 @@ CODELISTS: dict[str, Codelist] = {c.id: c for c in (
                                                 ("ONGOING", "Ongoing"))),
     Codelist("CNSR", "Censoring Indicator", (("0", "Event"), ("1", "Censored")), data_type="integer"),
     Codelist("TOXGR", "CTCAE Toxicity Grade", tuple((str(g), f"Grade {g}") for g in range(6)), data_type="integer"),
+    Codelist("TOXGRDIR", "CTCAE Grade in One Direction", tuple((str(g), f"Grade {g}") for g in range(6))),
+    Codelist("TOXGRSGN", "CTCAE Grade, Negative for Low Direction",
+             tuple((str(g), f"Grade {abs(g)} ({'low' if g < 0 else 'high' if g > 0 else 'normal'})")
+                   for g in range(-5, 6))),
     Codelist("AEREL", "Causality (CTCAE attribution)",
              (("UNRELATED", "Unrelated"), ("UNLIKELY", "Unlikely"), ("POSSIBLE", "Possible"),
               ("PROBABLE", "Probable"), ("DEFINITE", "Definite"))),
@@ -208,6 +216,7 @@ ADTTE = DatasetSpec("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUC
     _c("EVNTDESC", "Event or Censoring Description", 200, method="The event, or 'censored at' the censoring."),
     _c("CNSDTDSC", "Censor Date Description", 200, method="The censoring reason, on censored rows only."),
     _c("SRCDOM", "Source Data", 8, method="Dataset holding the event or censoring date."),
+    _c("SRCVAR", "Source Variable", 8, method="Variable of SRCDOM holding the date (SRCVAR_BY_EVENT)."),
 ))
 
 ADLB = DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE",
@@ -232,9 +241,19 @@ ADLB = DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE"
     _n("CHG", "Change from Baseline", method="AVAL − BASE in decimal arithmetic (no binary noise)."),
     _c("ANRIND", "Analysis Reference Range Indicator", 6, codelist="NRIND", method="LOW < ANRLO, HIGH > ANRHI."),
     _c("BNRIND", "Baseline Reference Range Indicator", 6, codelist="NRIND", method="ANRIND of the baseline."),
-    _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR", method="CTCAE v5.0 grade."),
-    _n("BTOXGR", "Baseline Toxicity Grade", integer=True, codelist="TOXGR", method="ATOXGR of the baseline."),
-    _c("ATOXDSCL", "Analysis Toxicity Description", 100, method="The CTCAE v5.0 term graded."),
+    _c("ATOXDSCL", "Analysis Toxicity Description Low", 100,
+       method="The CTCAE v5.0 term graded when it is a low-direction one (Anemia, … count decreased)."),
+    _c("ATOXDSCH", "Analysis Toxicity Description High", 100,
+       method="The CTCAE v5.0 term graded when it is a high-direction one (Creatinine increased)."),
+    _c("ATOXGRL", "Analysis Toxicity Grade Low", 1, codelist="TOXGRDIR",
+       method="CTCAE v5.0 grade of the ATOXDSCL term (0 = gradable, no criterion met)."),
+    _c("ATOXGRH", "Analysis Toxicity Grade High", 1, codelist="TOXGRDIR",
+       method="CTCAE v5.0 grade of the ATOXDSCH term (0 = gradable, no criterion met)."),
+    _c("ATOXGR", "Analysis Toxicity Grade", 2, codelist="TOXGRSGN",
+       method="admiral derive_var_atoxgr: -ATOXGRL if > 0, ATOXGRH if > 0, else 0; blank if not gradable."),
+    _c("BTOXGRL", "Baseline Toxicity Grade Low", 1, codelist="TOXGRDIR", method="ATOXGRL of the baseline."),
+    _c("BTOXGRH", "Baseline Toxicity Grade High", 1, codelist="TOXGRDIR", method="ATOXGRH of the baseline."),
+    _c("BTOXGR", "Baseline Toxicity Grade", 2, codelist="TOXGRSGN", method="ATOXGR of the baseline."),
 ))
 
 ADRS = DatasetSpec("ADRS", "Response Analysis Dataset", "BASIC DATA STRUCTURE",
@@ -264,15 +283,23 @@ ADAE = DatasetSpec("ADAE", "Adverse Events Analysis Dataset", "OCCURRENCE DATA S
     _d("AENDT", "Analysis End Date", origin="Predecessor"),
     _n("ASTDY", "Analysis Start Relative Day", integer=True, method="ASTDT − TRTSDT (+1 on or after)."),
     _c("AETOXGR", "Standard Toxicity Grade", 1, codelist="AETOXGR", origin="Predecessor"),
-    _n("ATOXGR", "Analysis Toxicity Grade", integer=True, codelist="TOXGR", method="AETOXGR as a number."),
+    _c("ATOXGR", "Analysis Toxicity Grade", 1, codelist="AETOXGR", method="AETOXGR."),
+    _n("ATOXGRN", "Analysis Toxicity Grade (N)", integer=True, codelist="TOXGR", method="ATOXGR as a number."),
     _c("AESER", "Serious Event", 1, codelist=_YN, origin="Predecessor"),
     _c("AEREL", "Causality", 10, codelist="AEREL", origin="Predecessor"),
     _c("ARELFL", "Related Flag", 1, codelist=_YN, method="Y for possible, probable or definite."),
-    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1, codelist=_YN, method="Y if ASTDT ≥ TRTSDT."),
+    _c("TRTEMFL", "Treatment Emergent Analysis Flag", 1, codelist=_YN,
+       method="Y if TRTSDT ≤ ASTDT ≤ TRTEDT + 30 days (TRTEM_END_WINDOW_DAYS)."),
     _c("AESI", "Adverse Event of Special Interest", 60, method="The AESI category of the protocol's AESI endpoints."),
 ))
 
 SPECS: dict[str, DatasetSpec] = {s.name: s for s in (ADSL, ADTTE, ADLB, ADRS, ADAE)}
+
+#: ADAE TRTEMFL: an AE is treatment-emergent from the first administration to this many days
+#: after the last (days).  Project default: the protocols do not define the window; 30 days is
+#: the ``end_window`` of pharmaverse admiral's ADAE template (``ad_adae.R``,
+#: ``derive_var_trtemfl(trt_start_date = TRTSDT, trt_end_date = TRTEDT, end_window = 30)``).
+TRTEM_END_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -325,6 +352,16 @@ SRCDOM_BY_EVENT: dict[str, str] = {
     "pathological_fracture": "CE", "spinal_cord_compression": "CE", "orthopaedic_surgery": "CE",
     "bone_pain_radiotherapy": "CE", "next_anticancer_treatment": "CM", "end_of_treatment": "ADSL",
     "six_weeks_after_last_administration": "ADSL",
+}
+
+
+#: ADTTE SRCVAR: the variable of SRCDOM that holds the date (admiral ``ad_adtte.R`` sets SRCDOM
+#: and SRCVAR together); blank where the date is not a variable of a dataset (the cut-off).
+SRCVAR_BY_EVENT: dict[str, str] = {
+    "death": "DTHDT", "last_contact": "LSTALVDT", "last_visit": "LSTALVDT", "psa_progression": "ADT",
+    "radiological_progression": "ADT", "clinical_progression": "CESTDTC", "pathological_fracture": "CESTDTC",
+    "spinal_cord_compression": "CESTDTC", "orthopaedic_surgery": "CESTDTC", "bone_pain_radiotherapy": "CESTDTC",
+    "next_anticancer_treatment": "CMSTDTC", "end_of_treatment": "TRTEDT", "six_weeks_after_last_administration": "TRTEDT",
 }
 
 

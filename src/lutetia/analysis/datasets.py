@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Literal
 
 from lutetia.analysis.adam_metadata import (
     ADAE,
@@ -32,6 +33,7 @@ from lutetia.analysis.adam_metadata import (
     ADTTE,
     CODELISTS,
     RESPONSE_AVALN,
+    TRTEM_END_WINDOW_DAYS,
     DatasetSpec,
     Variable,
     VarType,
@@ -202,6 +204,7 @@ class TimeToEventRow:
     cnsdtdsc: str = ""
     srcdom: str = ""
     arm: str = ""
+    srcvar: str = ""
 
 
 def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) -> Dataset:
@@ -229,7 +232,7 @@ def build_adtte(rows: Sequence[TimeToEventRow], *, aval_plus_one: bool = False) 
             "STUDYID": r.studyid, "USUBJID": r.usubjid, "ARM": r.arm, "PARAMCD": r.paramcd, "PARAM": r.param,
             "PARAMN": r.paramn, "STARTDT": r.startdt, "ADT": r.adt, "AVAL": days, "AVALU": "DAYS",
             "CNSR": cnsr_from_event(r.event), "EVNTDESC": r.evntdesc, "CNSDTDSC": "" if r.event else r.cnsdtdsc,
-            "SRCDOM": r.srcdom,
+            "SRCDOM": r.srcdom, "SRCVAR": r.srcvar,
         })
     return make_dataset(ADTTE, out)
 
@@ -317,8 +320,20 @@ class LabRow:
     anrhi: float | None = None
     ablfl: bool = False
     atoxgr: int | None = None
-    atoxdscl: str = ""
+    tox_term: str = ""
+    tox_direction: Literal["low", "high"] | None = None
     loinc: str = ""
+
+
+def toxicity_grades(grade: int | None, direction: Literal["low", "high"] | None) -> tuple[str, str, str]:
+    """(ATOXGRL, ATOXGRH, ATOXGR) of a CTCAE grade of a term graded in one direction, as
+    pharmaverse admiral writes them: the grade in its direction's variable, and the overall
+    grade negative for a low-direction term (``derive_var_atoxgr``: "-2" for anemia grade 2,
+    "0" when gradable and no criterion is met, blank when not gradable)."""
+    if grade is None or direction is None:
+        return "", "", ""
+    overall = str(-grade if direction == "low" else grade)
+    return (str(grade), "", overall) if direction == "low" else ("", str(grade), overall)
 
 
 def reference_range_indicator(value: float, lln: float | None, uln: float | None) -> str:
@@ -348,6 +363,8 @@ def build_adlb(rows: Sequence[LabRow]) -> Dataset:
             raise _refusal("not a CTCAE grade", record=f"ADLB {r.usubjid} {r.paramcd}", field="ATOXGR",
                               value=r.atoxgr, accepted="0–5")
         b = base.get((r.usubjid, r.paramcd))
+        low, high, overall = toxicity_grades(r.atoxgr, r.tox_direction)
+        b_low, b_high, b_overall = toxicity_grades(b.atoxgr, b.tox_direction) if b else ("", "", "")
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "PARAMCD": r.paramcd, "PARAM": r.param,
                     "PARAMN": r.paramn, "LBLOINC": r.loinc, "ADT": r.adt, "AVISIT": r.avisit,
                     "AVISITN": r.avisitn, "AVAL": r.aval, "AVALU": r.unit, "ANRLO": r.anrlo, "ANRHI": r.anrhi,
@@ -355,7 +372,10 @@ def build_adlb(rows: Sequence[LabRow]) -> Dataset:
                     "CHG": decimal_difference(r.aval, b.aval) if b else None,
                     "ANRIND": reference_range_indicator(r.aval, r.anrlo, r.anrhi),
                     "BNRIND": reference_range_indicator(b.aval, b.anrlo, b.anrhi) if b else "",
-                    "ATOXGR": r.atoxgr, "BTOXGR": b.atoxgr if b else None, "ATOXDSCL": r.atoxdscl})
+                    "ATOXDSCL": r.tox_term if r.tox_direction == "low" else "",
+                    "ATOXDSCH": r.tox_term if r.tox_direction == "high" else "",
+                    "ATOXGRL": low, "ATOXGRH": high, "ATOXGR": overall,
+                    "BTOXGRL": b_low, "BTOXGRH": b_high, "BTOXGR": b_overall})
     return make_dataset(ADLB, out)
 
 
@@ -374,11 +394,14 @@ class AdverseEventRow:
     related: bool
     trtsdt: date | None
     aesi: str = ""
+    trtedt: date | None = None
 
 
-def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
+def build_adae(rows: Sequence[AdverseEventRow], *, end_window_days: int = TRTEM_END_WINDOW_DAYS) -> Dataset:
     """ADAE: one row per adverse event, AESEQ in onset order within the subject; TRTEMFL = Y
-    for onset on or after the first administration; ASTDY has no day 0 (SDTMIG study day)."""
+    for onset from the first administration (TRTSDT) to ``end_window_days`` after the last
+    (TRTEDT; admiral's ``derive_var_trtemfl`` with ``end_window``); ASTDY has no day 0
+    (SDTMIG study day)."""
     out: list[dict[str, Value]] = []
     seq: dict[str, int] = {}
     for r in sorted(rows, key=lambda r: (r.usubjid, r.astdt, r.aespid)):
@@ -391,13 +414,21 @@ def build_adae(rows: Sequence[AdverseEventRow]) -> Dataset:
         day = None if r.trtsdt is None else (r.astdt - r.trtsdt).days + (1 if r.astdt >= r.trtsdt else 0)
         out.append({"STUDYID": r.studyid, "USUBJID": r.usubjid, "AESEQ": seq[r.usubjid], "AESPID": r.aespid,
                     "AETERM": r.aeterm, "AEDECOD": r.aeterm, "AEBODSYS": "", "ASTDT": r.astdt, "AENDT": r.aendt,
-                    "ASTDY": day, "AETOXGR": str(r.atoxgr), "ATOXGR": r.atoxgr, "AESER": yn(r.serious),
-                    "AEREL": r.aerel, "ARELFL": yn(r.related),
-                    "TRTEMFL": yn(r.trtsdt is not None and r.astdt >= r.trtsdt), "AESI": r.aesi})
+                    "ASTDY": day, "AETOXGR": str(r.atoxgr), "ATOXGR": str(r.atoxgr), "ATOXGRN": r.atoxgr,
+                    "AESER": yn(r.serious), "AEREL": r.aerel, "ARELFL": yn(r.related),
+                    "TRTEMFL": yn(treatment_emergent(r.astdt, r.trtsdt, r.trtedt, end_window_days)), "AESI": r.aesi})
     return make_dataset(ADAE, out)
+
+
+def treatment_emergent(onset: date, trtsdt: date | None, trtedt: date | None, end_window_days: int) -> bool:
+    """Onset on or after the first administration and at most ``end_window_days`` after the
+    last (no last administration date: no upper limit)."""
+    if trtsdt is None or onset < trtsdt:
+        return False
+    return trtedt is None or onset <= trtedt + timedelta(days=end_window_days)
 
 
 __all__ = ["ADRS_PARAMS", "RESPONSES", "AdverseEventRow", "Dataset", "LabRow", "ResponseRow", "SubjectRow",
            "TimeToEventRow", "VarType", "Variable", "build_adae", "build_adlb", "build_adrs", "build_adsl",
            "build_adtte", "cnsr_from_event", "decimal_difference", "event_from_cnsr", "make_dataset",
-           "reference_range_indicator", "site_codes", "usubjid", "yn"]
+           "reference_range_indicator", "site_codes", "toxicity_grades", "treatment_emergent", "usubjid", "yn"]

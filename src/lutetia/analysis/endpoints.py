@@ -40,6 +40,7 @@ from lutetia.assess import (
     psa_response,
 )
 from lutetia.assess.outcome import Outcome
+from lutetia.assess.psa import PSA50_DECLINE_PCT
 from lutetia.assess.psa_kernel import ProgressionRule
 from lutetia.protocols.loader import load_protocol
 from lutetia.protocols.schema import Endpoint, PsaProgression
@@ -268,7 +269,7 @@ def psa_endpoints(rec: PatientRecord, *, protocol_id: str | None = None, horizon
     from lutetia.assess import psa_baseline
 
     base = psa_baseline(samples, origin)
-    response = psa_response(samples, origin, 50.0, crit)
+    response = psa_response(samples, origin, PSA50_DECLINE_PCT, crit)
     category, _ = psa_category(samples, origin, psa_criteria(category_set))
     return PsaEndpoints(rec.patient_id, base.value_ng_ml if base else None, best[0] if best else None,
                         best[1] if best else None, response.outcome, response.event_date, category)

@@ -29,13 +29,16 @@ from lutetia.analysis.endpoints import protocol_administrations, treatment_start
 from lutetia.analysis.responses import RecistResult, recist
 from lutetia.analysis.sdtm_metadata import (
     AE,
+    AEACN_BY_ACTION,
     DM,
     DS,
     DSDECOD_BY_REASON,
     EX,
+    EX_SUPPLEMENTAL,
     EXTRT,
     LB,
     RS,
+    SUPPEX,
     TR,
     TU,
     XD,
@@ -116,8 +119,9 @@ def build_ds(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
     return make_dataset(DS, _seq("DS", rows, "DSSTDTC"))
 
 
-def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
-    """EX: one row per administration; EXDOSE is the net injected activity (syringe − residual) in GBq."""
+def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> tuple[Dataset, Dataset]:
+    """EX: one row per administration; EXDOSE is the net injected activity (syringe − residual)
+    in GBq.  SUPPEX: its cycle and course numbers (no EX variable holds them), keyed by EXSEQ."""
     rows: list[Row] = []
     for rec in records:
         for a in protocol_administrations(rec, protocol.id):
@@ -125,7 +129,22 @@ def build_ex(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
                          "EXDOSU": "GBq", "EXDOSFRM": "SOLUTION", "EXROUTE": "INTRAVENOUS", "EXCYCLE": a.cycle,
                          "EXCOURSE": a.course, "EXADJ": a.reason or "", "VISIT": f"CYCLE {a.cycle}",
                          "EXSTDTC": dtc(a.administered_at), "EXENDTC": dtc(a.administered_at)})
-    return make_dataset(EX, _seq("EX", rows, "EXSTDTC"))
+    supp: list[Row] = []
+    for r in _seq("EX", rows, "EXSTDTC"):
+        for qnam, qlabel in EX_SUPPLEMENTAL:
+            supp.append({"STUDYID": r["STUDYID"], "RDOMAIN": "EX", "USUBJID": r["USUBJID"], "IDVAR": "EXSEQ",
+                         "IDVARVAL": str(r["EXSEQ"]), "QNAM": qnam, "QLABEL": qlabel, "QVAL": str(r.pop(qnam)),
+                         "QORIG": "Collected", "QEVAL": ""})
+    return make_dataset(EX, rows), make_dataset(SUPPEX, supp)
+
+
+def action_taken(text: str | None, led_to_discontinuation: bool) -> dict[str, str]:
+    """AEACN from CDISC CT C66767 (:data:`AEACN_BY_ACTION`), else the recorded text in AEACNOTH."""
+    words = (text or "").strip()
+    if not words:
+        return {"AEACN": "DRUG WITHDRAWN" if led_to_discontinuation else "", "AEACNOTH": ""}
+    code = AEACN_BY_ACTION.get(words.lower())
+    return {"AEACN": code, "AEACNOTH": ""} if code else {"AEACN": "", "AEACNOTH": words}
 
 
 def build_ae(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
@@ -135,7 +154,7 @@ def build_ae(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
             rows.append({**_base(protocol, rec, "AE"), "AESPID": ae.ae_id, "AETERM": ae.term, "AEDECOD": ae.term,
                          "AETOXGR": str(ae.grade), "AESER": yn(ae.serious),
                          "AEREL": ae.attribution.value.upper() if ae.attribution else "",
-                         "AEACN": (ae.action_taken or "").upper(), "AESTDTC": dtc(ae.onset_date),
+                         **action_taken(ae.action_taken, ae.led_to_discontinuation), "AESTDTC": dtc(ae.onset_date),
                          "AEENDTC": dtc(ae.resolution_date)})
     return make_dataset(AE, _seq("AE", rows, "AESTDTC"))
 
@@ -153,7 +172,7 @@ def build_lb(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
                 value, lln, uln = (float(_number(v)) if v is not None else None for v in x.canonical())
                 assert value is not None
                 rows.append({**_base(protocol, rec, "LB"), "LBTESTCD": p.paramcd, "LBTEST": p.name,
-                             "LBLOINC": ANALYTES[analyte].loinc or "", "LBORRES": _number(x.value),
+                             "LBLOINC": ANALYTES[analyte].loinc_for(x.unit) or "", "LBORRES": _number(x.value),
                              "LBORRESU": x.unit, "LBORNRLO": _number(x.lln) if x.lln is not None else "",
                              "LBORNRHI": _number(x.uln) if x.uln is not None else "",
                              "LBSTRESC": _number(value), "LBSTRESN": value, "LBSTRESU": p.unit_label,
@@ -225,11 +244,12 @@ def build_xd(protocol: Protocol, records: Sequence[PatientRecord]) -> Dataset:
 
 
 def sdtm_datasets(protocol: Protocol, records: Sequence[PatientRecord]) -> tuple[Dataset, ...]:
-    """DM, DS, EX, AE, LB, TU, TR, RS, XD of the patients of ``records`` enrolled in ``protocol``."""
+    """DM, DS, EX, SUPPEX, AE, LB, TU, TR, RS, XD of the patients of ``records`` enrolled in ``protocol``."""
     mine = [r for r in records if any(e.protocol_id == protocol.id for e in r.enrolments)]
     site_ids = site_codes(r.patient.site or "" for r in mine)
     recists = [x for r in mine for x in [recist(r, protocol.id)] if x is not None]
     tu, tr = build_tu_tr(protocol, mine)
-    return (build_dm(protocol, mine, site_ids), build_ds(protocol, mine), build_ex(protocol, mine),
+    ex, suppex = build_ex(protocol, mine)
+    return (build_dm(protocol, mine, site_ids), build_ds(protocol, mine), ex, suppex,
             build_ae(protocol, mine), build_lb(protocol, mine), tu, tr, build_rs(protocol, recists),
             build_xd(protocol, mine))

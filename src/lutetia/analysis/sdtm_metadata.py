@@ -58,7 +58,6 @@ EX = DatasetSpec("EX", "Exposure", "INTERVENTIONS", "One record per administrati
                  ("STUDYID", "USUBJID", "EXSEQ"), (
     *_common("EX"), _c("EXTRT", "Name of Treatment", 60), _n("EXDOSE", "Dose"), _c("EXDOSU", "Dose Units", 8),
     _c("EXDOSFRM", "Dose Form", 20), _c("EXROUTE", "Route of Administration", 20, "ROUTE"),
-    _n("EXCYCLE", "Cycle Number", integer=True), _n("EXCOURSE", "Course Number", integer=True),
     _c("EXADJ", "Reason for Dose Adjustment", 200),
     _c("VISIT", "Visit Name", 40), _c("EXSTDTC", "Start Date/Time of Treatment", 19),
     _c("EXENDTC", "End Date/Time of Treatment", 19),
@@ -68,7 +67,8 @@ AE = DatasetSpec("AE", "Adverse Events", "EVENTS", "One record per adverse event
                  ("STUDYID", "USUBJID", "AESEQ"), (
     *_common("AE"), _c("AESPID", "Sponsor-Defined Identifier"), _c("AETERM", "Reported Term for the Adverse Event", 200),
     _c("AEDECOD", "Dictionary-Derived Term", 200), _c("AETOXGR", "Standard Toxicity Grade", 1, "AETOXGR"),
-    _c("AESER", "Serious Event", 1, "NY"), _c("AEREL", "Causality", 10), _c("AEACN", "Action Taken with Study Treatment", 40),
+    _c("AESER", "Serious Event", 1, "NY"), _c("AEREL", "Causality", 10),
+    _c("AEACN", "Action Taken with Study Treatment", 40, "ACN"), _c("AEACNOTH", "Other Action Taken", 200),
     _c("AESTDTC", "Start Date/Time of Adverse Event", 10), _c("AEENDTC", "End Date/Time of Adverse Event", 10),
 ))
 
@@ -121,7 +121,21 @@ XD = DatasetSpec("XD", "Dosimetry Measurements (sponsor-defined)", "FINDINGS",
     _c("XDELTM", "Elapsed Time from Reference Point", 20), _c("XDDTC", "Date/Time of Measurement", 19),
 ))
 
-SDTM_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (DM, DS, EX, AE, LB, TU, TR, RS, XD)}
+#: EX qualifiers SDTMIG 3.4 has no variable for (QNAM, QLABEL): they go to SUPPEX (SDTMIG §8.4),
+#: tied to their EX row by EXSEQ.
+EX_SUPPLEMENTAL: tuple[tuple[str, str], ...] = (("EXCYCLE", "Cycle Number"), ("EXCOURSE", "Course Number"))
+
+SUPPEX = DatasetSpec("SUPPEX", "Supplemental Qualifiers for EX", "RELATIONSHIP",
+                     "One record per IDVAR, IDVARVAL, and QNAM value per subject",
+                     ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"), (
+    _c("STUDYID", "Study Identifier"), _c("RDOMAIN", "Related Domain Abbreviation", 2),
+    _c("USUBJID", "Unique Subject Identifier", 60), _c("IDVAR", "Identifying Variable", 8),
+    _c("IDVARVAL", "Identifying Variable Value", 40), _c("QNAM", "Qualifier Variable Name", 8),
+    _c("QLABEL", "Qualifier Variable Label", 40), _c("QVAL", "Data Value", 200), _c("QORIG", "Origin", 20),
+    _c("QEVAL", "Evaluator", 40),
+))
+
+SDTM_SPECS: dict[str, DatasetSpec] = {s.name: s for s in (DM, DS, EX, SUPPEX, AE, LB, TU, TR, RS, XD)}
 
 #: EXTRT: the INN of 177Lu-PSMA-617 (WHO INN list 125, 2021).
 EXTRT = "LUTETIUM (177LU) VIPIVOTIDE TETRAXETAN"
@@ -132,4 +146,16 @@ DSDECOD_BY_REASON: dict[str, str] = {
     "toxicity": "ADVERSE EVENT", "progression": "PROGRESSIVE DISEASE", "progressive disease": "PROGRESSIVE DISEASE",
     "withdrawal by subject": "WITHDRAWAL BY SUBJECT", "consent withdrawn": "WITHDRAWAL BY SUBJECT",
     "lost to follow-up": "LOST TO FOLLOW-UP", "physician decision": "PHYSICIAN DECISION",
+}
+
+#: AEACN (CDISC CT C66767 "Action Taken with Study Treatment") of an AE's recorded action, written
+#: as these words (lower case).  Text outside the table goes to AEACNOTH with AEACN blank; no
+#: action recorded but "led to discontinuation" is DRUG WITHDRAWN.
+AEACN_BY_ACTION: dict[str, str] = {
+    "none": "DOSE NOT CHANGED", "no change": "DOSE NOT CHANGED", "dose not changed": "DOSE NOT CHANGED",
+    "dose reduced": "DOSE REDUCED", "reduced": "DOSE REDUCED", "reduction": "DOSE REDUCED",
+    "dose increased": "DOSE INCREASED", "drug interrupted": "DRUG INTERRUPTED", "interrupted": "DRUG INTERRUPTED",
+    "withheld": "DRUG INTERRUPTED", "delayed": "DRUG INTERRUPTED", "cycle delayed": "DRUG INTERRUPTED",
+    "drug withdrawn": "DRUG WITHDRAWN", "withdrawn": "DRUG WITHDRAWN", "discontinued": "DRUG WITHDRAWN",
+    "stopped": "DRUG WITHDRAWN", "not applicable": "NOT APPLICABLE", "unknown": "UNKNOWN",
 }

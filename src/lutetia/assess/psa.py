@@ -28,6 +28,10 @@ from lutetia.assess.outcome import Evidence, Outcome, RuleRef
 from lutetia.assess.psa_kernel import ProgressionRule, progression_kernel
 from lutetia.errors import ProtocolError
 
+#: PSA50 response: a decline of at least 50 % from baseline (%; PCWG2, reference 2, kept by PCWG3).  The
+#: comparator ("at least") comes from the criteria set.
+PSA50_DECLINE_PCT = 50.0
+
 
 @dataclass(frozen=True)
 class PsaSample:
@@ -185,7 +189,15 @@ class PsaResult:
     evidence: Evidence
 
 
-def psa_response(samples: Iterable[PsaSample], first_dose: date, decline_pct: float = 50.0,
+def psa_decline_reached(change_pct: float, decline_pct: float = PSA50_DECLINE_PCT,
+                        criteria: PsaCriteria | None = None) -> bool:
+    """True when a % change from baseline is a decline of ``decline_pct`` % under the set's
+    response comparator (one value: what an unconfirmed response asks; −50 % meets PSA50)."""
+    c = criteria or psa_criteria()
+    return compare(-change_pct, c.response_comparator, decline_pct)
+
+
+def psa_response(samples: Iterable[PsaSample], first_dose: date, decline_pct: float = PSA50_DECLINE_PCT,
                  criteria: PsaCriteria | None = None) -> PsaResult:
     """PSA50 (``decline_pct=50``) or PSA90 response with confirmation.
 
@@ -204,7 +216,7 @@ def psa_response(samples: Iterable[PsaSample], first_dose: date, decline_pct: fl
     post = _post(items, first_dose)
 
     def qualifies(s: PsaSample) -> bool:
-        return compare(-psa_percent_change(base.value_ng_ml, s.value_ng_ml), c.response_comparator, decline_pct)
+        return psa_decline_reached(psa_percent_change(base.value_ng_ml, s.value_ng_ml), decline_pct, c)
 
     pending: PsaSample | None = None
     for i, s in enumerate(post):

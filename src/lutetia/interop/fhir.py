@@ -17,7 +17,15 @@ the same record always gives the same resource id):
 - AdverseEvent (term, CTCAE grade in an extension, seriousness, attribution);
 - ImagingStudy (DICOM modality); DiagnosticReport per dosimetry cycle whose results are the
   region activity Observations (MBq, with time after administration, mass and volume as
-  components; no LOINC code exists for them, so their code is text).
+  components; no LOINC code exists for them, so their code is text) and the kidney absorbed
+  dose of the cycle (Gy; BED, cumulative BED and Gy/GBq as components) from the kidney ledger
+  the decisions use;
+- MedicationRequest per stored next-cycle decision that gives a cycle (administer, reduce,
+  resume), with ``status = draft`` and ``intent = proposal``: the engine's activity is a
+  decision-support proposal that no physician has signed (R4B: *draft* "not yet actionable …
+  requires sign-off", *proposal* "a suggestion … without providing an authorization to act").
+  The dose is the decision's activity in GBq, or its range for an individualised arm.  Signed
+  prescriptions (status active, intent order) are not in the store yet.
 
 Import (:func:`read_lab_bundle`): each Observation with a LOINC code of an analyte becomes a
 lab row of the interchange format and is validated by
@@ -45,6 +53,7 @@ from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.imagingstudy import ImagingStudy as FhirImagingStudy
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
+from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.researchstudy import ResearchStudy
@@ -52,7 +61,10 @@ from fhir.resources.R4B.researchsubject import ResearchSubject
 from fhir.resources.R4B.resource import Resource
 
 from lutetia.analysis.datasets import decimal_difference
+from lutetia.analysis.endpoints import protocol_administrations
+from lutetia.analysis.kidney import kidney_ledger
 from lutetia.analysis.sdtm_metadata import EXTRT
+from lutetia.decide import CycleDecision
 from lutetia.interop.fhir_codes import (
     ANALYTE_BY_LOINC,
     DICOM,
@@ -66,10 +78,13 @@ from lutetia.interop.fhir_codes import (
     unit_from_ucum,
 )
 from lutetia.records import ANALYTES, KINDS, LabResult, PatientRecord
+from lutetia.store.decisions import StoredDecision
 from lutetia.store.interchange import Parsed, parse_rows
 
 CTCAE_GRADE_EXTENSION = "urn:lutetia:fhir:ctcae-grade"
 PATIENT_ID_SYSTEM = "urn:lutetia:patient-id"
+DECISION_ID_SYSTEM = "urn:lutetia:decision-id"
+MEDICATION_TEXT = f"177Lu-PSMA-617 ({EXTRT.lower()})"
 
 
 def resource_id(patient_id: str, *key: object) -> str:
@@ -94,7 +109,7 @@ def _when(d: date | datetime) -> str:
 
 def lab_observation(lab: LabResult, subject: str) -> Observation:
     """One laboratory value as an R4B Observation (LOINC-coded, value as reported)."""
-    loinc = ANALYTES[lab.analyte].loinc
+    loinc = ANALYTES[lab.analyte].loinc_for(lab.unit)  # µmol/L creatinine is 14682-9, mg/dL 2160-0
     code: dict[str, Any] = {"text": lab.analyte.value}
     if loinc:
         code["coding"] = [{"system": LOINC, "code": loinc, "display": LOINC_DISPLAY[loinc]}]
@@ -153,7 +168,7 @@ def _treatment(rec: PatientRecord, pid: str) -> list[Resource]:
         out.append(MedicationAdministration.model_validate({
             "resourceType": "MedicationAdministration", "id": resource_id(rec.patient_id, "adm", a.course, a.cycle),
             "status": "completed", "subject": _ref(pid), "effectiveDateTime": a.administered_at.isoformat(),
-            "medicationCodeableConcept": {"text": f"177Lu-PSMA-617 ({EXTRT.lower()})"},
+            "medicationCodeableConcept": {"text": MEDICATION_TEXT},
             "dosage": {"route": {"text": "intravenous"}, "dose": _quantity(decimal_difference(a.activity_gbq, a.residual_gbq), "GBq")},
             "note": [{"text": f"course {a.course}, cycle {a.cycle}: syringe {a.activity_gbq!r} GBq, "
                               f"residual {a.residual_gbq!r} GBq"}]}))
@@ -178,9 +193,11 @@ def _imaging(rec: PatientRecord, pid: str) -> list[Resource]:
             "subject": _ref(pid), "started": _when(s.acquired_at or s.study_date),
             "identifier": [{"value": s.study_id}], "description": s.modality.value,
             "modality": [{"system": DICOM, "code": DICOM_MODALITY[s.modality.value]}]}))
-    cycles = sorted({(m.course, m.cycle) for m in rec.dosimetry})
+    kidney = _kidney_doses(rec, pid)
+    out += [o for found in kidney.values() for o in found]
+    cycles = sorted({(m.course, m.cycle) for m in rec.dosimetry} | set(kidney))
     for course, cycle in cycles:
-        obs_ids: list[dict[str, str]] = []
+        obs_ids: list[dict[str, str]] = [_ref(str(o.id)) for o in kidney.get((course, cycle), [])]
         for m in (m for m in rec.dosimetry if (m.course, m.cycle) == (course, cycle)):
             oid = resource_id(rec.patient_id, "dos", course, cycle, m.region.value, m.lesion_id,
                               m.time_after_administration_h)
@@ -202,10 +219,75 @@ def _imaging(rec: PatientRecord, pid: str) -> list[Resource]:
     return out
 
 
-def patient_bundle(rec: PatientRecord) -> Bundle:
-    """The patient's record as a FHIR R4B ``collection`` Bundle."""
+def _kidney_doses(rec: PatientRecord, pid: str) -> dict[tuple[int, int], list[Resource]]:
+    """Kidney absorbed dose Observations (Gy; BED, cumulative BED and Gy/GBq as components) of each
+    (course, cycle) with kidney dosimetry: the ledger the decisions used
+    (:func:`lutetia.analysis.kidney.kidney_ledger`), per enrolment's protocol."""
+    out: dict[tuple[int, int], list[Resource]] = {}
+    seen: set[str] = set()
+    for e in rec.enrolments:
+        admins = protocol_administrations(rec, e.protocol_id)
+        for a, row in zip(admins, kidney_ledger(rec, e.protocol_id), strict=True):
+            oid = resource_id(rec.patient_id, "kidney-dose", a.course, a.cycle)
+            if row.dose_gy is None or oid in seen:
+                continue
+            seen.add(oid)
+            comps = [{"code": {"text": name}, "valueQuantity": _quantity(v, unit)}
+                     for name, v, unit in (("biologically effective dose", row.bed_gy, "Gy"),
+                                           ("cumulative biologically effective dose", row.cumulative_bed_gy, "Gy"),
+                                           ("absorbed dose per administered activity", row.gy_per_gbq, "Gy/GBq"))
+                     if v is not None]
+            out.setdefault((a.course, a.cycle), []).append(Observation.model_validate({
+                "resourceType": "Observation", "id": oid, "status": "final", "subject": _ref(pid),
+                "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "imaging"}]}],
+                "code": {"text": "177Lu absorbed dose to the kidneys"}, "bodySite": {"text": "kidneys"},
+                "effectiveDateTime": a.administered_at.isoformat(), "valueQuantity": _quantity(row.dose_gy, "Gy"),
+                "component": comps, "method": {"text": row.method}}))
+    return out
+
+
+def _gives_a_cycle(d: StoredDecision) -> bool:
+    """A stored next-cycle decision to administer now (the engine's own test, CycleDecision.administer)."""
+    return d.kind == "next_cycle" and CycleDecision(d.patient_id, d.protocol_id, "", d.decided_on, d.outcome,
+                                                    None).administer
+
+
+def medication_requests(decisions: Iterable[StoredDecision], pid: str) -> list[Resource]:
+    """A draft proposal (MedicationRequest) per stored decision that gives a cycle with an activity
+    or an activity range; decisions without either are left out."""
+    out: list[Resource] = []
+    for d in (d for d in decisions if _gives_a_cycle(d)):
+        activity, span, cycle = d.payload.get("activity_gbq"), d.payload.get("range_gbq"), d.payload.get("cycle")
+        if activity is not None:
+            dose: dict[str, Any] = {"doseQuantity": _quantity(float(activity), "GBq")}
+        elif span:
+            dose = {"doseRange": {"low": _quantity(float(span[0]), "GBq"), "high": _quantity(float(span[1]), "GBq")}}
+        else:
+            continue
+        dosage: dict[str, Any] = {"text": f"{d.protocol_id}: {d.outcome}" + (f", cycle {cycle}" if cycle else ""),
+                                  "timing": {"event": [d.decided_on.isoformat()]}, "route": {"text": "intravenous"},
+                                  "doseAndRate": [dose]}
+        if cycle:
+            dosage["sequence"] = int(cycle)
+        reasons = "; ".join(str(r) for r in d.payload.get("reasons", []))
+        out.append(MedicationRequest.model_validate({
+            "resourceType": "MedicationRequest", "id": resource_id(d.patient_id, "proposal", d.id),
+            "identifier": [{"system": DECISION_ID_SYSTEM, "value": str(d.id)}],
+            "status": "draft", "intent": "proposal", "subject": _ref(pid),
+            "medicationCodeableConcept": {"text": MEDICATION_TEXT}, "authoredOn": d.made_at.isoformat(),
+            "dosageInstruction": [dosage],
+            "note": [{"text": f"Lutetia decision engine {d.engine_version}, not signed"
+                              + (f"; {reasons}" if reasons else "")}]}))
+    return out
+
+
+def patient_bundle(rec: PatientRecord, decisions: Iterable[StoredDecision] = ()) -> Bundle:
+    """The patient's record as a FHIR R4B ``collection`` Bundle; with the patient's stored
+    ``decisions`` (:func:`lutetia.store.decisions.load_decisions` of the patient, under every id
+    it had), a draft MedicationRequest per engine proposal to give a cycle."""
     pid = resource_id(rec.patient_id, "patient")
     resources = [*_patient(rec, pid), *_treatment(rec, pid), *_imaging(rec, pid)]
+    resources += medication_requests(decisions, pid)
     resources += [lab_observation(x, pid) for x in sorted(rec.labs, key=lambda x: (x.sampled_on, x.analyte.value))]
     entries = [{"fullUrl": f"urn:uuid:{r.id}", "resource": r} for r in resources]
     return Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})

@@ -40,12 +40,22 @@ LOINC_DISPLAY: dict[str, str] = {
     "19123-9": "Magnesium [Mass/volume] in Serum or Plasma",
     "2857-1": "Prostate specific Ag [Mass/volume] in Serum or Plasma",
     "2986-8": "Testosterone [Mass/volume] in Serum or Plasma",
+    # [Moles/volume] codes of the same tests, for values reported in a substance concentration
+    "59260-0": "Hemoglobin [Moles/volume] in Blood",
+    "14682-9": "Creatinine [Moles/volume] in Serum or Plasma",
+    "14631-6": "Bilirubin.total [Moles/volume] in Serum or Plasma",
+    "2000-8": "Calcium [Moles/volume] in Serum or Plasma",
+    "2601-3": "Magnesium [Moles/volume] in Serum or Plasma",
+    "14913-8": "Testosterone [Moles/volume] in Serum or Plasma",
     "29463-7": "Body weight",
     "8310-5": "Body temperature",
 }
 
 #: Analyte of each LOINC code (the reverse of ANALYTES; a hospital may send any of these).
-ANALYTE_BY_LOINC: dict[str, Analyte] = {s.loinc: a for a, s in ANALYTES.items() if s.loinc}
+ANALYTE_BY_LOINC: dict[str, Analyte] = {
+    **{s.loinc: a for a, s in ANALYTES.items() if s.loinc},
+    **{s.loinc_molar: a for a, s in ANALYTES.items() if s.loinc_molar},
+}
 
 #: UCUM code of each unit text Lutetia accepts for labs and doses (export); the reverse map
 #: (:data:`UNIT_BY_UCUM`) reads a hospital's UCUM code when its Quantity carries no unit text.
@@ -55,7 +65,7 @@ UCUM_BY_UNIT: dict[str, str] = {
     "IU/L": "[IU]/L", "10^9/L": "10*9/L", "giga_per_L": "10*9/L", "G/L": "10*9/L", "10^3/uL": "10*3/uL",
     "kilo_per_uL": "10*3/uL", "mL/min": "mL/min", "mL_min_1_73m2": "mL/min/{1.73_m2}",
     "mL/min/1.73m2": "mL/min/{1.73_m2}", "kg": "kg", "degC": "Cel", "GBq": "GBq", "MBq": "MBq", "h": "h",
-    "g": "g", "mL": "mL", "mm": "mm",
+    "g": "g", "mL": "mL", "mm": "mm", "Gy": "Gy", "Gy/GBq": "Gy/GBq",
 }
 UNIT_BY_UCUM: dict[str, str] = {
     "10*9/L": "10^9/L", "10*3/uL": "10^3/uL", "mL/min/{1.73_m2}": "mL/min/1.73m2", "Cel": "degC", "[IU]/L": "IU/L",

@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import csv
+import io
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -133,8 +134,18 @@ def _bounds(meta: list[Any]) -> tuple[str, str, str]:
     return lo, hi, ", ".join(strict)
 
 
+#: Field and choice labels a data manager reads, where the column name alone is an abbreviation.
+_LABELS: dict[str, str] = {
+    "lln": "Lower limit of normal (LLN)", "uln": "Upper limit of normal (ULN)", "egfr": "eGFR",
+    "crcl": "Creatinine clearance", "wbc": "White blood cells", "alt": "ALT", "ast": "AST", "alp": "ALP",
+    "ldh": "LDH", "psa": "PSA", "ecog": "ECOG",
+}
+#: Canonical units as printed on a form (the registry's names for the others are already readable).
+_UNIT_TEXT: dict[str, str] = {"giga_per_L": "10^9/L", "mL_min_1_73m2": "mL/min/1.73 m2", "degC": "°C"}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return _LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def kind_fields(ins: Instrument) -> list[Field]:
@@ -160,7 +171,8 @@ def kind_fields(ins: Instrument) -> list[Field]:
             note = f"in {spec.quantities[name]}" + (f"; {strict}" if strict else "")
             out.append(Field(type="text", validation="number", vmin=lo, vmax=hi, note=note, **common))
         elif ins.kind == "labs" and name == "analyte":
-            choices = tuple((a.value, f"{_label(a.value)} ({u.canonical_unit})") for a, u in ANALYTES.items())
+            choices = tuple((a.value, f"{_label(a.value)} ({_UNIT_TEXT.get(u.canonical_unit, u.canonical_unit)})")
+                            for a, u in ANALYTES.items())
             out.append(Field(type="dropdown", choices=choices, **common))
         elif ins.kind == "labs" and name == "unit":
             out.append(Field(type="text", note="as reported: any unit of the analyte (its canonical unit in brackets)",
@@ -256,6 +268,16 @@ def designations(protocol: Protocol) -> list[tuple[str, str]]:
 
 def repeating_forms() -> list[str]:
     return [ins.form for ins in INSTRUMENTS if ins.repeating] + [ELIGIBILITY_FORM]
+
+
+def dictionary_csv(protocol: Protocol) -> str:
+    """The 18-column data dictionary CSV of the protocol's project, as text (what
+    ``data_dictionary.csv`` of :func:`write_project` holds)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DICTIONARY_COLUMNS)
+    writer.writerows(list(f.row().values()) for f in dictionary(protocol))
+    return buffer.getvalue()
 
 
 def write_project(protocol: Protocol, out_dir: Path) -> dict[str, Path]:

@@ -15,11 +15,23 @@ from lutetia.units import is_compatible, to_unit
 
 @dataclass(frozen=True)
 class AnalyteSpec:
-    """Canonical unit of an analyte and the name used for molar conversions."""
+    """Canonical unit of an analyte, the name used for molar conversions, its LOINC code and,
+    when that code is a [Mass/volume] one, LOINC's [Moles/volume] code of the same test
+    (``loinc_molar``): a value reported in µmol/L is a different LOINC observation from one
+    in mg/dL (property SCnc, not MCnc)."""
 
     canonical_unit: str
     molar_name: str | None = None
     loinc: str | None = None
+    loinc_molar: str | None = None
+
+    def loinc_for(self, unit: str | None) -> str | None:
+        """The LOINC code of a value reported in ``unit``: the [Moles/volume] code for a
+        substance concentration (mmol/L, µmol/L, nmol/L…) when the analyte has one, else
+        :attr:`loinc`."""
+        if self.loinc_molar and unit and is_compatible(unit, "mol/L"):
+            return self.loinc_molar
+        return self.loinc
 
 
 class Analyte(StrEnum):
@@ -47,17 +59,18 @@ class Analyte(StrEnum):
     temperature = "temperature"
 
 
-#: Canonical unit of each analyte (LOINC codes for the common ones, loinc.org).
+#: Canonical unit of each analyte (LOINC codes for the common ones, loinc.org; the long common
+#: name of each code is in :data:`lutetia.interop.fhir_codes.LOINC_DISPLAY`).
 ANALYTES: dict[Analyte, AnalyteSpec] = {
-    Analyte.haemoglobin: AnalyteSpec("g/L", "haemoglobin", "718-7"),
+    Analyte.haemoglobin: AnalyteSpec("g/L", "haemoglobin", "718-7", "59260-0"),
     Analyte.platelets: AnalyteSpec("giga_per_L", None, "777-3"),
     Analyte.neutrophils: AnalyteSpec("giga_per_L", None, "751-8"),
     Analyte.wbc: AnalyteSpec("giga_per_L", None, "6690-2"),
     Analyte.lymphocytes: AnalyteSpec("giga_per_L", None, "731-0"),
-    Analyte.creatinine: AnalyteSpec("umol/L", "creatinine", "2160-0"),
+    Analyte.creatinine: AnalyteSpec("umol/L", "creatinine", "2160-0", "14682-9"),
     Analyte.egfr: AnalyteSpec("mL_min_1_73m2", None, "98979-8"),
     Analyte.crcl: AnalyteSpec("mL/min", None, "2164-2"),
-    Analyte.bilirubin: AnalyteSpec("umol/L", "bilirubin", "1975-2"),
+    Analyte.bilirubin: AnalyteSpec("umol/L", "bilirubin", "1975-2", "14631-6"),
     Analyte.alt: AnalyteSpec("U/L", None, "1742-6"),
     Analyte.ast: AnalyteSpec("U/L", None, "1920-8"),
     Analyte.alp: AnalyteSpec("U/L", None, "6768-6"),
@@ -65,13 +78,14 @@ ANALYTES: dict[Analyte, AnalyteSpec] = {
     Analyte.albumin: AnalyteSpec("g/L", None, "1751-7"),
     # Serum electrolytes, graded by CTCAE v5.0 in mmol/L.  Calcium is graded as reported (CTCAE
     # means albumin-corrected calcium; correcting is the site's call; ionized calcium is not an
-    # analyte).  The Ca and Mg codes are LOINC's [Mass/volume] ones, like creatinine's 2160-0.
+    # analyte).  The Ca and Mg codes are LOINC's [Mass/volume] ones, like creatinine's 2160-0; the
+    # fourth field is the [Moles/volume] code used for a value reported in mmol/L (AnalyteSpec.loinc_for).
     Analyte.potassium: AnalyteSpec("mmol/L", None, "2823-3"),
     Analyte.sodium: AnalyteSpec("mmol/L", None, "2951-2"),
-    Analyte.calcium: AnalyteSpec("mmol/L", "calcium", "17861-6"),
-    Analyte.magnesium: AnalyteSpec("mmol/L", "magnesium", "19123-9"),
+    Analyte.calcium: AnalyteSpec("mmol/L", "calcium", "17861-6", "2000-8"),
+    Analyte.magnesium: AnalyteSpec("mmol/L", "magnesium", "19123-9", "2601-3"),
     Analyte.psa: AnalyteSpec("ng/mL", None, "2857-1"),
-    Analyte.testosterone: AnalyteSpec("nmol/L", "testosterone", "2986-8"),
+    Analyte.testosterone: AnalyteSpec("nmol/L", "testosterone", "2986-8", "14913-8"),
     Analyte.body_weight: AnalyteSpec("kg", None, "29463-7"),
     Analyte.temperature: AnalyteSpec("degC", None, "8310-5"),
 }

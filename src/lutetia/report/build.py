@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from lutetia.analysis.kidney import kidney_ledger, kidney_limit
 from lutetia.analysis.trial import TrialAnalysis, analyse_trial, arm_of, enrolled, graded_labs
 from lutetia.protocols.schema import Protocol
 from lutetia.records import PatientRecord
+from lutetia.report.define_xml import write_define_xml
 from lutetia.report.figures import SwimmerLane
 from lutetia.report.patient_report import DecisionView, write_patient_report
 from lutetia.report.trial_report import KidneyCourse, write_trial_report
@@ -79,8 +80,12 @@ def swimmer_lanes(records: Sequence[PatientRecord], protocol_id: str, limit: int
 
 def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Path, *,
                   decisions: Mapping[str, Sequence[DecisionView]] | None = None, cutoff: date | None = None,
-                  simulated: bool = False) -> BuiltReports:
-    """Analyse the protocol's patients among ``records`` and write all reports under ``out``."""
+                  simulated: bool = False, created: datetime | None = None) -> BuiltReports:
+    """Analyse the protocol's patients among ``records`` and write all reports under ``out``.
+
+    With ``created`` (an aware time stamp, given by the caller: the report reads no clock), the
+    Define-XML 2.1 document of the ADaM datasets is written beside their XPT files
+    (``out/datasets/define.xml``)."""
     records = enrolled(records, protocol.id)
     analysis = analyse_trial(protocol, records, cutoff=cutoff)
     pages: dict[str, str] = {}
@@ -105,4 +110,7 @@ def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Pat
         kidney = KidneyCourse(courses, value, label)
     index = write_trial_report(analysis, records, out, patient_pages=pages, simulated=simulated, kidney=kidney,
                                swimmer=swimmer_lanes(records, protocol.id, decisions=decisions))
+    if created is not None:
+        write_define_xml(analysis.datasets, out / "datasets" / "define.xml", study_id=protocol.id,
+                         study_title=protocol.title, created=created)
     return BuiltReports(analysis, index, len(records))

@@ -19,7 +19,10 @@ def analyze(
     cutoff: Annotated[str | None, typer.Option(help="Data cut-off date YYYY-MM-DD (default: all data).")] = None,
 ) -> None:
     """Analyse every patient of a protocol in the store and write the HTML trial report,
-    per-patient cycle reports, figures, and ADSL/ADTTE/ADLB/ADAE as CSV and XPT."""
+    per-patient cycle reports, figures, and ADSL/ADTTE/ADLB/ADRS/ADAE as CSV and XPT v5 with
+    their Define-XML 2.1 document (``datasets/define.xml``)."""
+    from datetime import UTC, datetime
+
     from lutetia.analysis.trial import enrolled
     from lutetia.cli.output import staged_folder
     from lutetia.errors import AnalysisError
@@ -42,7 +45,7 @@ def analyze(
     for d in load_decisions(store, protocol_id=proto.id):
         decisions.setdefault(d.patient_id, []).append(decision_view(d.decided_on, d.outcome, d.payload))
     with staged_folder(out) as tmp:  # the report appears whole, or not at all
-        result = build_reports(records, proto, tmp, decisions=decisions, cutoff=cut)
+        result = build_reports(records, proto, tmp, decisions=decisions, cutoff=cut, created=datetime.now(UTC))
     index = out / result.index.relative_to(tmp)
     rows: list[dict[str, Any]] = []
     for s in result.analysis.survival:

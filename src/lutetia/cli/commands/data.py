@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lutetia.cli.common import emit_json, fail, print_table, randomised_protocol, settings
+from lutetia.cli.interop_io import ExportFormat, ImportFormat, export_as, import_as
 
 patient_app = typer.Typer(help="Browse patients in the store.", no_args_is_help=True)
 
@@ -29,16 +30,29 @@ def _open_store(ctx: typer.Context) -> Any:
 
 def import_(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A folder of interchange CSV files, or a .json file.")],
+    path: Annotated[Path, typer.Argument(
+        help="interchange: a folder of CSV files or a .json file; redcap: a flat CSV export; fhir: a Bundle .json.")],
     reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
     records_only: Annotated[bool, typer.Option(
         "--records-only", help="Ignore the export's trail (audit log, decisions, allocations).")] = False,
+    fmt: Annotated[ImportFormat, typer.Option("--format", help="What PATH holds (docs/interop.md).")] = (
+        ImportFormat.interchange),
+    protocol: Annotated[str | None, typer.Option(help="redcap: the project's protocol id.")] = None,
+    patient: Annotated[str | None, typer.Option(help="fhir: the patient whose lab Observations these are.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="redcap: IANA zone of its date-times (default UTC).")] = None,
 ) -> None:
     """Validate everything, then import in one transaction (nothing is written on any error).
 
     An export's trail (audit log, decisions, allocations) is restored when the database is
-    empty, and its chain hashes are checked row by row.
+    empty, and its chain hashes are checked row by row.  ``--format redcap`` reads a REDCap
+    flat CSV export (``--protocol``), ``--format fhir`` a Bundle's lab Observations (``--patient``).
     """
+    if fmt is not ImportFormat.interchange:
+        import_as(ctx, fmt, path, protocol=protocol, patient=patient, timezone=timezone, reason=reason,
+                  records_only=records_only)
+        return
+    if protocol or patient or timezone:
+        raise fail("--protocol, --patient and --timezone go with --format redcap or fhir", 2)
     from lutetia.errors import LutetiaError
     from lutetia.protocols import list_protocols
     from lutetia.store.interchange import read_source
@@ -78,10 +92,27 @@ def import_(
 
 def export(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A folder (CSV files) or a file ending in .json.")],
+    path: Annotated[Path, typer.Argument(
+        help="interchange: a folder (CSV files) or a .json file; adam, sdtm: a folder; redcap: a .csv file; "
+        "fhir: a .json file with --patient, else a folder.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write (docs/interop.md).")] = (
+        ExportFormat.interchange),
+    protocol: Annotated[str | None, typer.Option(
+        help="adam, sdtm, redcap: whose patients (required); fhir: only its patients.")] = None,
+    patient: Annotated[str | None, typer.Option(help="fhir: one patient's Bundle.")] = None,
+    cutoff: Annotated[str | None, typer.Option(help="adam: data cut-off date YYYY-MM-DD.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="redcap: IANA zone of its date-times (default UTC).")] = None,
 ) -> None:
     """Write the whole trial: every record in the interchange format, and its trail (audit
-    log, decisions with eligibility assessments, allocations) with their chain hashes."""
+    log, decisions with eligibility assessments, allocations) with their chain hashes.
+
+    Other formats: ``adam`` and ``sdtm`` (XPT v5 and define.xml), ``redcap`` (a flat CSV of the
+    protocol's project), ``fhir`` (FHIR R4B Bundles)."""
+    if fmt is not ExportFormat.interchange:
+        export_as(ctx, fmt, path, protocol=protocol, patient=patient, cutoff=cutoff, timezone=timezone)
+        return
+    if protocol or patient or cutoff or timezone:
+        raise fail("--protocol, --patient, --cutoff and --timezone go with --format adam, sdtm, redcap or fhir", 2)
     from lutetia.records import KINDS
     from lutetia.store.interchange import write_folder, write_json
     from lutetia.store.trail import export_trail, write_trail
