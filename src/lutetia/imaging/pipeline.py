@@ -25,9 +25,10 @@ from numpy.typing import NDArray
 
 from lutetia.errors import RecordError
 from lutetia.imaging.calibration import Calibration, counts_to_activity
-from lutetia.imaging.masks import assign, read_labels_json, read_nifti_labels, resample_labels
+from lutetia.imaging.masks import assign
 from lutetia.imaging.series import one_series
 from lutetia.imaging.spect import SpectImage, read_spect
+from lutetia.imaging.vois import voi_fractions
 from lutetia.physics.voi import VoiResult, voi_dosimetry
 from lutetia.physics.volume import ImageVolume
 
@@ -116,7 +117,7 @@ def _registered(tps: Sequence[TimePoint]) -> tuple[list[ImageVolume], list[dict[
     return maps, quality
 
 
-def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path, *,
+def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path | None, *,
                     calibration: Calibration | None = None, tz: tzinfo | None = None,
                     injection: datetime | None = None, administered_mbq: float | None = None,
                     same_position: bool = False, register: bool = False,
@@ -129,7 +130,9 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path,
     folders : sequence of Path
         One folder per time point, each with one NM or PT series (found by its headers).
     mask_path, labels_path : Path
-        NIfTI label map (any grid, physical coordinates) and its ``{"1": "kidney_left"}`` file.
+        NIfTI label map (any grid, physical coordinates) and its ``{"1": "kidney_left"}``
+        file, or an RTSTRUCT / SEG file with an optional ``{"ROI name": "voi"}`` file
+        (:func:`lutetia.imaging.vois.voi_fractions`).
     calibration : Calibration, optional
         Needed for counts images; its recovery curve corrects small VOIs.
     injection : datetime, optional
@@ -144,8 +147,9 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path,
         maps, registration = _registered(tps)
     else:
         maps = _aligned(tps, same_position)
-    labels, affine = read_nifti_labels(mask_path)
-    masks = assign(resample_labels(labels, affine, read_labels_json(labels_path), maps[0]))
+    fractions, mask_kind = voi_fractions(mask_path, labels_path, maps[0],
+                                         same_position=same_position)
+    masks = assign(fractions)
     header_doses = {tp.image.administered_mbq for tp in tps
                     if tp.image.administered_mbq is not None}
     if administered_mbq is None:
@@ -174,7 +178,7 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path,
                     "units": tp.image.units, "decay_correction": tp.image.decay_correction}
                    for tp in tps],
         "calibration": calibration.provenance() if calibration else None,
-        "masks": str(mask_path), "same_position": same_position,
+        "masks": str(mask_path), "mask_format": mask_kind, "same_position": same_position,
         "registration": registration,
         "recovery_correction": recovery is not None,
     }

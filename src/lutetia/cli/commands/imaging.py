@@ -34,8 +34,11 @@ def images(
     ctx: typer.Context,
     folders: Annotated[list[Path], typer.Argument(help="One folder per time point (DICOM files; "
                                                        "series found by their headers).")],
-    masks: Annotated[Path, typer.Option("--masks", help="NIfTI label map of the VOIs.")],
-    labels: Annotated[Path, typer.Option("--labels", help='JSON {"1": "kidney_left", ...}.')],
+    masks: Annotated[Path, typer.Option("--masks", help="VOIs: NIfTI label map, RTSTRUCT or "
+                                                        "DICOM SEG (found from the file).")],
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", help='JSON {"1": "kidney_left", ...} (NIfTI, required) or {"ROI name": '
+                         '"kidney_left"} (RTSTRUCT/SEG, optional).')] = None,
     calibration: Annotated[str | None, typer.Option(
         "--calibration", help="Camera calibration id (needed for counts images; gives the "
                               "recovery curve).")] = None,
@@ -55,6 +58,8 @@ def images(
                                                                "RT Dose DICOM.")] = None,
     nifti: Annotated[Path | None, typer.Option("--nifti", help="Write the voxel dose map as "
                                                              "NIfTI.")] = None,
+    seg: Annotated[Path | None, typer.Option("--seg", help="Write the VOIs used (after the "
+                                                           "overlap rule) as DICOM SEG.")] = None,
     save: Annotated[str | None, typer.Option("--save", help="Store the VOI activities as this "
                                                            "patient's dosimetry measurements.")] = None,
     cycle: Annotated[int | None, typer.Option("--cycle", help="Cycle of the images (with "
@@ -86,7 +91,7 @@ def images(
                                  same_position=same_position, register=register,
                                  recovery_correction=not no_recovery)
         rows = table(result)
-        written = _outputs(result, rtdose, nifti, save)
+        written = _outputs(result, rtdose, nifti, seg, save)
         if store is not None and save is not None and cycle is not None:
             from lutetia.imaging.record import measurements, provenance
 
@@ -108,7 +113,7 @@ def images(
         typer.echo(f"{key}: {value}")
 
 
-def _outputs(result: Any, rtdose: Path | None, nifti: Path | None,
+def _outputs(result: Any, rtdose: Path | None, nifti: Path | None, seg: Path | None,
              patient: str | None) -> dict[str, str]:
     from lutetia import __version__
 
@@ -127,6 +132,13 @@ def _outputs(result: Any, rtdose: Path | None, nifti: Path | None,
 
         write_nifti(nifti, result.dose_map)
         written["nifti"] = str(nifti)
+    if seg is not None:
+        from lutetia.imaging.seg import write_seg
+
+        first = result.time_points[0]
+        uid = write_seg(seg, result.masks, first.activity, first.image.files,
+                        software=f"lutetia {__version__}")
+        written["seg"] = f"{seg} ({uid})"
     return written
 
 
