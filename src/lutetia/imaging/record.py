@@ -13,7 +13,14 @@ import json
 from lutetia import __version__
 from lutetia.errors import RecordError
 from lutetia.imaging.pipeline import ImageDosimetry
-from lutetia.records import Administration, DosimetryMeasurement, DosimetryRegion, PatientRecord
+from lutetia.records import (
+    Administration,
+    DosimetryMeasurement,
+    DosimetryRegion,
+    ImagingStudy,
+    Modality,
+    PatientRecord,
+)
 
 
 def administration(record: PatientRecord, cycle: int, course: int = 1) -> Administration:
@@ -58,3 +65,19 @@ def provenance(result: ImageDosimetry) -> str:
     """The store's ``source`` for the write: software, series, calibration, masks."""
     return json.dumps({"software": f"lutetia {__version__} dose images", **result.provenance},
                       separators=(",", ":"))
+
+
+def tumour_study(result: ImageDosimetry, patient_id: str, cycle: int) -> ImagingStudy | None:
+    """The SPECT molecular tumour volume as a post-therapy SPECT/CT imaging study of the
+    cycle (``ttv_ml``), which the SPECT tumour-volume response and decisions read."""
+    if result.tumour is None:
+        return None
+    tp = result.tumour.time_point
+    acquired = tp.image.acquisition
+    return ImagingStudy(patient_id=patient_id, study_id=tp.image.series_uid,
+                        modality=Modality.spect_ct, study_date=acquired.date(),
+                        acquired_at=acquired, tracer="177Lu-PSMA-617", cycle=cycle,
+                        time_after_administration_h=round(tp.hours, 4),
+                        ttv_ml=round(result.tumour.burden.volume_ml, 3),
+                        read_by=f"lutetia {__version__} threshold "
+                                f"{result.tumour.burden.threshold.method}")

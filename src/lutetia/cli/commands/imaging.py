@@ -60,6 +60,13 @@ def images(
                                                              "NIfTI.")] = None,
     seg: Annotated[Path | None, typer.Option("--seg", help="Write the VOIs used (after the "
                                                            "overlap rule) as DICOM SEG.")] = None,
+    tumour: Annotated[str | None, typer.Option(
+        "--tumour", help="Also segment the SPECT tumour burden: suv or percent_of_max "
+                         "(threshold from spect_tumour_threshold.toml).")] = None,
+    tumour_threshold: Annotated[float | None, typer.Option(
+        "--tumour-threshold", help="Override the threshold (SUV, or % of max).")] = None,
+    weight: Annotated[float | None, typer.Option(
+        "--weight", help="Body weight, kg, for SUV (default: the record's, with --save).")] = None,
     save: Annotated[str | None, typer.Option("--save", help="Store the VOI activities as this "
                                                            "patient's dosimetry measurements.")] = None,
     cycle: Annotated[int | None, typer.Option("--cycle", help="Cycle of the images (with "
@@ -83,25 +90,31 @@ def images(
             from lutetia.store.repository import Store
 
             store = Store.open(settings(ctx).db_url, randomised=randomised_protocol)
-            admin = administration(store.record(save), cycle, course)
+            record = store.record(save)
+            admin = administration(record, cycle, course)
             injection, administered = admin.administered_at, admin.net_activity_gbq * 1000.0
+            weight = weight if weight is not None else record.patient.weight_kg
         cal = get_calibration(calibration, *(calibrations or [])) if calibration else None
         result = image_dosimetry(folders, masks, labels, calibration=cal, tz=_tz(tz),
                                  injection=injection, administered_mbq=administered,
                                  same_position=same_position, register=register,
-                                 recovery_correction=not no_recovery)
+                                 recovery_correction=not no_recovery, tumour_method=tumour,
+                                 tumour_threshold=tumour_threshold, weight_kg=weight)
         rows = table(result)
         written = _outputs(result, rtdose, nifti, seg, save)
         if store is not None and save is not None and cycle is not None:
-            from lutetia.imaging.record import measurements, provenance
+            from lutetia.imaging.record import measurements, provenance, tumour_study
 
-            summary = store.add(measurements(result, save, cycle, course), user=settings(ctx).user,
-                                source=provenance(result))
+            study = tumour_study(result, save, cycle)
+            summary = store.add([*measurements(result, save, cycle, course),
+                                 *([study] if study is not None else [])],
+                                user=settings(ctx).user, source=provenance(result))
             written["saved"] = str(summary)
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
     if as_json:
         emit_json({"administered_MBq": result.administered_mbq, "vois": rows,
+                   "tumour": result.provenance.get("tumour"),
                    "provenance": result.provenance, "written": written})
         return
     names = [str(r["voi"]) for r in rows]  # one column per VOI, as physicists read it
@@ -109,6 +122,10 @@ def images(
                for c in COLUMNS[1:]]
     print_table(flipped, ["field", *names], title=f"Image dosimetry ({len(result.time_points)} "
                                                   f"time points, {result.administered_mbq:.0f} MBq)")
+    if result.tumour is not None:
+        t = result.provenance["tumour"]
+        typer.echo(f"molecular tumour volume: {t['mtv_mL']:.1f} mL at {t['hours']:.1f} h "
+                   f"({t['method']} {t['threshold']:g}, {t['regions']} regions)")
     for key, value in written.items():
         typer.echo(f"{key}: {value}")
 
