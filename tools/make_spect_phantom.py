@@ -186,14 +186,14 @@ def write_spect(ph: Phantom, t_h: float, variant: str, out: Path, rng: np.random
     bqml = ph.image(t_h, rng)
     lam = math.log(2.0) / T_HALF_H
     modality = "PT" if variant.startswith("pt") else "NM"
-    series, frame, study = (_uid("spect", t_h, variant), _uid("frame", t_h),
-                            _uid("study", t_h))
+    series, frame, study = (_uid("spect", acq, variant), _uid("frame", acq),
+                            _uid("study", acq))
     origin = ph.origin_mm()
     out.mkdir(parents=True, exist_ok=True)
     if modality == "PT":
         stored = bqml * math.exp(lam * t_h)  # ADMIN: decay-corrected to the injection
         for k in range(ph.shape[2]):
-            sop = _uid("spect", t_h, variant, k)
+            sop = _uid("spect", acq, variant, k)
             ds = _base("1.2.840.10008.5.1.4.1.1.128", sop, "PT", series, frame, acq, study)
             plane, slope = _uint16(stored[:, :, k].T)  # rows = y, columns = x
             ds.Rows, ds.Columns = plane.shape
@@ -208,7 +208,7 @@ def write_spect(ph: Phantom, t_h: float, variant: str, out: Path, rng: np.random
             ds.PixelData = plane.tobytes()
             ds.save_as(out / f"pt_{k:03d}.dcm", enforce_file_format=True)
         return
-    sop = _uid("spect", t_h, variant)
+    sop = _uid("spect", acq, variant)
     ds = _base("1.2.840.10008.5.1.4.1.1.20", sop, "NM", series, frame, acq, study)
     ds.TimezoneOffsetFromUTC = "+0100"
     if variant == "nm-cnts-none":
@@ -257,11 +257,11 @@ def write_ct(ph: Phantom, t_h: float, out: Path) -> None:
     spine = (x - bx) ** 2 + (y - by - 70.0) ** 2 <= 16.0**2
     dz = ph.objects[0].centre_mm[2] - Phantom().objects[0].centre_mm[2] if ph.objects else 0.0
     hu[spine & (np.mod(z - dz, 30.0) < 24.0)] = 700.0
-    series, frame, study = _uid("ct", t_h), _uid("frame", t_h), _uid("study", t_h)
+    series, frame, study = _uid("ct", acq), _uid("frame", acq), _uid("study", acq)
     o0 = [-(n - 1) / 2.0 * d for n, d in zip(shape, (s, s, ph.spacing_mm), strict=True)]
     out.mkdir(parents=True, exist_ok=True)
     for k in range(shape[2]):
-        ds = _base("1.2.840.10008.5.1.4.1.1.2", _uid("ct", t_h, k), "CT", series, frame, acq,
+        ds = _base("1.2.840.10008.5.1.4.1.1.2", _uid("ct", acq, k), "CT", series, frame, acq,
                    study)
         plane = np.round(hu[:, :, k].T + 1024.0).astype(np.uint16)
         ds.Rows, ds.Columns = plane.shape
@@ -304,9 +304,9 @@ def write_rtstruct(ph: Phantom, out: Path, t_h: float, points: int = 72) -> None
     from pydicom.sequence import Sequence
 
     acq = ph.injection + timedelta(hours=t_h)
-    frame, study = _uid("frame", t_h), _uid("study", t_h)
-    ds = _base("1.2.840.10008.5.1.4.1.1.481.3", _uid("rtstruct", t_h), "RTSTRUCT",
-               _uid("rtstruct-series", t_h), frame, acq, study)
+    frame, study = _uid("frame", acq), _uid("study", acq)
+    ds = _base("1.2.840.10008.5.1.4.1.1.481.3", _uid("rtstruct", acq), "RTSTRUCT",
+               _uid("rtstruct-series", acq), frame, acq, study)
     ds.StructureSetLabel = "phantom VOIs"
     ds.StructureSetDate, ds.StructureSetTime = acq.strftime("%Y%m%d"), acq.strftime("%H%M%S")
     ref = Dataset()

@@ -14,7 +14,7 @@ on different frames of reference are refused unless the caller states ``same_pos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -176,7 +176,8 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path 
                     injection: datetime | None = None, administered_mbq: float | None = None,
                     same_position: bool = False, register: bool = False,
                     recovery_correction: bool = True,
-                    stp_t_eff_h: float | None = None, voxel_dose: bool = True,
+                    stp_t_eff_h: float | Mapping[str, float] | None = None,
+                    voxel_dose: bool = True,
                     tumour_method: str | None = None, tumour_threshold: float | None = None,
                     weight_kg: float | None = None) -> ImageDosimetry:
     """Organ/lesion dosimetry of one cycle from its SPECT time-point folders.
@@ -240,6 +241,8 @@ def image_dosimetry(folders: Sequence[Path], mask_path: Path, labels_path: Path 
         "masks": str(mask_path), "mask_format": mask_kind, "same_position": same_position,
         "registration": registration,
         "recovery_correction": recovery is not None,
+        "stp_t_eff_h": (dict(stp_t_eff_h) if isinstance(stp_t_eff_h, Mapping) else stp_t_eff_h)
+        if len(tps) == 1 else None,
     }
     tumour = None
     if tumour_method is not None:

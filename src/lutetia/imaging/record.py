@@ -22,6 +22,9 @@ from lutetia.records import (
     PatientRecord,
 )
 
+KIDNEY_REGIONS = (DosimetryRegion.kidneys, DosimetryRegion.kidney_left,
+                  DosimetryRegion.kidney_right)
+
 
 def administration(record: PatientRecord, cycle: int, course: int = 1) -> Administration:
     """The record's administration of ``cycle`` (injection time and activity come from it)."""
@@ -81,3 +84,23 @@ def tumour_study(result: ImageDosimetry, patient_id: str, cycle: int) -> Imaging
                         ttv_ml=round(result.tumour.burden.volume_ml, 3),
                         read_by=f"lutetia {__version__} threshold "
                                 f"{result.tumour.burden.threshold.method}")
+
+
+def earlier_kidney_t_eff(record: PatientRecord, cycle: int, course: int = 1
+                         ) -> tuple[float, int] | None:
+    """(kidney T_eff h, cycle) of the latest earlier cycle with multi-time-point kidney
+    dosimetry in the record, as the kidney ledger computes it
+    (:func:`lutetia.decide.dosimetry.kidney_history`), or None."""
+    from lutetia.decide.dosimetry import kidney_history
+
+    earlier = sorted((a for a in record.administrations if a.course == course and a.cycle < cycle),
+                     key=lambda a: a.cycle)
+    history, _ = kidney_history(record, earlier)
+    fitted = [k for k in history if k.entry.method.startswith("tac:")]
+    return (fitted[-1].t_eff_h, fitted[-1].entry.cycle) if fitted else None
+
+
+def kidney_stp_t_eff(t_eff_h: float) -> dict[str, float]:
+    """Madsen's T_eff for the kidney VOIs (``kidneys``, ``kidney_left``, ``kidney_right``);
+    other VOIs keep Hänscheid (the record has no earlier T_eff rule for them)."""
+    return {r.value: t_eff_h for r in KIDNEY_REGIONS}

@@ -92,7 +92,7 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
                   masks: Mapping[str, NDArray[np.bool_]], *,
                   recovery: Mapping[str, float] | None = None,
                   calibration_relative_sigma: float = 0.0,
-                  stp_t_eff_h: float | None = None,
+                  stp_t_eff_h: float | Mapping[str, float] | None = None,
                   dose: ImageVolume | None = None) -> list[VoiResult]:
     """The organ/lesion table of ``masks`` from activity maps (MBq per voxel) at ``times_h``.
 
@@ -108,8 +108,9 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
         Recovery coefficient per VOI (default 1: no partial-volume correction).
     calibration_relative_sigma : float
         Relative standard uncertainty of the camera calibration (systematic).
-    stp_t_eff_h : float, optional
-        With one time point: Madsen with this T_eff (h) instead of Hänscheid.
+    stp_t_eff_h : float or mapping name → float, optional
+        With one time point: Madsen with this T_eff (h) instead of Hänscheid, for every VOI
+        or for the VOIs named in the mapping (the others: Hänscheid).
     dose : ImageVolume, optional
         Voxel dose map (Gy) for the mean voxel dose and D98/D2 of each VOI.
     """
@@ -134,7 +135,9 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
         voxels = int(mask.sum())
         volume = voxels * ref.voxel_volume_ml
         mass = volume * SOFT_TISSUE_DENSITY_G_CM3
-        method, tia, tia_sd, t_eff, coeffs, rates = _tia(times, acts, stp_t_eff_h)
+        t_eff_stp = (stp_t_eff_h.get(name) if isinstance(stp_t_eff_h, Mapping)
+                     else stp_t_eff_h)
+        method, tia, tia_sd, t_eff, coeffs, rates = _tia(times, acts, t_eff_stp)
         od = organ_dose(tia, _organ(name), mass, tia_sd,
                         calibration_relative_sigma=calibration_relative_sigma)
         g = b = None

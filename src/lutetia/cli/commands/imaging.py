@@ -60,6 +60,10 @@ def images(
                                                              "NIfTI.")] = None,
     seg: Annotated[Path | None, typer.Option("--seg", help="Write the VOIs used (after the "
                                                            "overlap rule) as DICOM SEG.")] = None,
+    stp: Annotated[bool, typer.Option(
+        "--stp", help="One time point: Madsen single-time-point kidney dosimetry with the "
+                      "kidney T_eff of the patient's latest earlier multi-time-point cycle in "
+                      "the record (needs --save and --cycle).")] = False,
     tumour: Annotated[str | None, typer.Option(
         "--tumour", help="Also segment the SPECT tumour burden: suv or percent_of_max "
                          "(threshold from spect_tumour_threshold.toml).")] = None,
@@ -81,6 +85,11 @@ def images(
 
     if save is not None and cycle is None:
         raise fail("--save needs --cycle N (the cycle the images follow)", 2)
+    if stp and (save is None or len(folders) != 1):
+        raise fail("--stp needs one time-point folder and --save PATIENT --cycle N (the "
+                   "earlier T_eff comes from the record)", 2)
+    stp_t_eff: dict[str, float] | None = None
+    stp_source: str | None = None
     injection: datetime | None = None
     administered: float | None = None
     store: Any = None
@@ -94,12 +103,26 @@ def images(
             admin = administration(record, cycle, course)
             injection, administered = admin.administered_at, admin.net_activity_gbq * 1000.0
             weight = weight if weight is not None else record.patient.weight_kg
+            if stp:
+                from lutetia.imaging.record import earlier_kidney_t_eff, kidney_stp_t_eff
+
+                found = earlier_kidney_t_eff(record, cycle, course)
+                if found is None:
+                    raise fail(f"--stp: no earlier multi-time-point kidney dosimetry of {save} "
+                               f"before cycle {cycle} in the record (accepted: a cycle < "
+                               f"{cycle} with ≥ 2 kidney time points)", 2)
+                stp_t_eff = kidney_stp_t_eff(found[0])
+                stp_source = (f"kidney T_eff of cycle {found[1]} ({found[0]:.4g} h), "
+                              "lutetia.decide.dosimetry.kidney_history")
         cal = get_calibration(calibration, *(calibrations or [])) if calibration else None
         result = image_dosimetry(folders, masks, labels, calibration=cal, tz=_tz(tz),
                                  injection=injection, administered_mbq=administered,
                                  same_position=same_position, register=register,
                                  recovery_correction=not no_recovery, tumour_method=tumour,
-                                 tumour_threshold=tumour_threshold, weight_kg=weight)
+                                 tumour_threshold=tumour_threshold, weight_kg=weight,
+                                 stp_t_eff_h=stp_t_eff)
+        if stp_source is not None:
+            result.provenance["stp_t_eff_source"] = stp_source
         rows = table(result)
         written = _outputs(result, rtdose, nifti, seg, save)
         if store is not None and save is not None and cycle is not None:
