@@ -264,8 +264,13 @@ def table(result: ImageDosimetry) -> list[dict[str, Any]]:
             "tia_MBq_h": r.tia_mbq_h, "tia_sd_MBq_h": r.tia_sd_mbq_h,
             "tiac_h": r.tiac_h(adm), "t_eff_h": r.t_eff_h, "dose_method": r.dose_method,
             "dose_Gy": r.dose_gy, "dose_sd_Gy": r.dose_sd_gy,
-            "dose_Gy_per_GBq": r.gy_per_gbq(adm), "bed_Gy": r.bed_gy,
+            "dose_Gy_per_GBq": r.gy_per_gbq(adm), "bed_Gy": r.bed_gy, "bed_sd_Gy": r.bed_sd_gy,
+            "u_fit_rel": r.fit_relative_sigma,
+            "u_calibration_rel": r.calibration_relative_sigma,
+            "u_dose_rel": r.dose_sd_gy / r.dose_gy if r.dose_gy > 0 else 0.0,
             "voxel_mean_Gy": r.mean_voxel_dose_gy, "voxel_d98_Gy": r.d98_gy,
             "voxel_d2_Gy": r.d2_gy,
-            "activity_MBq": list(r.activity_mbq), "times_h": list(r.times_h)})
+            "activity_MBq": list(r.activity_mbq), "times_h": list(r.times_h),
+            "dvh": {"dose_Gy": list(r.dvh_dose_gy),
+                    "volume_fraction": list(r.dvh_volume_fraction)} if r.dvh_dose_gy else None})
     return out

@@ -7,8 +7,9 @@ select_model`) from two or more time points, or by a single-time-point method (H
 Madsen when an effective half-life is given); mass = voxels × voxel volume × 1.04 g/mL;
 absorbed dose by the mass-scaled kidney S-value for kidneys and local deposition otherwise
 (:func:`lutetia.physics.mird.organ_dose`), with the fit, calibration and mass uncertainties;
-BED where the organ has cited LQ parameters, with G from the fitted curve; and, when a dose
-map is given, the VOI's mean voxel dose and DVH figures (:func:`lutetia.physics.voxel.mask_dose`).
+BED where the organ has cited LQ parameters, with G from the fitted curve, and its first-order
+uncertainty u(BED) = (1 + 2·G·D/(α/β))·u(D); and, when a dose map is given, the VOI's mean
+voxel dose, D98/D2 and cumulative DVH (:func:`lutetia.physics.voxel.mask_dose`).
 
 References
 ----------
@@ -34,6 +35,9 @@ from lutetia.physics.tac import select_model
 from lutetia.physics.volume import ImageVolume
 from lutetia.physics.voxel import mask_dose
 
+#: Bins of the cumulative DVH of each VOI (dose from 0 to the VOI's maximum voxel dose).
+DVH_BINS = 50
+
 
 @dataclass(frozen=True)
 class VoiResult:
@@ -58,6 +62,15 @@ class VoiResult:
     mean_voxel_dose_gy: float | None
     d98_gy: float | None
     d2_gy: float | None
+    calibration_relative_sigma: float = 0.0
+    bed_sd_gy: float | None = None
+    dvh_dose_gy: tuple[float, ...] = ()
+    dvh_volume_fraction: tuple[float, ...] = ()
+
+    @property
+    def fit_relative_sigma(self) -> float:
+        """Relative standard uncertainty of the TIA from the fit (or STP method)."""
+        return self.tia_sd_mbq_h / self.tia_mbq_h if self.tia_mbq_h > 0 else 0.0
 
     def tiac_h(self, administered_mbq: float) -> float:
         """Time-integrated activity coefficient, h."""
@@ -140,7 +153,7 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
         method, tia, tia_sd, t_eff, coeffs, rates = _tia(times, acts, t_eff_stp)
         od = organ_dose(tia, _organ(name), mass, tia_sd,
                         calibration_relative_sigma=calibration_relative_sigma)
-        g = b = None
+        g = b = b_sd = None
         try:
             lq = lq_parameters(_organ(name))
         except LutetiaError:
@@ -152,9 +165,13 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
                 g = float(g_factor_mono(t_eff, lq.repair_half_time_h))
             if g is not None:
                 b = bed(od.dose_gy, g, lq.alpha_beta_gy, lq.repair_half_time_h).bed_gy
-        md = mask_dose(dose, mask, name) if dose is not None else None
+                # u(BED) = |∂BED/∂D|·u(D) = (1 + 2·G·D/(α/β))·u(D), first order
+                b_sd = (1.0 + 2.0 * g * od.dose_gy / lq.alpha_beta_gy) * od.dose_sd_gy
+        md = mask_dose(dose, mask, name, bins=DVH_BINS) if dose is not None else None
         rows.append(VoiResult(name, voxels, volume, mass, times, acts, rc, method, tia, tia_sd,
                               t_eff, od.method, od.dose_gy, od.dose_sd_gy, g, b,
                               md.mean_gy if md else None, md.d98_gy if md else None,
-                              md.d2_gy if md else None))
+                              md.d2_gy if md else None, calibration_relative_sigma, b_sd,
+                              tuple(map(float, md.dvh_dose_gy)) if md else (),
+                              tuple(map(float, md.dvh_volume_fraction)) if md else ()))
     return rows

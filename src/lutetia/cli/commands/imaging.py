@@ -16,7 +16,8 @@ from lutetia.cli.common import emit_json, fail, print_table, randomised_protocol
 
 COLUMNS = ["voi", "volume_mL", "mass_g", "recovery", "tia_method", "tia_MBq_h", "tia_sd_MBq_h",
            "tiac_h", "t_eff_h", "dose_method", "dose_Gy", "dose_sd_Gy", "dose_Gy_per_GBq",
-           "bed_Gy", "voxel_mean_Gy"]
+           "bed_Gy", "bed_sd_Gy", "u_fit_rel", "u_calibration_rel", "u_dose_rel",
+           "voxel_mean_Gy", "voxel_d98_Gy", "voxel_d2_Gy"]
 
 
 def _tz(text: str | None) -> tzinfo | None:
