@@ -90,7 +90,8 @@ def _images(db: str, root: Path, times: tuple[float, ...], cycle: int, *extra: s
         "--db", db, "--user", "physicist", "dose", "images",
         *(str(root / f"{int(t)}h") for t in times), "--masks", str(root / "rtstruct.dcm"),
         "--calibration", "synthetic-megp-208", "--same-position",
-        "--tumour", "percent_of_max", "--save", PID, "--cycle", str(cycle), "--json", *extra])
+        "--tumour", "percent_of_max", "--save", PID, "--cycle", str(cycle), "--json",
+        "--figures", str(root.parent / "figures"), *extra])
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout)
 
@@ -143,3 +144,10 @@ def test_flex_mrt_cycle2_single_time_point_feeds_the_39_gy_cap(tmp_path: Path) -
     cum = next(r for r in decision["reasons"] if r.startswith("kidney cumulative bed"))
     value = float(re.search(r"= ([0-9.]+) Gy", cum).group(1))  # type: ignore[union-attr]
     assert value == pytest.approx(2 * BED_PER_CYCLE, rel=0.05)
+
+    # the per-patient figures (MIP + VOI outlines, TACs), one per cycle
+    figures = tmp_path / "figures" / PID
+    assert sorted(p.name for p in figures.iterdir()) == ["cycle-1-dosimetry.png",
+                                                          "cycle-2-dosimetry.png"]
+    assert (figures / "cycle-1-dosimetry.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # (the cycle report embeds them: tests/report/test_trial_report.py, analyze --figures)

@@ -66,6 +66,17 @@ class VoiResult:
     bed_sd_gy: float | None = None
     dvh_dose_gy: tuple[float, ...] = ()
     dvh_volume_fraction: tuple[float, ...] = ()
+    fit_coeffs_mbq: tuple[float, ...] = ()
+    fit_rates_per_h: tuple[float, ...] = ()
+
+    def fitted_activity(self, times_h: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """The fitted time-activity curve A(t) = Σ cᵢ·e^(−λᵢ t), MBq (None for Hänscheid,
+        which assumes no curve)."""
+        if not self.fit_coeffs_mbq:
+            return None
+        t = np.asarray(times_h, dtype=np.float64)[:, None]
+        c, lam = np.asarray(self.fit_coeffs_mbq), np.asarray(self.fit_rates_per_h)
+        return np.asarray((c * np.exp(-lam * t)).sum(axis=1), dtype=np.float64)
 
     @property
     def fit_relative_sigma(self) -> float:
@@ -96,7 +107,9 @@ def _tia(times: Sequence[float], acts: Sequence[float], t_eff_stp: float | None)
         return f"tac:{best.model}", best.tia, best.tia_sd, t_eff, best.coeffs, best.rates
     if t_eff_stp is not None:
         s = madsen_tia(acts[0], times[0], t_eff_stp)
-        return "stp:madsen", s.tia, s.tia_sd, t_eff_stp, None, None
+        lam = math.log(2.0) / t_eff_stp  # Madsen's curve: mono-exponential through the point
+        return ("stp:madsen", s.tia, s.tia_sd, t_eff_stp,
+                np.array([acts[0] * math.exp(lam * times[0])]), np.array([lam]))
     s = haenscheid_tia(acts[0], times[0])
     return "stp:haenscheid", s.tia, s.tia_sd, times[0], None, None
 
@@ -159,7 +172,7 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
         except LutetiaError:
             lq = None
         if lq is not None:
-            if coeffs is not None and rates is not None:
+            if coeffs is not None and rates is not None and method.startswith("tac:"):
                 g = g_factor_sum_exp(coeffs, rates, lq.repair_half_time_h)
             elif t_eff is not None and math.isfinite(t_eff):
                 g = float(g_factor_mono(t_eff, lq.repair_half_time_h))
@@ -173,5 +186,7 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
                               md.mean_gy if md else None, md.d98_gy if md else None,
                               md.d2_gy if md else None, calibration_relative_sigma, b_sd,
                               tuple(map(float, md.dvh_dose_gy)) if md else (),
-                              tuple(map(float, md.dvh_volume_fraction)) if md else ()))
+                              tuple(map(float, md.dvh_volume_fraction)) if md else (),
+                              tuple(map(float, coeffs)) if coeffs is not None else (),
+                              tuple(map(float, rates)) if rates is not None else ()))
     return rows

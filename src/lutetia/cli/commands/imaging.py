@@ -72,6 +72,9 @@ def images(
         "--tumour-threshold", help="Override the threshold (SUV, or % of max).")] = None,
     weight: Annotated[float | None, typer.Option(
         "--weight", help="Body weight, kg, for SUV (default: the record's, with --save).")] = None,
+    figures: Annotated[Path | None, typer.Option(
+        "--figures", help="Write the MIP + TAC figure as DIR/<patient>/cycle-<N>-dosimetry.png "
+                          "(the cycle report of `analyze --figures DIR` includes it).")] = None,
     save: Annotated[str | None, typer.Option("--save", help="Store the VOI activities as this "
                                                            "patient's dosimetry measurements.")] = None,
     cycle: Annotated[int | None, typer.Option("--cycle", help="Cycle of the images (with "
@@ -126,6 +129,8 @@ def images(
             result.provenance["stp_t_eff_source"] = stp_source
         rows = table(result)
         written = _outputs(result, rtdose, nifti, seg, save)
+        if figures is not None:
+            written["figure"] = str(_figure(result, figures, save, cycle))
         if store is not None and save is not None and cycle is not None:
             from lutetia.imaging.record import measurements, provenance, tumour_study
 
@@ -181,6 +186,17 @@ def _outputs(result: Any, rtdose: Path | None, nifti: Path | None, seg: Path | N
                         software=f"lutetia {__version__}")
         written["seg"] = f"{seg} ({uid})"
     return written
+
+
+def _figure(result: Any, folder: Path, patient: str | None, cycle: int | None) -> Path:
+    from lutetia.report.dosimetry_figure import figure_path, write_dosimetry_figure
+
+    pid = patient or "anonymous"
+    path = figure_path(folder, pid, cycle or 0)
+    title = (f"{pid} cycle {cycle or '?'}: {len(result.time_points)} time point(s), "
+             f"{result.administered_mbq:.0f} MBq")
+    return write_dosimetry_figure(path, result.time_points[0].activity, result.masks,
+                                  result.rows, title=title)
 
 
 def register(app: typer.Typer) -> None:
