@@ -163,7 +163,7 @@ def test_molecular_tumour_volume_on_the_day_3_scan(phantom: tuple[Path, dict[str
     assert pct.tumour.burden.volume_ml == pytest.approx(lesion_ml, rel=0.10)
     suv = image_dosimetry([day3], root / "rtstruct.dcm", None, tumour_method="suv",
                           weight_kg=80.0, **kw)
-    assert suv.tumour is not None
+    assert suv.tumour is not None and suv.tumour.burden.threshold.value == 3.0
     assert 1.3 * lesion_ml < suv.tumour.burden.volume_ml < 2.2 * lesion_ml
     with pytest.raises(RecordError, match="weight"):
         image_dosimetry([day3], root / "rtstruct.dcm", None, tumour_method="suv", **kw)

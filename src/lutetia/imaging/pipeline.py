@@ -107,7 +107,7 @@ def tumour_scan(tps: Sequence[TimePoint], maps: Sequence[ImageVolume],
                               value=None, accepted="the record's weight (--save) or --weight")
         conc = suv_concentration_bq_per_ml(value, administered_mbq, weight_kg, tps[i].hours)
         burden = segment_tumour(maps[i], conc, exclude=exclude, min_component_ml=min_ml,
-                                method="suv", source=source)
+                                method="suv", value=value, source=source)
     return TumourScan(tps[i], burden)
 
 

@@ -91,10 +91,11 @@ def suv_concentration_bq_per_ml(suv: float, administered_mbq: float, weight_kg: 
 def segment_tumour(activity: ImageVolume, threshold_bq_per_ml: float | None = None, *,
                    percent_of_max: float | None = None,
                    exclude: NDArray[np.bool_] | None = None,
-                   min_component_ml: float = 0.0, method: str = "suv",
-                   source: str = "") -> TumourBurden:
+                   min_component_ml: float = 0.0, method: str = "concentration",
+                   value: float | None = None, source: str = "") -> TumourBurden:
     """Tumour voxels of an activity map (MBq per voxel) at or above a concentration
-    threshold (Bq/mL), or at or above ``percent_of_max`` % of the hottest voxel not excluded."""
+    threshold (Bq/mL), or at or above ``percent_of_max`` % of the hottest voxel not excluded.
+    ``method`` and ``value`` name the threshold as the user gave it (e.g. ``suv``, 3.0)."""
     from scipy.ndimage import label
 
     conc = np.asarray(activity.array, dtype=np.float64) * 1e6 / activity.voxel_volume_ml
@@ -109,8 +110,8 @@ def segment_tumour(activity: ImageVolume, threshold_bq_per_ml: float | None = No
                               field="percent_of_max", value=percent_of_max, accepted="(0, 100]")
         threshold_bq_per_ml = percent_of_max / 100.0 * float(conc[allowed].max())
         value, method = percent_of_max, "percent_of_max"
-    else:
-        assert threshold_bq_per_ml is not None
+    assert threshold_bq_per_ml is not None
+    if value is None:
         value = threshold_bq_per_ml
     mask = (conc >= threshold_bq_per_ml) & allowed
     labelled, n = label(mask, structure=np.ones((3, 3, 3)))

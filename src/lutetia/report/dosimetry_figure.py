@@ -28,9 +28,10 @@ def figure_path(folder: Path, patient_id: str, cycle: int) -> Path:
 
 
 def dosimetry_figure(activity: ImageVolume, masks: Mapping[str, NDArray[np.bool_]],
-                     rows: Sequence[VoiResult], *, title: str = "") -> Figure:
-    """Coronal MIP (patient's right on the viewer's left, head up) with VOI outlines, and
-    the TACs (points and fitted curves, log scale)."""
+                     rows: Sequence[VoiResult], *, title: str = "",
+                     tumour: NDArray[np.bool_] | None = None, tumour_label: str = "") -> Figure:
+    """Coronal MIP (patient's right on the viewer's left, head up) with VOI outlines (and the
+    threshold tumour volume dashed), and the TACs (points and fitted curves, log scale)."""
     fig = Figure(figsize=(11.0, 5.2))
     ax_img = fig.add_axes((0.03, 0.1, 0.38, 0.8))
     ax_tac = fig.add_axes((0.52, 0.12, 0.45, 0.76))
@@ -48,6 +49,11 @@ def dosimetry_figure(activity: ImageVolume, masks: Mapping[str, NDArray[np.bool_
     for name, mask in masks.items():
         ax_img.contour(xs, zs, mask.any(axis=1).T.astype(float), levels=[0.5],
                        colors=[colours.get(name, "k")], linewidths=1.2)
+    if tumour is not None and tumour.any():
+        ax_img.contour(xs, zs, tumour.any(axis=1).T.astype(float), levels=[0.5], colors=["k"],
+                       linewidths=1.0, linestyles="dashed")
+        ax_img.text(0.02, 0.02, f"-- {tumour_label or 'tumour volume'}", color="k", fontsize=8,
+                    transform=ax_img.transAxes)
     ax_img.set_title(f"coronal MIP, {rows[0].times_h[0]:.0f} h" if rows else "coronal MIP",
                      fontsize=10)
     ax_img.set_xlabel("x (mm, patient left →)")
@@ -75,7 +81,10 @@ def dosimetry_figure(activity: ImageVolume, masks: Mapping[str, NDArray[np.bool_
 
 def write_dosimetry_figure(path: Path, activity: ImageVolume,
                            masks: Mapping[str, NDArray[np.bool_]], rows: Sequence[VoiResult],
-                           *, title: str = "") -> Path:
+                           *, title: str = "", tumour: NDArray[np.bool_] | None = None,
+                           tumour_label: str = "") -> Path:
     """Render and write the figure as PNG (parent folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return save(dosimetry_figure(activity, masks, rows, title=title), path, dpi=100)
+    fig = dosimetry_figure(activity, masks, rows, title=title, tumour=tumour,
+                           tumour_label=tumour_label)
+    return save(fig, path, dpi=100)

@@ -195,8 +195,14 @@ def _figure(result: Any, folder: Path, patient: str | None, cycle: int | None) -
     path = figure_path(folder, pid, cycle or 0)
     title = (f"{pid} cycle {cycle or '?'}: {len(result.time_points)} time point(s), "
              f"{result.administered_mbq:.0f} MBq")
+    tumour, label = None, ""
+    if result.tumour is not None:
+        t = result.provenance["tumour"]
+        tumour = result.tumour.burden.mask
+        label = (f"MTV {t['mtv_mL']:.1f} mL ({t['method']} {t['threshold']:g}, "
+                 f"{t['hours']:.0f} h)")
     return write_dosimetry_figure(path, result.time_points[0].activity, result.masks,
-                                  result.rows, title=title)
+                                  result.rows, title=title, tumour=tumour, tumour_label=label)
 
 
 def register(app: typer.Typer) -> None:
