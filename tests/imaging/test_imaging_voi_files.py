@@ -167,3 +167,15 @@ def test_molecular_tumour_volume_on_the_day_3_scan(phantom: tuple[Path, dict[str
     assert 1.3 * lesion_ml < suv.tumour.burden.volume_ml < 2.2 * lesion_ml
     with pytest.raises(RecordError, match="weight"):
         image_dosimetry([day3], root / "rtstruct.dcm", None, tumour_method="suv", **kw)
+
+
+def test_mask_files_of_other_kinds_are_refused(phantom: tuple[Path, dict[str, Any], Any],
+                                                tmp_path: Path) -> None:
+    root, truth, _ = phantom
+    with pytest.raises(RecordError) as err:
+        _run(root, truth, root / "masks.nii.gz")  # a label map needs its labels file
+    assert err.value.field == "labels"
+    text = tmp_path / "masks.txt"
+    text.write_text("1,kidney_left\n", encoding="utf-8")
+    with pytest.raises(RecordError, match="neither NIfTI nor DICOM"):
+        _run(root, truth, text)
