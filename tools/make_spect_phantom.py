@@ -16,8 +16,9 @@ is written in one of several vendor header styles:
 A CT series (single-frame, HU with RescaleIntercept −1024) on the same frame of reference
 goes with each time point. Truth (activities, TIA = A₀·T_eff/ln2, voxel counts) is written as
 ``truth.json``; the VOIs as a NIfTI label map (``masks.nii.gz`` + ``labels.json``) and as an
-RT Structure Set of analytic ellipse contours (``rtstruct.dcm``). Header edge cases (missing tags, midnight, wrong units) are made by the tests
-by editing these files.
+RT Structure Set of analytic ellipse contours (``rtstruct.dcm``, on the first time point's
+frame of reference). Header edge cases (missing tags, midnight, wrong units) are made by the
+tests by editing these files.
 
 Usage::
 
