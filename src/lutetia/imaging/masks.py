@@ -1,9 +1,10 @@
 """Volumes of interest: label maps in, resampled in physical space onto the SPECT grid.
 
-Format: NIfTI label maps (nibabel; RAS affine converted to DICOM LPS). (RTSTRUCT and DICOM
-SEG input are not implemented yet.) Resampling: each SPECT voxel is sampled at 3³ points and the label found at
-each point by nearest neighbour in the label map's own affine, so any mask grid and
-orientation maps onto any SPECT grid; a voxel belongs to a VOI when at least half its
+Format: NIfTI label maps (nibabel; RAS affine converted to DICOM LPS); DICOM SEG label maps
+(:mod:`lutetia.imaging.seg`) use the same resampling, RTSTRUCT contours the same sampling
+points (:mod:`lutetia.imaging.rtstruct`). Resampling: each SPECT voxel is sampled at 3³
+points and the label found at each point by nearest neighbour in the label map's own
+affine, so any mask grid and orientation maps onto any SPECT grid; a voxel belongs to a VOI when at least half its
 points do. Overlap rule: a voxel claimed by several VOIs goes to the one first in
 ``priority`` (default: lesions before organs — a lesion inside a kidney is cut from the
 kidney).
