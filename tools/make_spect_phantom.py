@@ -15,8 +15,10 @@ is written in one of several vendor header styles:
 
 A CT series (single-frame, HU with RescaleIntercept −1024) on the same frame of reference
 goes with each time point. Truth (activities, TIA = A₀·T_eff/ln2, voxel counts) is written as
-``truth.json``. Header edge cases (missing tags, midnight, wrong units) are made by the tests
-by editing these files.
+``truth.json``; the VOIs as a NIfTI label map (``masks.nii.gz`` + ``labels.json``) and as an
+RT Structure Set of analytic ellipse contours (``rtstruct.dcm``, on the first time point's
+frame of reference). Header edge cases (missing tags, midnight, wrong units) are made by the
+tests by editing these files.
 
 Usage::
 
@@ -185,14 +187,14 @@ def write_spect(ph: Phantom, t_h: float, variant: str, out: Path, rng: np.random
     bqml = ph.image(t_h, rng)
     lam = math.log(2.0) / T_HALF_H
     modality = "PT" if variant.startswith("pt") else "NM"
-    series, frame, study = (_uid("spect", t_h, variant), _uid("frame", t_h),
-                            _uid("study", t_h))
+    series, frame, study = (_uid("spect", acq, variant), _uid("frame", acq),
+                            _uid("study", acq))
     origin = ph.origin_mm()
     out.mkdir(parents=True, exist_ok=True)
     if modality == "PT":
         stored = bqml * math.exp(lam * t_h)  # ADMIN: decay-corrected to the injection
         for k in range(ph.shape[2]):
-            sop = _uid("spect", t_h, variant, k)
+            sop = _uid("spect", acq, variant, k)
             ds = _base("1.2.840.10008.5.1.4.1.1.128", sop, "PT", series, frame, acq, study)
             plane, slope = _uint16(stored[:, :, k].T)  # rows = y, columns = x
             ds.Rows, ds.Columns = plane.shape
@@ -207,7 +209,7 @@ def write_spect(ph: Phantom, t_h: float, variant: str, out: Path, rng: np.random
             ds.PixelData = plane.tobytes()
             ds.save_as(out / f"pt_{k:03d}.dcm", enforce_file_format=True)
         return
-    sop = _uid("spect", t_h, variant)
+    sop = _uid("spect", acq, variant)
     ds = _base("1.2.840.10008.5.1.4.1.1.20", sop, "NM", series, frame, acq, study)
     ds.TimezoneOffsetFromUTC = "+0100"
     if variant == "nm-cnts-none":
@@ -256,11 +258,11 @@ def write_ct(ph: Phantom, t_h: float, out: Path) -> None:
     spine = (x - bx) ** 2 + (y - by - 70.0) ** 2 <= 16.0**2
     dz = ph.objects[0].centre_mm[2] - Phantom().objects[0].centre_mm[2] if ph.objects else 0.0
     hu[spine & (np.mod(z - dz, 30.0) < 24.0)] = 700.0
-    series, frame, study = _uid("ct", t_h), _uid("frame", t_h), _uid("study", t_h)
+    series, frame, study = _uid("ct", acq), _uid("frame", acq), _uid("study", acq)
     o0 = [-(n - 1) / 2.0 * d for n, d in zip(shape, (s, s, ph.spacing_mm), strict=True)]
     out.mkdir(parents=True, exist_ok=True)
     for k in range(shape[2]):
-        ds = _base("1.2.840.10008.5.1.4.1.1.2", _uid("ct", t_h, k), "CT", series, frame, acq,
+        ds = _base("1.2.840.10008.5.1.4.1.1.2", _uid("ct", acq, k), "CT", series, frame, acq,
                    study)
         plane = np.round(hu[:, :, k].T + 1024.0).astype(np.uint16)
         ds.Rows, ds.Columns = plane.shape
@@ -295,6 +297,58 @@ def write_masks(ph: Phantom, out: Path) -> None:
     (out / "labels.json").write_text(json.dumps(names, indent=1), encoding="utf-8")
 
 
+def write_rtstruct(ph: Phantom, out: Path, t_h: float, points: int = 72) -> None:
+    """The objects as an RT Structure Set on the first time point's CT planes (frame of
+    reference of that time point): one CLOSED_PLANAR polygon of ``points`` vertices per
+    plane that cuts an ellipsoid, the ellipse of the analytic surface at that plane."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    acq = ph.injection + timedelta(hours=t_h)
+    frame, study = _uid("frame", acq), _uid("study", acq)
+    ds = _base("1.2.840.10008.5.1.4.1.1.481.3", _uid("rtstruct", acq), "RTSTRUCT",
+               _uid("rtstruct-series", acq), frame, acq, study)
+    ds.StructureSetLabel = "phantom VOIs"
+    ds.StructureSetDate, ds.StructureSetTime = acq.strftime("%Y%m%d"), acq.strftime("%H%M%S")
+    ref = Dataset()
+    ref.FrameOfReferenceUID = frame
+    ds.ReferencedFrameOfReferenceSequence = Sequence([ref])
+    z_planes = [-(ph.shape[2] - 1) / 2.0 * ph.spacing_mm + k * ph.spacing_mm
+                for k in range(ph.shape[2])]
+    angles = np.linspace(0.0, 2.0 * math.pi, points, endpoint=False)
+    rois, contours = [], []
+    for number, o in enumerate(ph.objects, start=1):
+        roi = Dataset()
+        roi.ROINumber, roi.ROIName = number, o.name
+        roi.ReferencedFrameOfReferenceUID = frame
+        roi.ROIGenerationAlgorithm = "MANUAL"
+        rois.append(roi)
+        item = Dataset()
+        item.ReferencedROINumber = number
+        item.ROIDisplayColor = [255, 0, 0]
+        planes = []
+        for z in z_planes:
+            u = 1.0 - ((z - o.centre_mm[2]) / o.radii_mm[2]) ** 2
+            if u <= 0:
+                continue
+            x = o.centre_mm[0] + o.radii_mm[0] * math.sqrt(u) * np.cos(angles)
+            y = o.centre_mm[1] + o.radii_mm[1] * math.sqrt(u) * np.sin(angles)
+            c = Dataset()
+            c.ContourGeometricType = "CLOSED_PLANAR"
+            c.NumberOfContourPoints = points
+            c.ContourData = [f"{v:.4f}" for xyz in zip(x, y, np.full(points, z), strict=True)
+                             for v in xyz]
+            planes.append(c)
+        item.ContourSequence = Sequence(planes)
+        contours.append(item)
+    ds.StructureSetROISequence = Sequence(rois)
+    ds.ROIContourSequence = Sequence(contours)
+    for tag in ("ImageOrientationPatient", "SamplesPerPixel", "PhotometricInterpretation",
+                "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation"):
+        delattr(ds, tag)
+    ds.save_as(out / "rtstruct.dcm", enforce_file_format=True)
+
+
 def shifted(ph: Phantom, offset_mm: tuple[float, float, float]) -> Phantom:
     """The same patient lying ``offset_mm`` away in the scanner (objects and body move)."""
     from dataclasses import replace
@@ -325,6 +379,7 @@ def write_phantom(out: Path, variant: str = "nm-rwvm-start", seed: int = 1,
         if with_ct:
             write_ct(at, t, folder)
     write_masks(ph, out)
+    write_rtstruct(ph, out, times_h[0])
     truth = {**ph.truth(times_h), "variant": variant, "seed": seed,
              "shifts_mm": {str(k): list(v) for k, v in (shifts_mm or {}).items()}}
     (out / "truth.json").write_text(json.dumps(truth, indent=2), encoding="utf-8")

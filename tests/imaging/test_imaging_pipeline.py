@@ -174,11 +174,16 @@ def test_cli_dose_images_json(phantom: tuple[Path, dict[str, Any]], tmp_path: Pa
     args = ["dose", "images", *map(str, _folders(root, truth)), "--masks",
             str(root / "masks.nii.gz"), "--labels", str(root / "labels.json"), "--calibration",
             "synthetic-megp-208", "--same-position", "--rtdose", str(tmp_path / "d.dcm"),
-            "--json"]
+            "--seg", str(tmp_path / "vois.dcm"), "--json"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert {v["voi"] for v in out["vois"]} == {o["name"] for o in truth["objects"]}
     assert out["administered_MBq"] == 7400.0 and (tmp_path / "d.dcm").exists()
+    assert out["written"]["seg"].startswith(str(tmp_path / "vois.dcm"))
+    for voi in out["vois"]:  # cumulative DVH from the voxel dose; uncertainty components
+        dvh = voi["dvh"]
+        assert dvh["volume_fraction"][0] == 1.0 and len(dvh["dose_Gy"]) == len(dvh["volume_fraction"])
+        assert voi["u_calibration_rel"] == 0.0 and voi["u_dose_rel"] == pytest.approx(voi["u_fit_rel"])
     bad = CliRunner().invoke(app, [a for a in args if a != "--same-position"])
     assert bad.exit_code == 2 and "FrameOfReferenceUID" in bad.output

@@ -20,9 +20,18 @@ def test_analyze_writes_report_datasets_and_patient_pages(tmp_path: Path, sample
     db = tmp_path / "d.db"
     assert runner.invoke(app, ["--db", str(db), "--user", "tester", "import", str(sample_path)]).exit_code == 0
     out = tmp_path / "ecog3"
-    result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out)])
+    figures = tmp_path / "figures"  # as `dose images --figures` lays them out
+    (figures / "SYN-006").mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16  # embedded as bytes, not decoded
+    for cycle in (2, 1):
+        (figures / "SYN-006" / f"cycle-{cycle}-dosimetry.png").write_bytes(png)
+    result = runner.invoke(app, ["--db", str(db), "analyze", "--protocol", "ecog3-registry", "--out", str(out),
+                                 "--figures", str(figures)])
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "ecog3.ep.os" in result.stdout
+    page = (out / "patients" / "SYN-006.html").read_text()
+    assert "Image dosimetry" in page and page.count("data:image/png;base64,iVBORw0KGgo") == 2
+    assert page.index("cycle 1 dosimetry") < page.index("cycle 2 dosimetry")
     html = (out / "index.html").read_text()
     assert "“" in html and "Kaplan–Meier" in html and "ADTTE" in html.upper()
     assert (out / "patients" / "SYN-006.html").exists()

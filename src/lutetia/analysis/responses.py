@@ -36,6 +36,7 @@ from lutetia.assess import (
 )
 from lutetia.assess.aesi import AesiResult
 from lutetia.assess.outcome import Outcome
+from lutetia.assess.pet import scan_day
 from lutetia.assess.recist import LesionKind
 from lutetia.records import AdverseEvent as AdverseEventRecord
 from lutetia.records import Analyte, Instrument, LesionType, Modality, PatientRecord
@@ -139,7 +140,7 @@ def fdg(rec: PatientRecord, protocol_id: str | None = None, *, week: float, tole
 
 def spect_best_change(rec: PatientRecord, *, rebaseline_after_holiday: bool | None = None) -> float | None:
     """Best % change of the SPECT molecular tumour volume from the cycle-1 scan (assess engine)."""
-    scans = [SpectScan(s.study_date, s.cycle, int((s.time_after_administration_h or 0) // 24) + 1, s.ttv_ml)
+    scans = [SpectScan(s.study_date, s.cycle, scan_day(s.time_after_administration_h or 0), s.ttv_ml)
              for s in rec.imaging if s.modality is Modality.spect_ct and s.cycle is not None]
     if not scans:
         return None

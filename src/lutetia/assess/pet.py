@@ -50,6 +50,16 @@ class SpectParams(Strict):
     rebaseline_after_holiday: bool
 
 
+def scan_day(hours_after_administration: float) -> int:
+    """Day of a post-therapy scan: the administration day is day 1 (0–24 h), 48–72 h day 3."""
+    return int(hours_after_administration // 24) + 1
+
+
+def spect_scan_day() -> int:
+    """The protocol day of the SPECT molecular tumour volume scan (``spect_mtv`` params)."""
+    return validate_section(load_criteria("spect_mtv"), "params", SpectParams).scan_day
+
+
 def percent_change(baseline: float, value: float) -> float | None:
     """(value − baseline) / baseline × 100; None when baseline ≤ 0."""
     return None if baseline <= 0 else (value - baseline) / baseline * 100.0

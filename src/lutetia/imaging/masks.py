@@ -1,9 +1,10 @@
 """Volumes of interest: label maps in, resampled in physical space onto the SPECT grid.
 
-Format: NIfTI label maps (nibabel; RAS affine converted to DICOM LPS). (RTSTRUCT and DICOM
-SEG input are not implemented yet.) Resampling: each SPECT voxel is sampled at 3³ points and the label found at
-each point by nearest neighbour in the label map's own affine, so any mask grid and
-orientation maps onto any SPECT grid; a voxel belongs to a VOI when at least half its
+Format: NIfTI label maps (nibabel; RAS affine converted to DICOM LPS); DICOM SEG label maps
+(:mod:`lutetia.imaging.seg`) use the same resampling, RTSTRUCT contours the same sampling
+points (:mod:`lutetia.imaging.rtstruct`). Resampling: each SPECT voxel is sampled at 3³
+points and the label found at each point by nearest neighbour in the label map's own
+affine, so any mask grid and orientation maps onto any SPECT grid; a voxel belongs to a VOI when at least half its
 points do. Overlap rule: a voxel claimed by several VOIs goes to the one first in
 ``priority`` (default: lesions before organs — a lesion inside a kidney is cut from the
 kidney).
@@ -62,7 +63,7 @@ def read_labels_json(path: Path) -> dict[int, str]:
                           accepted='{"1": "kidney_left", ...}') from exc
 
 
-def _sample_points(target: ImageVolume, k: int) -> NDArray[np.float64]:
+def sample_points(target: ImageVolume, k: int) -> NDArray[np.float64]:
     """LPS coordinates of SUBSAMPLES³ points per voxel of slice ``k``, shape (nx, ny, S³, 3)."""
     offs = (np.arange(SUBSAMPLES) + 0.5) / SUBSAMPLES - 0.5
     sub = np.stack(np.meshgrid(offs, offs, offs, indexing="ij"), -1).reshape(-1, 3)
@@ -85,7 +86,7 @@ def resample_labels(labels: NDArray[np.int64], affine_lps: NDArray[np.float64],
     inv = np.linalg.inv(affine_lps)
     out = {name: np.zeros(target.array.shape) for name in names.values()}
     for k in range(target.array.shape[2]):
-        ijk = np.rint(_sample_points(target, k) @ inv[:3, :3].T + inv[:3, 3]).astype(np.int64)
+        ijk = np.rint(sample_points(target, k) @ inv[:3, :3].T + inv[:3, 3]).astype(np.int64)
         inside = np.all((ijk >= 0) & (ijk < np.array(labels.shape)), axis=-1)
         safe = np.where(inside[..., None], ijk, 0)
         found = np.where(inside, labels[safe[..., 0], safe[..., 1], safe[..., 2]], 0)

@@ -7,8 +7,9 @@ select_model`) from two or more time points, or by a single-time-point method (H
 Madsen when an effective half-life is given); mass = voxels × voxel volume × 1.04 g/mL;
 absorbed dose by the mass-scaled kidney S-value for kidneys and local deposition otherwise
 (:func:`lutetia.physics.mird.organ_dose`), with the fit, calibration and mass uncertainties;
-BED where the organ has cited LQ parameters, with G from the fitted curve; and, when a dose
-map is given, the VOI's mean voxel dose and DVH figures (:func:`lutetia.physics.voxel.mask_dose`).
+BED where the organ has cited LQ parameters, with G from the fitted curve, and its first-order
+uncertainty u(BED) = (1 + 2·G·D/(α/β))·u(D); and, when a dose map is given, the VOI's mean
+voxel dose, D98/D2 and cumulative DVH (:func:`lutetia.physics.voxel.mask_dose`).
 
 References
 ----------
@@ -34,6 +35,9 @@ from lutetia.physics.tac import select_model
 from lutetia.physics.volume import ImageVolume
 from lutetia.physics.voxel import mask_dose
 
+#: Bins of the cumulative DVH of each VOI (dose from 0 to the VOI's maximum voxel dose).
+DVH_BINS = 50
+
 
 @dataclass(frozen=True)
 class VoiResult:
@@ -58,6 +62,26 @@ class VoiResult:
     mean_voxel_dose_gy: float | None
     d98_gy: float | None
     d2_gy: float | None
+    calibration_relative_sigma: float = 0.0
+    bed_sd_gy: float | None = None
+    dvh_dose_gy: tuple[float, ...] = ()
+    dvh_volume_fraction: tuple[float, ...] = ()
+    fit_coeffs_mbq: tuple[float, ...] = ()
+    fit_rates_per_h: tuple[float, ...] = ()
+
+    def fitted_activity(self, times_h: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """The fitted time-activity curve A(t) = Σ cᵢ·e^(−λᵢ t), MBq (None for Hänscheid,
+        which assumes no curve)."""
+        if not self.fit_coeffs_mbq:
+            return None
+        t = np.asarray(times_h, dtype=np.float64)[:, None]
+        c, lam = np.asarray(self.fit_coeffs_mbq), np.asarray(self.fit_rates_per_h)
+        return np.asarray((c * np.exp(-lam * t)).sum(axis=1), dtype=np.float64)
+
+    @property
+    def fit_relative_sigma(self) -> float:
+        """Relative standard uncertainty of the TIA from the fit (or STP method)."""
+        return self.tia_sd_mbq_h / self.tia_mbq_h if self.tia_mbq_h > 0 else 0.0
 
     def tiac_h(self, administered_mbq: float) -> float:
         """Time-integrated activity coefficient, h."""
@@ -83,7 +107,9 @@ def _tia(times: Sequence[float], acts: Sequence[float], t_eff_stp: float | None)
         return f"tac:{best.model}", best.tia, best.tia_sd, t_eff, best.coeffs, best.rates
     if t_eff_stp is not None:
         s = madsen_tia(acts[0], times[0], t_eff_stp)
-        return "stp:madsen", s.tia, s.tia_sd, t_eff_stp, None, None
+        lam = math.log(2.0) / t_eff_stp  # Madsen's curve: mono-exponential through the point
+        return ("stp:madsen", s.tia, s.tia_sd, t_eff_stp,
+                np.array([acts[0] * math.exp(lam * times[0])]), np.array([lam]))
     s = haenscheid_tia(acts[0], times[0])
     return "stp:haenscheid", s.tia, s.tia_sd, times[0], None, None
 
@@ -92,7 +118,7 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
                   masks: Mapping[str, NDArray[np.bool_]], *,
                   recovery: Mapping[str, float] | None = None,
                   calibration_relative_sigma: float = 0.0,
-                  stp_t_eff_h: float | None = None,
+                  stp_t_eff_h: float | Mapping[str, float] | None = None,
                   dose: ImageVolume | None = None) -> list[VoiResult]:
     """The organ/lesion table of ``masks`` from activity maps (MBq per voxel) at ``times_h``.
 
@@ -108,8 +134,9 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
         Recovery coefficient per VOI (default 1: no partial-volume correction).
     calibration_relative_sigma : float
         Relative standard uncertainty of the camera calibration (systematic).
-    stp_t_eff_h : float, optional
-        With one time point: Madsen with this T_eff (h) instead of Hänscheid.
+    stp_t_eff_h : float or mapping name → float, optional
+        With one time point: Madsen with this T_eff (h) instead of Hänscheid, for every VOI
+        or for the VOIs named in the mapping (the others: Hänscheid).
     dose : ImageVolume, optional
         Voxel dose map (Gy) for the mean voxel dose and D98/D2 of each VOI.
     """
@@ -134,24 +161,32 @@ def voi_dosimetry(activity_maps: Sequence[ImageVolume], times_h: Sequence[float]
         voxels = int(mask.sum())
         volume = voxels * ref.voxel_volume_ml
         mass = volume * SOFT_TISSUE_DENSITY_G_CM3
-        method, tia, tia_sd, t_eff, coeffs, rates = _tia(times, acts, stp_t_eff_h)
+        t_eff_stp = (stp_t_eff_h.get(name) if isinstance(stp_t_eff_h, Mapping)
+                     else stp_t_eff_h)
+        method, tia, tia_sd, t_eff, coeffs, rates = _tia(times, acts, t_eff_stp)
         od = organ_dose(tia, _organ(name), mass, tia_sd,
                         calibration_relative_sigma=calibration_relative_sigma)
-        g = b = None
+        g = b = b_sd = None
         try:
             lq = lq_parameters(_organ(name))
         except LutetiaError:
             lq = None
         if lq is not None:
-            if coeffs is not None and rates is not None:
+            if coeffs is not None and rates is not None and method.startswith("tac:"):
                 g = g_factor_sum_exp(coeffs, rates, lq.repair_half_time_h)
             elif t_eff is not None and math.isfinite(t_eff):
                 g = float(g_factor_mono(t_eff, lq.repair_half_time_h))
             if g is not None:
                 b = bed(od.dose_gy, g, lq.alpha_beta_gy, lq.repair_half_time_h).bed_gy
-        md = mask_dose(dose, mask, name) if dose is not None else None
+                # u(BED) = |∂BED/∂D|·u(D) = (1 + 2·G·D/(α/β))·u(D), first order
+                b_sd = (1.0 + 2.0 * g * od.dose_gy / lq.alpha_beta_gy) * od.dose_sd_gy
+        md = mask_dose(dose, mask, name, bins=DVH_BINS) if dose is not None else None
         rows.append(VoiResult(name, voxels, volume, mass, times, acts, rc, method, tia, tia_sd,
                               t_eff, od.method, od.dose_gy, od.dose_sd_gy, g, b,
                               md.mean_gy if md else None, md.d98_gy if md else None,
-                              md.d2_gy if md else None))
+                              md.d2_gy if md else None, calibration_relative_sigma, b_sd,
+                              tuple(map(float, md.dvh_dose_gy)) if md else (),
+                              tuple(map(float, md.dvh_volume_fraction)) if md else (),
+                              tuple(map(float, coeffs)) if coeffs is not None else (),
+                              tuple(map(float, rates)) if rates is not None else ()))
     return rows

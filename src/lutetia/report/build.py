@@ -15,7 +15,7 @@ from lutetia.protocols.schema import Protocol
 from lutetia.records import PatientRecord
 from lutetia.report.define_xml import write_define_xml
 from lutetia.report.figures import SwimmerLane
-from lutetia.report.patient_report import DecisionView, write_patient_report
+from lutetia.report.patient_report import DecisionView, patient_figures, write_patient_report
 from lutetia.report.trial_report import KidneyCourse, write_trial_report
 
 
@@ -80,12 +80,14 @@ def swimmer_lanes(records: Sequence[PatientRecord], protocol_id: str, limit: int
 
 def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Path, *,
                   decisions: Mapping[str, Sequence[DecisionView]] | None = None, cutoff: date | None = None,
-                  simulated: bool = False, created: datetime | None = None) -> BuiltReports:
+                  simulated: bool = False, created: datetime | None = None,
+                  figures: Path | None = None) -> BuiltReports:
     """Analyse the protocol's patients among ``records`` and write all reports under ``out``.
 
     With ``created`` (an aware time stamp, given by the caller: the report reads no clock), the
     Define-XML 2.1 document of the ADaM datasets is written beside their XPT files
-    (``out/datasets/define.xml``)."""
+    (``out/datasets/define.xml``). ``figures``: folder of image-dosimetry figures, embedded in
+    each patient's cycle report."""
     records = enrolled(records, protocol.id)
     analysis = analyse_trial(protocol, records, cutoff=cutoff)
     pages: dict[str, str] = {}
@@ -98,7 +100,8 @@ def build_reports(records: Sequence[PatientRecord], protocol: Protocol, out: Pat
         href = f"patients/{rec.patient_id}.html"
         write_patient_report(rec, out / href, protocol_title=protocol.title, arm=arm_of(rec, protocol.id),
                              labs=graded_labs(rec, protocol.id), decisions=views, simulated=simulated,
-                             ledger=ledger, limit=limit.label if limit else "")
+                             ledger=ledger, limit=limit.label if limit else "",
+                             figures=patient_figures(figures, rec.patient_id))
         bed = [r.cumulative_bed_gy for r in ledger if r.cumulative_bed_gy is not None]
         if limit is not None and limit.quantity == "bed" and bed:
             courses[rec.patient_id] = bed

@@ -35,6 +35,25 @@ def _grid(labs: Sequence[GradedLab]) -> list[tuple[date, dict[str, GradedLab]]]:
     return sorted(rows.items())
 
 
+def _data_uri(path: Path) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def patient_figures(folder: Path | None, patient_id: str) -> list[Path]:
+    """The patient's image-dosimetry figures in ``folder`` (``<patient>/cycle-<N>-dosimetry.png``,
+    :func:`lutetia.report.dosimetry_figure.figure_path`), by cycle."""
+    if folder is None or not (Path(folder) / patient_id).is_dir():
+        return []
+
+    def cycle(p: Path) -> int:
+        part = p.name.split("-")[1]
+        return int(part) if part.isdigit() else 0
+
+    return sorted((Path(folder) / patient_id).glob("cycle-*-dosimetry.png"), key=cycle)
+
+
 def write_patient_report(
     rec: PatientRecord,
     path: Path,
@@ -46,7 +65,10 @@ def write_patient_report(
     decisions: Sequence[DecisionView] = (),
     limit: str = "",
     simulated: bool = False,
+    figures: Sequence[Path] = (),
 ) -> Path:
+    """Write the cycle report; ``figures`` (PNG, e.g. the image-dosimetry figure of each
+    cycle) are embedded so that the page stays one self-contained file."""
     p = rec.patient
     context: dict[str, Any] = {
         "p": p, "born": p.birth_date.isoformat() if p.birth_date else str(p.birth_year), "arm": arm,
@@ -55,6 +77,7 @@ def write_patient_report(
         "lab_analytes": sorted({g.analyte for g in labs}), "lab_grid": _grid(labs),
         "psa": rec.psa_series(), "p_aes": sorted(rec.adverse_events, key=lambda a: a.onset_date),
         "events": sorted(rec.events, key=lambda e: e.event_date),
+        "figures": [(f.stem.replace("-", " "), _data_uri(f)) for f in figures],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_template("patient.html.j2").render(**context), encoding="utf-8")

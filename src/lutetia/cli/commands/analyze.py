@@ -17,6 +17,9 @@ def analyze(
     protocol: Annotated[str, typer.Option("--protocol", help="Protocol id (see `lutetia protocols list`).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the report, figures and datasets.")],
     cutoff: Annotated[str | None, typer.Option(help="Data cut-off date YYYY-MM-DD (default: all data).")] = None,
+    figures: Annotated[Path | None, typer.Option(
+        "--figures", help="Folder of image-dosimetry figures (`dose images --figures`) to embed "
+                          "in the cycle reports.")] = None,
 ) -> None:
     """Analyse every patient of a protocol in the store and write the HTML trial report,
     per-patient cycle reports, figures, and ADSL/ADTTE/ADLB/ADRS/ADAE as CSV and XPT v5 with
@@ -45,7 +48,8 @@ def analyze(
     for d in load_decisions(store, protocol_id=proto.id):
         decisions.setdefault(d.patient_id, []).append(decision_view(d.decided_on, d.outcome, d.payload))
     with staged_folder(out) as tmp:  # the report appears whole, or not at all
-        result = build_reports(records, proto, tmp, decisions=decisions, cutoff=cut, created=datetime.now(UTC))
+        result = build_reports(records, proto, tmp, decisions=decisions, cutoff=cut,
+                               created=datetime.now(UTC), figures=figures)
     index = out / result.index.relative_to(tmp)
     rows: list[dict[str, Any]] = []
     for s in result.analysis.survival:

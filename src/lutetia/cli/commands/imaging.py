@@ -16,7 +16,8 @@ from lutetia.cli.common import emit_json, fail, print_table, randomised_protocol
 
 COLUMNS = ["voi", "volume_mL", "mass_g", "recovery", "tia_method", "tia_MBq_h", "tia_sd_MBq_h",
            "tiac_h", "t_eff_h", "dose_method", "dose_Gy", "dose_sd_Gy", "dose_Gy_per_GBq",
-           "bed_Gy", "voxel_mean_Gy"]
+           "bed_Gy", "bed_sd_Gy", "u_fit_rel", "u_calibration_rel", "u_dose_rel",
+           "voxel_mean_Gy", "voxel_d98_Gy", "voxel_d2_Gy"]
 
 
 def _tz(text: str | None) -> tzinfo | None:
@@ -34,8 +35,11 @@ def images(
     ctx: typer.Context,
     folders: Annotated[list[Path], typer.Argument(help="One folder per time point (DICOM files; "
                                                        "series found by their headers).")],
-    masks: Annotated[Path, typer.Option("--masks", help="NIfTI label map of the VOIs.")],
-    labels: Annotated[Path, typer.Option("--labels", help='JSON {"1": "kidney_left", ...}.')],
+    masks: Annotated[Path, typer.Option("--masks", help="VOIs: NIfTI label map, RTSTRUCT or "
+                                                        "DICOM SEG (found from the file).")],
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", help='JSON {"1": "kidney_left", ...} (NIfTI, required) or {"ROI name": '
+                         '"kidney_left"} (RTSTRUCT/SEG, optional).')] = None,
     calibration: Annotated[str | None, typer.Option(
         "--calibration", help="Camera calibration id (needed for counts images; gives the "
                               "recovery curve).")] = None,
@@ -55,6 +59,22 @@ def images(
                                                                "RT Dose DICOM.")] = None,
     nifti: Annotated[Path | None, typer.Option("--nifti", help="Write the voxel dose map as "
                                                              "NIfTI.")] = None,
+    seg: Annotated[Path | None, typer.Option("--seg", help="Write the VOIs used (after the "
+                                                           "overlap rule) as DICOM SEG.")] = None,
+    stp: Annotated[bool, typer.Option(
+        "--stp", help="One time point: Madsen single-time-point kidney dosimetry with the "
+                      "kidney T_eff of the patient's latest earlier multi-time-point cycle in "
+                      "the record (needs --save and --cycle).")] = False,
+    tumour: Annotated[str | None, typer.Option(
+        "--tumour", help="Also segment the SPECT tumour burden: suv or percent_of_max "
+                         "(threshold from spect_tumour_threshold.toml).")] = None,
+    tumour_threshold: Annotated[float | None, typer.Option(
+        "--tumour-threshold", help="Override the threshold (SUV, or % of max).")] = None,
+    weight: Annotated[float | None, typer.Option(
+        "--weight", help="Body weight, kg, for SUV (default: the record's, with --save).")] = None,
+    figures: Annotated[Path | None, typer.Option(
+        "--figures", help="Write the MIP + TAC figure as DIR/<patient>/cycle-<N>-dosimetry.png "
+                          "(the cycle report of `analyze --figures DIR` includes it).")] = None,
     save: Annotated[str | None, typer.Option("--save", help="Store the VOI activities as this "
                                                            "patient's dosimetry measurements.")] = None,
     cycle: Annotated[int | None, typer.Option("--cycle", help="Cycle of the images (with "
@@ -69,6 +89,11 @@ def images(
 
     if save is not None and cycle is None:
         raise fail("--save needs --cycle N (the cycle the images follow)", 2)
+    if stp and (save is None or len(folders) != 1):
+        raise fail("--stp needs one time-point folder and --save PATIENT --cycle N (the "
+                   "earlier T_eff comes from the record)", 2)
+    stp_t_eff: dict[str, float] | None = None
+    stp_source: str | None = None
     injection: datetime | None = None
     administered: float | None = None
     store: Any = None
@@ -78,25 +103,47 @@ def images(
             from lutetia.store.repository import Store
 
             store = Store.open(settings(ctx).db_url, randomised=randomised_protocol)
-            admin = administration(store.record(save), cycle, course)
+            record = store.record(save)
+            admin = administration(record, cycle, course)
             injection, administered = admin.administered_at, admin.net_activity_gbq * 1000.0
+            weight = weight if weight is not None else record.patient.weight_kg
+            if stp:
+                from lutetia.imaging.record import earlier_kidney_t_eff, kidney_stp_t_eff
+
+                found = earlier_kidney_t_eff(record, cycle, course)
+                if found is None:
+                    raise fail(f"--stp: no earlier multi-time-point kidney dosimetry of {save} "
+                               f"before cycle {cycle} in the record (accepted: a cycle < "
+                               f"{cycle} with ≥ 2 kidney time points)", 2)
+                stp_t_eff = kidney_stp_t_eff(found[0])
+                stp_source = (f"kidney T_eff of cycle {found[1]} ({found[0]:.4g} h), "
+                              "lutetia.decide.dosimetry.kidney_history")
         cal = get_calibration(calibration, *(calibrations or [])) if calibration else None
         result = image_dosimetry(folders, masks, labels, calibration=cal, tz=_tz(tz),
                                  injection=injection, administered_mbq=administered,
                                  same_position=same_position, register=register,
-                                 recovery_correction=not no_recovery)
+                                 recovery_correction=not no_recovery, tumour_method=tumour,
+                                 tumour_threshold=tumour_threshold, weight_kg=weight,
+                                 stp_t_eff_h=stp_t_eff)
+        if stp_source is not None:
+            result.provenance["stp_t_eff_source"] = stp_source
         rows = table(result)
-        written = _outputs(result, rtdose, nifti, save)
+        written = _outputs(result, rtdose, nifti, seg, save)
+        if figures is not None:
+            written["figure"] = str(_figure(result, figures, save, cycle))
         if store is not None and save is not None and cycle is not None:
-            from lutetia.imaging.record import measurements, provenance
+            from lutetia.imaging.record import measurements, provenance, tumour_study
 
-            summary = store.add(measurements(result, save, cycle, course), user=settings(ctx).user,
-                                source=provenance(result))
+            study = tumour_study(result, save, cycle)
+            summary = store.add([*measurements(result, save, cycle, course),
+                                 *([study] if study is not None else [])],
+                                user=settings(ctx).user, source=provenance(result))
             written["saved"] = str(summary)
     except LutetiaError as exc:
         raise fail(str(exc), 2) from exc
     if as_json:
         emit_json({"administered_MBq": result.administered_mbq, "vois": rows,
+                   "tumour": result.provenance.get("tumour"),
                    "provenance": result.provenance, "written": written})
         return
     names = [str(r["voi"]) for r in rows]  # one column per VOI, as physicists read it
@@ -104,11 +151,15 @@ def images(
                for c in COLUMNS[1:]]
     print_table(flipped, ["field", *names], title=f"Image dosimetry ({len(result.time_points)} "
                                                   f"time points, {result.administered_mbq:.0f} MBq)")
+    if result.tumour is not None:
+        t = result.provenance["tumour"]
+        typer.echo(f"molecular tumour volume: {t['mtv_mL']:.1f} mL at {t['hours']:.1f} h "
+                   f"({t['method']} {t['threshold']:g}, {t['regions']} regions)")
     for key, value in written.items():
         typer.echo(f"{key}: {value}")
 
 
-def _outputs(result: Any, rtdose: Path | None, nifti: Path | None,
+def _outputs(result: Any, rtdose: Path | None, nifti: Path | None, seg: Path | None,
              patient: str | None) -> dict[str, str]:
     from lutetia import __version__
 
@@ -127,7 +178,31 @@ def _outputs(result: Any, rtdose: Path | None, nifti: Path | None,
 
         write_nifti(nifti, result.dose_map)
         written["nifti"] = str(nifti)
+    if seg is not None:
+        from lutetia.imaging.seg import write_seg
+
+        first = result.time_points[0]
+        uid = write_seg(seg, result.masks, first.activity, first.image.files,
+                        software=f"lutetia {__version__}")
+        written["seg"] = f"{seg} ({uid})"
     return written
+
+
+def _figure(result: Any, folder: Path, patient: str | None, cycle: int | None) -> Path:
+    from lutetia.report.dosimetry_figure import figure_path, write_dosimetry_figure
+
+    pid = patient or "anonymous"
+    path = figure_path(folder, pid, cycle or 0)
+    title = (f"{pid} cycle {cycle or '?'}: {len(result.time_points)} time point(s), "
+             f"{result.administered_mbq:.0f} MBq")
+    tumour, label = None, ""
+    if result.tumour is not None:
+        t = result.provenance["tumour"]
+        tumour = result.tumour.burden.mask
+        label = (f"MTV {t['mtv_mL']:.1f} mL ({t['method']} {t['threshold']:g}, "
+                 f"{t['hours']:.0f} h)")
+    return write_dosimetry_figure(path, result.time_points[0].activity, result.masks,
+                                  result.rows, title=title, tumour=tumour, tumour_label=label)
 
 
 def register(app: typer.Typer) -> None:
