@@ -36,7 +36,7 @@ from lutetia.assess.criteria import (
 )
 from lutetia.assess.outcome import RuleRef
 from lutetia.errors import ProtocolError, UnitError
-from lutetia.units import display_unit, parse_unit, to_unit
+from lutetia.units import display_unit, same_unit, to_unit
 
 BaselineIndicator = Literal["LOW", "NORMAL", "HIGH"]
 Direction = Literal["low", "high"]
@@ -190,7 +190,7 @@ def _own_unit_threshold(c: Condition, unit: str) -> float | None:
     """CTCAE's cut-off written in the reporting unit itself, if the term gives one."""
     for name, value in c.thresholds_by_unit.items():
         try:
-            if parse_unit(name) == parse_unit(unit):
+            if same_unit(name, unit):
                 return value
         except UnitError:
             continue
