@@ -237,6 +237,13 @@ def ctcae_grade(lab: LabValue, ctcae_version: str = "5.0") -> Grade:
         Grade 0–4, or ``grade=None`` with the reason (unknown term, missing value, unit,
         LLN/ULN/baseline/indicator).  Grade 5 is never computed from a lab value.
     """
+    return _ctcae_grade(lab, ctcae_version)
+
+
+@lru_cache(maxsize=1 << 16)
+def _ctcae_grade(lab: LabValue, ctcae_version: str) -> Grade:
+    """:func:`ctcae_grade`, memoised: a pure function of a frozen input (the record-level
+    engine grades the same stored value again at every later decision point)."""
     term = find_term(lab.term, ctcae_version)
     if term is None:
         names = ", ".join(t.term for t in ctcae_terms(ctcae_version))

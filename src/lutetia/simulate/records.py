@@ -14,6 +14,7 @@ recorded answers to the protocol's judgement criteria.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -338,7 +339,13 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
 
 def _grade(sim: CohortSim, value: float, j: int) -> int:
     """CTCAE grade of one value of myelosuppression column ``j`` (the cohort grading)."""
-    return int(term_grades(np.array([[value]]), (sim.myelo_lln[j],), (MYELO_TERMS[j],))[0, 0])
+    return _grade_of(float(value), float(sim.myelo_lln[j]), MYELO_TERMS[j])
+
+
+@lru_cache(maxsize=1 << 16)
+def _grade_of(value: float, lln: float, term: str) -> int:
+    # memoised: a patient's record is rebuilt at each decision point with the same values
+    return int(term_grades(np.array([[value]]), (lln,), (term,))[0, 0])
 
 
 def _lab_adverse_events(b: _Builder, term: str, series: list[tuple[date, int]]) -> None:
