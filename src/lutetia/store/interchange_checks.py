@@ -105,6 +105,8 @@ def plain_numbers(texts: Sequence[str]) -> list[float] | None:
     """:func:`plain_number` over a column: every value as a float, or None when any value is
     not a plain number (then ask :func:`plain_number` row by row for the first one)."""
     match = PLAIN_NUMBER.match
+    if all(map(match, texts)):  # a match has no surrounding space: nothing to strip
+        return list(map(float, texts))
     stripped = [t.strip() for t in texts]
     if not all(map(match, stripped)):
         return None

@@ -36,21 +36,25 @@ def _event(path: Path, row: int, column: str, raw: str) -> int:
 
 
 def _columns(path: Path, cols: dict[str, list[str]], time: str, event: str,
-             group: str | None) -> tuple[list[float], list[int], list[str]]:
+             group: str | None) -> tuple[Any, Any, list[str]]:
     """Durations, events and groups of every row; the first bad value is refused with its row.
 
     Whole columns are checked at once (:func:`~lutetia.store.interchange_checks.plain_numbers`);
     when any value is bad, the rows are walked in order so the message names the first one,
     exactly as a row-by-row read does."""
+    import numpy as np
+
     from lutetia.store.interchange_checks import plain_numbers
 
     n = len(cols[time])
     times, flags = plain_numbers(cols[time]), plain_numbers(cols[event])
     groups = cols[group] if group else ["all"] * n
-    if (times is not None and flags is not None and min(times) >= 0 and set(flags) <= {0.0, 1.0}
-            and all(groups)):
-        return times, [int(f) for f in flags], groups
-    durations, events = [], []
+    if times is not None and flags is not None and all(groups):
+        t_all, e_all = np.asarray(times, dtype=float), np.asarray(flags, dtype=float)
+        if t_all.min() >= 0 and np.isin(e_all, (0.0, 1.0)).all():
+            return t_all, e_all, groups
+    durations: list[float] = []
+    events: list[int] = []
     for i in range(n):
         row = i + 2  # row 1 is the header
         t = _number(path, row, time, cols[time][i])
@@ -101,7 +105,7 @@ def km(
         from lutetia.report.figures import km_figure, nice_times, save
 
         note = f"log-rank p = {test.p_value:.4g}" if test else ""
-        save(km_figure(fits, at_risk_times=nice_times(max(durations)), xlabel=time, annotation=note), plot)
+        save(km_figure(fits, at_risk_times=nice_times(float(np.max(t))), xlabel=time, annotation=note), plot)
     if as_json:
         emit_json({"conf_type": conf_type.value, "confidence_level": 0.95, "groups": summary,
                    "logrank": None if test is None else
