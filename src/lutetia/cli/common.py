@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ def read_csv_columns(path: Path, columns: Sequence[str]) -> dict[str, list[str]]
     """:func:`read_csv` by column (the same checks and stripped cells), for files of millions
     of rows: only ``columns`` are taken, with no dict per row."""
     header, rows = _read_checked(path, columns)
-    return {c: [row[j].strip() for row in rows] for c in columns for j in [header.index(c)]}
+    return {c: list(map(str.strip, map(itemgetter(header.index(c)), rows))) for c in columns}
 
 
 def _jsonable(value: Any) -> Any:
