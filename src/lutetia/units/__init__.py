@@ -28,7 +28,6 @@ from lutetia.units import _factors
 from lutetia.units._registry import (
     MASS_TO_SUBSTANCE,
     SAME_DIMENSION,
-    normalise_unit_text,
     pint_linear,
     pint_to_unit,
     registry,
@@ -110,10 +109,6 @@ def parse_unit(text: str) -> Any:
         If the unit is unknown.
     """
     return _parse_unit(text)
-
-
-def _normalise_unit_text(text: str) -> str:
-    return normalise_unit_text(text)
 
 
 #: How people write Lutetia's unit names (never show pint names such as ``giga_per_L``).
