@@ -31,3 +31,17 @@ def env_for(src: Path | None) -> dict[str, str]:
     env["PYTHONPATH"] = str(src if src is not None else ROOT / "src")
     env["PYTHONDONTWRITEBYTECODE"] = "0"
     return env
+
+
+def run_timed(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of a child process.  On a shared machine the CPU
+    time swings far less than the wall time; both are reported."""
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

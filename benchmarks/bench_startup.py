@@ -15,19 +15,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _baseline import DEFAULT_BASELINE, ROOT, env_for, extract
+from _baseline import DEFAULT_BASELINE, ROOT, env_for, extract, run_timed
 
 CLI = "import sys; from lutetia.cli.main import run; sys.argv[0] = 'lutetia'; run()"
-
-
-def timed(args: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def main(runs: int = 5, rev: str = DEFAULT_BASELINE) -> None:
@@ -44,17 +37,17 @@ def main(runs: int = 5, rev: str = DEFAULT_BASELINE) -> None:
             "patient list (empty db)": ["--db", str(empty_db), "patient", "list"],
             "next-cycle": ["--db", str(sample_db), "next-cycle", "SYN-001", "--date", "2025-04-14"],
         }
-        bare = [timed([sys.executable, "-c", "pass"], env_for(None)) for _ in range(runs)]
-        print(f"bare interpreter: median {statistics.median(bare):.3f} s")
-        print(f"{'command':26} {'now (s)':>8} {'baseline (s)':>13} {'now/baseline':>13} {'now - bare (s)':>15}")
+        bare = [run_timed([sys.executable, "-c", "pass"], env_for(None))[0] for _ in range(runs)]
+        print(f"bare interpreter: median {statistics.median(bare):.3f} s wall")
+        print(f"{'command':26} {'now wall/CPU (s)':>17} {'baseline wall/CPU (s)':>22} {'now/baseline wall, CPU':>23}")
         for name, args in commands.items():
             now, before = [], []
             for _ in range(runs):  # interleaved
-                before.append(timed([sys.executable, "-c", CLI, *args], env_for(base_src)))
-                now.append(timed([sys.executable, "-c", CLI, *args], env_for(None)))
-            m_now, m_before = statistics.median(now), statistics.median(before)
-            print(f"{name:26} {m_now:8.3f} {m_before:13.3f} {m_now / m_before:12.2f}x "
-                  f"{m_now - statistics.median(bare):15.3f}")
+                before.append(run_timed([sys.executable, "-c", CLI, *args], env_for(base_src)))
+                now.append(run_timed([sys.executable, "-c", CLI, *args], env_for(None)))
+            n_w, n_c = (statistics.median(x[k] for x in now) for k in (0, 1))
+            b_w, b_c = (statistics.median(x[k] for x in before) for k in (0, 1))
+            print(f"{name:26} {n_w:8.3f} /{n_c:7.3f} {b_w:12.3f} /{b_c:7.3f} {n_w / b_w:14.2f}x, {n_c / b_c:.2f}x")
 
 
 if __name__ == "__main__":
