@@ -252,7 +252,7 @@ def survival_at(km: KMResult, time: float) -> LandmarkEstimate:
 def _group_arrays(durations: Sequence[float], events: Sequence[bool | int],
                   groups: Sequence[str]) -> tuple[FloatArray, FloatArray, npt.NDArray[np.str_]]:
     t, e = _check_inputs(durations, events)
-    g = np.asarray([str(x) for x in groups])
+    g = np.asarray(list(map(str, groups)))
     if g.shape != t.shape:
         raise ValueError(f"groups has {g.size} values for {t.size} observations")
     if np.unique(g).size < 2:

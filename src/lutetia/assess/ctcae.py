@@ -36,7 +36,7 @@ from lutetia.assess.criteria import (
 )
 from lutetia.assess.outcome import RuleRef
 from lutetia.errors import ProtocolError, UnitError
-from lutetia.units import display_unit, parse_unit, to_unit
+from lutetia.units import display_unit, same_unit, to_unit
 
 BaselineIndicator = Literal["LOW", "NORMAL", "HIGH"]
 Direction = Literal["low", "high"]
@@ -190,7 +190,7 @@ def _own_unit_threshold(c: Condition, unit: str) -> float | None:
     """CTCAE's cut-off written in the reporting unit itself, if the term gives one."""
     for name, value in c.thresholds_by_unit.items():
         try:
-            if parse_unit(name) == parse_unit(unit):
+            if same_unit(name, unit):
                 return value
         except UnitError:
             continue
@@ -237,6 +237,13 @@ def ctcae_grade(lab: LabValue, ctcae_version: str = "5.0") -> Grade:
         Grade 0–4, or ``grade=None`` with the reason (unknown term, missing value, unit,
         LLN/ULN/baseline/indicator).  Grade 5 is never computed from a lab value.
     """
+    return _ctcae_grade(lab, ctcae_version)
+
+
+@lru_cache(maxsize=1 << 16)
+def _ctcae_grade(lab: LabValue, ctcae_version: str) -> Grade:
+    """:func:`ctcae_grade`, memoised: a pure function of a frozen input (the record-level
+    engine grades the same stored value again at every later decision point)."""
     term = find_term(lab.term, ctcae_version)
     if term is None:
         names = ", ".join(t.term for t in ctcae_terms(ctcae_version))

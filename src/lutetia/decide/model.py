@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Final
 
 from lutetia.assess.outcome import Outcome
@@ -162,10 +163,24 @@ def anchors_for(record: PatientRecord, protocol: Protocol, on: date,
     return out
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
+@lru_cache(maxsize=256)
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, in order (None: not a dataclass)."""
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON data of a result (dataclasses, enums, dates, tuples)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _PLAIN:  # the common leaves first (exact types: an enum is not plain)
+        return value
+    if type(value) is float:
+        return "inf" if value == float("inf") else value
+    names = _field_names(type(value))  # type: ignore[arg-type]
+    if names is not None:
+        return {name: jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):

@@ -31,7 +31,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
 
 from lutetia.errors import RecordError
 from lutetia.physics.ledger import Ledger
@@ -91,6 +90,8 @@ def probability_exceed(activity_gbq: float, gy_per_gbq: float, relative_sigma: f
     if relative_sigma <= 0:
         return float(_cumulative(activity_gbq * gy_per_gbq, cum, n, limit) > limit.value)
     eps_star = _budget_dose(cum, n, limit) / (activity_gbq * gy_per_gbq)
+    from scipy.stats import norm  # lazily: scipy.stats costs ~0.5 s at start-up
+
     s = math.sqrt(math.log1p(relative_sigma**2))
     return float(norm.sf(math.log(eps_star) / s))
 

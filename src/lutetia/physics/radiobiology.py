@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from lutetia.errors import RecordError
 from lutetia.physics._data import load_table
-from lutetia.units import Quantity
+from lutetia.units import quantity
 
 FloatArray = NDArray[np.float64]
 
@@ -78,12 +78,12 @@ class BedResult:
     @property
     def bed(self) -> Any:
         """BED as a pint quantity in the distinct ``Gy_BED`` dimension."""
-        return Quantity(self.bed_gy, "Gy_BED")
+        return quantity(self.bed_gy, "Gy_BED")
 
     @property
     def eqd2(self) -> Any:
         """EQD2 as a pint quantity in the distinct ``Gy_EQD2`` dimension."""
-        return Quantity(self.eqd2_gy, "Gy_EQD2")
+        return quantity(self.eqd2_gy, "Gy_EQD2")
 
 
 def _check(alpha_beta_gy: float, repair_half_time_h: float) -> None:

@@ -30,7 +30,6 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import least_squares
 
 from lutetia.errors import ConvergenceError, RecordError
 from lutetia.physics.decay import lu177
@@ -209,6 +208,8 @@ def fit_tac(t_h: Sequence[float], activity_mbq: Sequence[float], model: str = "m
     if len(t) < m.n_params:
         raise RecordError(f"{model} needs at least {m.n_params} time points", field="time_h",
                           value=len(t))
+
+    from scipy.optimize import least_squares  # lazily: scipy.optimize costs ~0.4 s at start-up
 
     def residual(p: FloatArray) -> FloatArray:
         c, r = m.terms(p)

@@ -73,10 +73,26 @@ class PatientRecord(RecordModel):
         return sorted(out)
 
     def labs_of(self, analyte: Analyte) -> list[LabResult]:
-        return sorted((x for x in self.labs if x.analyte is analyte), key=lambda x: x.sampled_on)
+        """The analyte's results by sampling date (ties in record order)."""
+        return list(_labs_index(self).get(analyte, ()))
 
     def administrations_sorted(self) -> list[Administration]:
         return sorted(self.administrations, key=lambda a: a.administered_at)
+
+
+def _labs_index(record: PatientRecord) -> dict[Analyte, tuple[LabResult, ...]]:
+    """Labs grouped by analyte and sorted by date, computed once per record (the engine asks
+    per fact and per rule).  Kept beside the fields, keyed by the very ``labs`` tuple it was
+    made from, so a copy with other labs (``model_copy(update=...)``) never reuses it."""
+    cached = record.__dict__.get("_labs_index")
+    if cached is not None and cached[0] is record.labs:
+        return cached[1]  # type: ignore[no-any-return]
+    groups: dict[Analyte, list[LabResult]] = {}
+    for x in record.labs:
+        groups.setdefault(x.analyte, []).append(x)
+    index = {a: tuple(sorted(xs, key=lambda x: x.sampled_on)) for a, xs in groups.items()}
+    record.__dict__["_labs_index"] = (record.labs, index)
+    return index
 
 
 #: The date each child record kind happens on (its first date field), for :func:`record_as_of`.

@@ -11,6 +11,7 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,14 +34,22 @@ from lutetia.report.figures import (
 )
 
 
-def _template(name: str) -> Any:
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """The one Jinja2 environment of the reports: built once per process, so each template is
+    compiled once (issue 16: a new environment per page recompiled it for each of 272 pages)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     folder = Path(str(resources.files("lutetia.report") / "templates"))
-    env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template(name)
+    return Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html", "j2"]),
+                       auto_reload=False)
 
 
+def _template(name: str) -> Any:
+    return _environment().get_template(name)
+
+
+@lru_cache(maxsize=1)
 def css() -> str:
     return (resources.files("lutetia.report") / "templates" / "base.css").read_text(encoding="utf-8")
 

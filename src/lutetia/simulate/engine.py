@@ -25,7 +25,7 @@ import numpy as np
 from lutetia.decide.next_cycle import CycleDecision, EndReason, Holiday, next_cycle
 from lutetia.protocols import Protocol
 from lutetia.simulate.model import Action, CohortSim, Decision, Point
-from lutetia.simulate.records import patient_record
+from lutetia.simulate.records import patient_record, prime_grades
 from lutetia.simulate.vector import individualised_activity, physician_stop
 
 _GIVE = {"administer", "reduce", "resume"}
@@ -66,6 +66,7 @@ class EnginePolicy:
         act = np.full(n, np.nan)
         reduce_now = np.zeros(n, dtype=bool)
         requested = individualised_activity(sim, pt) if sim.rules.mode == "individualised" else None
+        prime_grades(sim, pt.labs[pt.active])
         for i in np.flatnonzero(pt.active):
             day = self.start + timedelta(days=int(round(pt.t_days[i])))
             rec = patient_record(sim, int(i), self.protocol, self.arm, self.start, pid=self.patient_ids[i],

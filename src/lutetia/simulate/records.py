@@ -336,9 +336,30 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
         _lab_adverse_events(b, term, series[j])
 
 
+#: Grades already computed, by (value, LLN, term): a patient's record is rebuilt at each
+#: decision point with the same values (a memo of a pure function; cleared when large).
+_GRADES: dict[tuple[float, float, str], int] = {}
+
+
 def _grade(sim: CohortSim, value: float, j: int) -> int:
     """CTCAE grade of one value of myelosuppression column ``j`` (the cohort grading)."""
-    return int(term_grades(np.array([[value]]), (sim.myelo_lln[j],), (MYELO_TERMS[j],))[0, 0])
+    key = (float(value), float(sim.myelo_lln[j]), MYELO_TERMS[j])
+    hit = _GRADES.get(key)
+    if hit is None:
+        hit = _GRADES[key] = int(term_grades(np.array([[key[0]]]), (key[1],), (key[2],))[0, 0])
+    return hit
+
+
+def prime_grades(sim: CohortSim, labs: np.ndarray) -> None:
+    """Grade the myelosuppression columns of ``labs`` (rows of patients) in one cohort call, so
+    the records built next find their grades (the same elementwise grading, values unchanged)."""
+    if len(_GRADES) > 1 << 20:
+        _GRADES.clear()
+    grades = term_grades(labs[:, :4], sim.myelo_lln)
+    for j, term in enumerate(MYELO_TERMS):
+        lln = float(sim.myelo_lln[j])
+        for value, g in zip(labs[:, j].tolist(), grades[:, j].tolist(), strict=True):
+            _GRADES[(value, lln, term)] = g
 
 
 def _lab_adverse_events(b: _Builder, term: str, series: list[tuple[date, int]]) -> None:

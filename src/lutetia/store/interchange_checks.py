@@ -20,7 +20,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -99,6 +99,18 @@ def plain_number(text: str) -> float | None:
     :data:`PLAIN_NUMBER`, else None — the one number rule of every CSV Lutetia reads."""
     text = text.strip()
     return float(text) if PLAIN_NUMBER.match(text) else None
+
+
+def plain_numbers(texts: Sequence[str]) -> list[float] | None:
+    """:func:`plain_number` over a column: every value as a float, or None when any value is
+    not a plain number (then ask :func:`plain_number` row by row for the first one)."""
+    match = PLAIN_NUMBER.match
+    if all(map(match, texts)):  # a match has no surrounding space: nothing to strip
+        return list(map(float, texts))
+    stripped = [t.strip() for t in texts]
+    if not all(map(match, stripped)):
+        return None
+    return list(map(float, stripped))
 
 
 def iso_date(text: str) -> date | None:

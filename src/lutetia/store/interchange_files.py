@@ -91,9 +91,15 @@ def read_csv_text(file: Path) -> tuple[list[str], list[list[str]], list[str]]:
     try:
         header = [h.strip() for h in next(reader, [])]
         start = reader.line_num + 1
-        for row in reader:
-            rows.append(row)
+        try:
+            rows = list(reader)  # in C; on a malformed file walk again below for the line
+        except csv.Error:
+            reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+            rows, _ = [], next(reader)
             start = reader.line_num + 1
+            for row in reader:
+                rows.append(row)
+                start = reader.line_num + 1
     except csv.Error as exc:
         return [], [], [f"{file}: row {len(rows) + 2 if start > 1 else 1} (line {start}): {exc}: a quote opened "
                          "here is never closed, or a stray quote; accepted: RFC 4180 CSV, text with commas or "
@@ -108,7 +114,7 @@ def read_csv_text(file: Path) -> tuple[list[str], list[list[str]], list[str]]:
     width = len(header)
     while rows and not rows[-1]:  # blank lines at the end carry nothing
         rows.pop()
-    for n, row in enumerate(rows, start=2):
+    for n, row in enumerate(rows if set(map(len, rows)) - {width} else (), start=2):
         if not row:
             problems.append(f"{file}: row {n}: an empty line; accepted: one record per line")
         elif len(row) != width:

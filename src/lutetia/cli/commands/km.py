@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lutetia.cli.common import emit_json, fail, print_table, read_csv
+from lutetia.cli.common import emit_json, fail, print_table, read_csv_columns
 
 
 class ConfTypeOption(StrEnum):
@@ -35,6 +35,38 @@ def _event(path: Path, row: int, column: str, raw: str) -> int:
     return int(value)
 
 
+def _columns(path: Path, cols: dict[str, list[str]], time: str, event: str,
+             group: str | None) -> tuple[Any, Any, list[str]]:
+    """Durations, events and groups of every row; the first bad value is refused with its row.
+
+    Whole columns are checked at once (:func:`~lutetia.store.interchange_checks.plain_numbers`);
+    when any value is bad, the rows are walked in order so the message names the first one,
+    exactly as a row-by-row read does."""
+    import numpy as np
+
+    from lutetia.store.interchange_checks import plain_numbers
+
+    n = len(cols[time])
+    times, flags = plain_numbers(cols[time]), plain_numbers(cols[event])
+    groups = cols[group] if group else ["all"] * n
+    if times is not None and flags is not None and all(groups):
+        t_all, e_all = np.asarray(times, dtype=float), np.asarray(flags, dtype=float)
+        if t_all.min() >= 0 and np.isin(e_all, (0.0, 1.0)).all():
+            return t_all, e_all, groups
+    durations: list[float] = []
+    events: list[int] = []
+    for i in range(n):
+        row = i + 2  # row 1 is the header
+        t = _number(path, row, time, cols[time][i])
+        if t < 0:
+            raise fail(f"{path}: row {row}, column {time!r}: value {cols[time][i]!r} is negative", 2)
+        durations.append(t)
+        events.append(_event(path, row, event, cols[event][i]))
+        if group and not groups[i]:
+            raise fail(f"{path}: row {row}, column {group!r}: empty group value", 2)
+    return durations, events, groups
+
+
 def _fmt(x: float) -> float | None:
     return None if math.isinf(x) else x
 
@@ -50,30 +82,20 @@ def km(
 ) -> None:
     """Kaplan–Meier per group: n, events, median with CI; log-rank test when grouped."""
     required = [time, event] + ([group] if group else [])
-    rows = read_csv(file, required)
-    if not rows:
+    cols = read_csv_columns(file, required)
+    if not cols[time]:
         raise fail(f"{file}: no data rows", 2)
-    durations, events, groups = [], [], []
-    for i, row in enumerate(rows, start=2):  # row 1 is the header
-        t = _number(file, i, time, row[time])
-        if t < 0:
-            raise fail(f"{file}: row {i}, column {time!r}: value {row[time]!r} is negative", 2)
-        durations.append(t)
-        events.append(_event(file, i, event, row[event]))
-        if group and not row[group]:
-            raise fail(f"{file}: row {i}, column {group!r}: empty group value", 2)
-        groups.append(row[group] if group else "all")
+    durations, events, groups = _columns(file, cols, time, event, group)
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise fail(f"--plot {plot}: the figure must be a .png or .svg file", 2)
+
+    import numpy as np
 
     from lutetia.analysis.survival import kaplan_meier, logrank
 
     labels = sorted(set(groups))
-    fits = []
-    for label in labels:
-        idx = [k for k, g in enumerate(groups) if g == label]
-        fits.append(kaplan_meier([durations[k] for k in idx], [events[k] for k in idx],
-                                 conf_type=conf_type.value, label=label))
+    t, e, g = np.asarray(durations, dtype=float), np.asarray(events, dtype=float), np.asarray(groups)
+    fits = [kaplan_meier(t[g == label], e[g == label], conf_type=conf_type.value, label=label) for label in labels]
     summary: list[dict[str, Any]] = [
         {"group": f.label, "n": f.n, "events": f.events, "median": _fmt(f.median),
          "ci_lower": _fmt(f.median_lower), "ci_upper": _fmt(f.median_upper)} for f in fits
@@ -83,7 +105,7 @@ def km(
         from lutetia.report.figures import km_figure, nice_times, save
 
         note = f"log-rank p = {test.p_value:.4g}" if test else ""
-        save(km_figure(fits, at_risk_times=nice_times(max(durations)), xlabel=time, annotation=note), plot)
+        save(km_figure(fits, at_risk_times=nice_times(float(np.max(t))), xlabel=time, annotation=note), plot)
     if as_json:
         emit_json({"conf_type": conf_type.value, "confidence_level": 0.95, "groups": summary,
                    "logrank": None if test is None else

@@ -23,24 +23,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-import pint
-
 from lutetia.errors import UnitError
+from lutetia.units import _factors
+from lutetia.units._registry import (
+    MASS_TO_SUBSTANCE,
+    SAME_DIMENSION,
+    pint_linear,
+    pint_to_unit,
+    registry,
+    unit_identity,
+)
+from lutetia.units._registry import parse_unit as _parse_unit
 
-# pint already knows "cps" (cycles per second); in nuclear medicine it is counts per second,
-# so Lutetia redefines it on purpose (silently: on_redefinition="ignore").
-ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True,
-                                                        on_redefinition="ignore")
-ureg.define("Gy_BED = [biologically_effective_dose]")
-ureg.define("Gy_EQD2 = [equieffective_dose_2gy]")
-ureg.define("cts = [detector_counts]")
-ureg.define("cps = cts / second")
-ureg.define("mL_min_1_73m2 = milliliter / minute / (1.73 * meter ** 2)")
-# The CTCAE writes cell counts as "10e9/L"; keep the spelling usable.
-ureg.define("giga_per_L = 1e9 / liter")
-ureg.define("kilo_per_uL = 1e3 / microliter")
 
-Quantity = ureg.Quantity
+def __getattr__(name: str) -> Any:
+    """``ureg`` and ``Quantity``: the one pint registry, built on first use (PEP 562)."""
+    if name == "ureg":
+        return registry()
+    if name == "Quantity":
+        return registry().Quantity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Canonical unit per quantity kind.  Fields in records are named with this unit
 #: (``activity_gbq``, ``creatinine_umol_l``...).
@@ -96,43 +99,16 @@ class UnitSpec:
     analyte: str | None = None
 
 
-@lru_cache(maxsize=512)
 def parse_unit(text: str) -> Any:
-    """Parse a unit string as users write it (``µmol/L``, ``10^9/L``, ``mL/min/1.73m2``).
+    """Parse a unit string as users write it (``µmol/L``, ``10^9/L``, ``mL/min/1.73m2``) into a
+    pint unit (this loads pint).
 
     Raises
     ------
     UnitError
         If the unit is unknown.
     """
-    cleaned = _normalise_unit_text(text)
-    try:
-        return ureg.Unit(cleaned)
-    except (pint.errors.UndefinedUnitError, AttributeError, TypeError, ValueError,
-            AssertionError, pint.errors.DefinitionSyntaxError) as exc:
-        raise UnitError(f"unknown unit {text!r}") from exc
-
-
-def _normalise_unit_text(text: str) -> str:
-    t = text.strip()
-    if not t:
-        raise UnitError("empty unit")
-    replacements = {
-        "µ": "u", "μ": "u", "×": "*", "²": "**2", "³": "**3",
-        "10^9/L": "giga_per_L", "10e9/L": "giga_per_L", "10**9/L": "giga_per_L",
-        "x10^9/L": "giga_per_L", "G/L": "giga_per_L", "10^3/uL": "kilo_per_uL",
-        "10e3/uL": "kilo_per_uL", "K/uL": "kilo_per_uL", "/uL": "1/uL", "/mm3": "1/mm**3",
-        "mL/min/1.73m**2": "mL_min_1_73m2", "mL/min/1.73 m**2": "mL_min_1_73m2",
-        "ml/min/1.73m**2": "mL_min_1_73m2", "mL/min/1.73m2": "mL_min_1_73m2",
-        "ml/min/1.73m2": "mL_min_1_73m2", "IU/L": "U/L", "ml": "mL", "mL/mn": "mL/min",
-        "ml/mn": "mL/min",
-    }
-    for old in sorted(replacements, key=len, reverse=True):
-        if t == old or (old.startswith("/") is False and old in t and len(old) > 3):
-            t = t.replace(old, replacements[old])
-    if t.startswith("/"):
-        t = "1" + t
-    return t
+    return _parse_unit(text)
 
 
 #: How people write Lutetia's unit names (never show pint names such as ``giga_per_L``).
@@ -150,7 +126,27 @@ def display_unit(unit: str) -> str:
 
 def quantity(value: float, unit: str) -> Any:
     """A pint quantity from a value and a unit string (unknown unit → ``UnitError``)."""
-    return Quantity(value, parse_unit(unit))
+    return registry().Quantity(value, parse_unit(unit))
+
+
+def _molar_mass(analyte: str | None) -> float | None:
+    """The analyte's molar mass in g/mol (None: no analyte or none known)."""
+    key = _ANALYTE_ALIASES.get((analyte or "").lower(), (analyte or "").lower())
+    return MOLAR_MASS_G_PER_MOL[key][0] if key in MOLAR_MASS_G_PER_MOL else None
+
+
+@lru_cache(maxsize=4096)
+def linear_conversion(unit: str, target: str) -> tuple[int, float] | None:
+    """How ``unit`` converts to ``target``: ``(kind, factor)`` from the generated table
+    (:mod:`lutetia.units._factors`, made by ``tools/gen_unit_factors.py`` from pint), else from
+    pint itself (then cached); None when no linear factor exists (offset units such as °C, or
+    no conversion at all).  An unknown unit raises :class:`UnitError`."""
+    hit = _factors.FACTORS.get((unit, target))
+    if hit is not None:
+        return hit
+    if unit in _factors.UNIT_IDENTITY and target in _factors.UNIT_IDENTITY:
+        return None  # both known to the table and no entry: they do not convert linearly
+    return pint_linear(unit, target)
 
 
 def to_unit(value: float, unit: str, target: str, *, analyte: str | None = None) -> float:
@@ -159,26 +155,31 @@ def to_unit(value: float, unit: str, target: str, *, analyte: str | None = None)
     Mass ↔ substance conversions (mg/dL ↔ µmol/L, g/dL ↔ mmol/L) use the analyte's molar
     mass; without ``analyte`` they are a :class:`UnitError`.  A wrong dimension is always a
     :class:`UnitError` naming both units.
+
+    Notes
+    -----
+    The result is bit for bit pint's (:func:`lutetia.units._registry.pint_to_unit`): a cached
+    linear factor applied with the operations pint performs (``v * f``, ``(v / M) * f``,
+    ``(v * M) * f``); offset units and errors go through pint itself.
     """
-    src = parse_unit(unit)
-    dst = parse_unit(target)
-    q = Quantity(value, src)
-    if q.dimensionality == dst.dimensionality:
-        return float(q.to(dst).magnitude)
-    key = _ANALYTE_ALIASES.get((analyte or "").lower(), (analyte or "").lower())
-    if key in MOLAR_MASS_G_PER_MOL:
-        molar_mass = Quantity(MOLAR_MASS_G_PER_MOL[key][0], "g/mol")
-        mass_dim = ureg.Unit("g/L").dimensionality
-        subst_dim = ureg.Unit("mol/L").dimensionality
-        if q.dimensionality == mass_dim and dst.dimensionality == subst_dim:
-            return float((q / molar_mass).to(dst).magnitude)
-        if q.dimensionality == subst_dim and dst.dimensionality == mass_dim:
-            return float((q * molar_mass).to(dst).magnitude)
-    what = f" for {analyte}" if analyte else ""
-    raise UnitError(
-        f"cannot convert {value} {unit} to {target}{what}: "
-        f"{src.dimensionality} is not {dst.dimensionality}"
-    )
+    conv = linear_conversion(unit, target)
+    if conv is not None:
+        kind, factor = conv
+        if kind == SAME_DIMENSION:
+            return float(value * factor)
+        mm = _molar_mass(analyte)
+        if mm is not None:
+            return float((value / mm) * factor) if kind == MASS_TO_SUBSTANCE else float((value * mm) * factor)
+    return pint_to_unit(value, unit, target, analyte, _molar_mass(analyte))
+
+
+def same_unit(unit: str, other: str) -> bool:
+    """True when pint reads both strings as the same unit (``µmol/L`` and ``umol/L``); an
+    unknown unit raises :class:`UnitError`."""
+    known = _factors.UNIT_IDENTITY
+    if unit in known and other in known:
+        return known[unit] == known[other]
+    return bool(unit_identity(unit) == unit_identity(other))
 
 
 def to_canonical(value: float, unit: str, kind: str, *, analyte: str | None = None) -> float:
