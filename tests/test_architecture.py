@@ -27,6 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "imaging": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
     "interop": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "store"},
     "report": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate"},
+    # the web shell: the same core and store as the CLI, never the CLI itself
+    "web": {"errors", "units", "records", "physics", "assess", "protocols", "decide", "analysis", "simulate",
+            "store", "report"},
 }
 SHELL_LIBRARIES = {"sqlalchemy", "alembic", "typer", "rich", "matplotlib", "jinja2", "psycopg", "nibabel", "pydicom",
                    "SimpleITK", "highdicom", "rt_utils"}
