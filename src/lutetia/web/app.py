@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +22,13 @@ from lutetia.web.security import LimitsAndHeaders, LoginThrottle, Signer
 STATIC = Path(str(resources.files("lutetia.web") / "static"))
 
 
+def _when(value: object) -> str:
+    """A stored server timestamp as people read it: ``2026-12-02 10:59:50 UTC``."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
 def create_app(config: WebConfig, *, store: Store | None = None) -> FastAPI:
     """The application over ``config.db_url`` (migrated to the newest schema on start)."""
     from lutetia.web import (
@@ -35,6 +43,7 @@ def create_app(config: WebConfig, *, store: Store | None = None) -> FastAPI:
     app = FastAPI(title="Lutetia", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.autoescape = True
+    templates.env.filters["when"] = _when
     app.state.lutetia = WebState(
         config=config,
         store=store or Store.open(config.db_url, randomised=randomised_protocol),
