@@ -90,17 +90,17 @@ def _validate(username: str, display_name: str, role: str, sites: Sequence[str],
                           f"{MIN_PASSWORD_LENGTH}", field="password", value="(hidden)")
 
 
-def _audit(conn: sa.Connection, actor: str, action: str, username: str, new: dict[str, Any], reason: str | None
-           ) -> None:
+def _audit(conn: sa.Connection, actor: str, action: str, username: str, new: dict[str, Any], reason: str | None,
+           source: str | None = None) -> None:
     chain.append(conn, "audit_log", {
         "user_name": actor, "action": action, "kind": "users", "patient_id": None,
         "natural_key": json.dumps([username]), "old_values": None,
-        "new_values": json.dumps(new, sort_keys=True), "reason": reason, "source": None, "row_count": 1})
+        "new_values": json.dumps(new, sort_keys=True), "reason": reason, "source": source, "row_count": 1})
 
 
 def add_user(engine: sa.Engine, *, username: str, display_name: str, role: str, sites: Sequence[str],
-             password: str, actor: str, demo: bool = False) -> User:
-    """Create a user (audited by ``actor``); an existing username is a :class:`ConflictError`."""
+             password: str, actor: str, demo: bool = False, source: str | None = None) -> User:
+    """Create a user (audited by ``actor``, with ``source``); an existing username is a :class:`ConflictError`."""
     if not actor.strip():
         raise RecordError("users: every write names who acts; accepted: a non-empty acting user")
     sites = [s.strip() for s in sites]
@@ -113,7 +113,7 @@ def add_user(engine: sa.Engine, *, username: str, display_name: str, role: str, 
             raise ConflictError(f"users: {username!r} exists already; accepted: a new username")
         new_id = conn.execute(users.insert().returning(users.c.id), values).scalar_one()
         _audit(conn, actor, "insert", username, {"username": username, "display_name": display_name, "role": role,
-                                                 "sites": sites, "demo": demo}, None)
+                                                 "sites": sites, "demo": demo}, None, source)
         return int(new_id)
 
     return User(write(engine, work), username, display_name, role, tuple(sites), True, demo)

@@ -84,7 +84,7 @@ def signature_status(st: WebState, record: PatientRecord, signatures: list[Signa
 def meaning_of(decision: Any, prescribed_gbq: float | None) -> str:
     """The sentence the physician signs ("prescribed 7.4 GBq for cycle 3")."""
     if prescribed_gbq is not None:
-        return f"prescribed {prescribed_gbq:g} GBq for cycle {decision.cycle}"
+        return f"prescribed {prescribed_gbq:g} GBq" + (f" for cycle {decision.cycle}" if decision.cycle else "")
     return f"decided {decision.kind.replace('_', ' ')}" + (f" for cycle {decision.cycle}" if decision.cycle else "")
 
 

@@ -5,6 +5,7 @@ with a reason (append-only, audited, bound to a digest of the cycle's measuremen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,30 @@ def _cycle_inputs(record: Any, course: int, cycle: int) -> dict[str, Any]:
             "administration": admin}
 
 
+@dataclass(frozen=True)
+class KidneyLimit:
+    """The arm's cumulative kidney limit as its protocol file states it (cap, or personalised budget)."""
+
+    quantity: str
+    value: float
+    unit: str
+    rule_id: str
+    citation: str
+
+
+def _limit(arm: Any) -> KidneyLimit | None:
+    """The kidney limit the decision engine applies to this arm (the cap, else a personalised
+    activity rule's budget: the same choice as :mod:`lutetia.decide.next_cycle`)."""
+    t = arm.treatment
+    if t.kidney_cap is not None:
+        c = t.kidney_cap
+        return KidneyLimit(c.quantity, c.limit.value, c.limit.unit, c.id, c.citation)
+    a = t.activity
+    if a.mode == "personalised" and a.kidney_limit is not None and a.kidney_quantity is not None:
+        return KidneyLimit(a.kidney_quantity, a.kidney_limit.value, a.kidney_limit.unit, a.id, a.citation)
+    return None
+
+
 @router.get("/patients/{patient_id}/dosimetry")
 def dosimetry_page(request: Request, patient_id: str, user: User = Depends(current_user)) -> Response:
     from lutetia.decide.dosimetry import kidney_history
@@ -43,7 +68,7 @@ def dosimetry_page(request: Request, patient_id: str, user: User = Depends(curre
     if enrol is not None and enrol.arm:
         try:
             arm = next((a for a in load_protocol(enrol.protocol_id).arms if a.id == enrol.arm), None)
-            cap = arm.treatment.kidney_cap if arm is not None else None
+            cap = _limit(arm) if arm is not None else None
         except LutetiaError:
             cap = None
     reviews = load_reviews(st.store, patient_id)
