@@ -69,24 +69,24 @@ def psa_svg(points: Sequence[tuple[date, float]], *, width: int = 560, height: i
     """An inline SVG line chart of PSA (ng/mL) over time; empty when there is no value."""
     if not points:
         return Markup("")
-    pad = 40
+    pad, left = 40, 64
     d0, d1 = points[0][0], points[-1][0]
     span = max((d1 - d0).days, 1)
     top = max(v for _, v in points) or 1.0
 
     def xy(d: date, v: float) -> tuple[float, float]:
-        return (pad + (width - 2 * pad) * (d - d0).days / span, height - pad - (height - 2 * pad) * v / top)
+        return (left + (width - left - pad) * (d - d0).days / span, height - pad - (height - 2 * pad) * v / top)
 
     coords = [xy(d, v) for d, v in points]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(str(d))}: {v:g} ng/mL</title></circle>'
                    for (x, y), (d, v) in zip(coords, points, strict=True))
-    axis = (f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#888"/>'
-            f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#888"/>'
-            f'<text x="{pad}" y="{height - pad + 16}" font-size="11">{escape(str(d0))}</text>'
+    axis = (f'<line x1="{left}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#888"/>'
+            f'<line x1="{left}" y1="{pad}" x2="{left}" y2="{height - pad}" stroke="#888"/>'
+            f'<text x="{left}" y="{height - pad + 16}" font-size="11">{escape(str(d0))}</text>'
             f'<text x="{width - pad}" y="{height - pad + 16}" font-size="11" text-anchor="end">{escape(str(d1))}</text>'
-            f'<text x="{pad - 4}" y="{pad + 4}" font-size="11" text-anchor="end">{top:g}</text>'
-            f'<text x="{pad - 4}" y="{height - pad}" font-size="11" text-anchor="end">0</text>')
+            f'<text x="{left - 4}" y="{pad + 4}" font-size="11" text-anchor="end">{top:g} ng/mL</text>'
+            f'<text x="{left - 4}" y="{height - pad}" font-size="11" text-anchor="end">0</text>')
     return Markup(f'<svg class="psa" role="img" aria-label="PSA over time" width="{width}" height="{height}" '
                   f'viewBox="0 0 {width} {height}">{axis}<polyline fill="none" stroke="#1f77b4" stroke-width="2" '
                   f'points="{line}"/>{dots}</svg>')
