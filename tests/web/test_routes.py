@@ -166,3 +166,36 @@ def test_a_field_over_the_record_limit_is_refused_naming_field_and_limit(web_sql
     data[field] = "y" * 4000 + "z" * 90  # beyond ShortText (200) / LongText (4000), below the body limit
     r = c.post("/patients/SYN-001/adverse-events", data=data)
     assert r.status_code == 422 and field in r.text
+
+
+def test_screening_shows_every_criterion_and_enrolment_needs_a_reason_when_not_eligible(web_sqlite: Web) -> None:
+    c = web_sqlite.client("coord.a")
+    page = c.get("/patients/SYN-001/screening?protocol=pluvicto-label&on=2025-01-10")
+    assert page.status_code == 200
+    verdict = re.search(r'id="verdict">([^<]+)<', page.text)
+    assert verdict is not None
+    token = csrf(c, "/patients")
+    data = {"protocol": "pluvicto-label", "on": "2025-01-10", "arm": "standard", "csrf_token": token}
+    if verdict.group(1) != "ELIGIBLE":
+        refused = c.post("/patients/SYN-001/enrol", data=data)
+        assert refused.status_code == 422 and "override reason" in refused.text
+        data["override_reason"] = "investigator's decision, documented"
+    assert c.post("/patients/SYN-001/enrol", data=data).status_code == 303
+    enrolments = [e for e in web_sqlite.store.record("SYN-001").enrolments if e.protocol_id == "pluvicto-label"]
+    assert [e.arm for e in enrolments] == ["standard"]
+    assert web_sqlite.store.audit("SYN-001")[-1].user == "coord.a"
+
+
+def test_physicist_confirms_a_cycle_with_a_reason_and_the_review_is_audited(web_sqlite: Web) -> None:
+    c = web_sqlite.client("phys.a")
+    assert "Cumulative kidney dose" in c.get("/patients/SYN-001/dosimetry").text
+    token = csrf(c, "/patients")
+    assert c.post("/patients/SYN-001/dosimetry/review", data={
+        "cycle": "1", "verdict": "confirmed", "reason": "", "csrf_token": token}).status_code == 422
+    assert c.post("/patients/SYN-001/dosimetry/review", data={
+        "cycle": "1", "verdict": "confirmed", "reason": "ROIs checked on the day-3 SPECT/CT",
+        "csrf_token": token}).status_code == 303
+    page = c.get("/patients/SYN-001/dosimetry").text
+    assert "confirmed" in page and "ROIs checked" in page and "VOID" not in page
+    entry = web_sqlite.store.audit("SYN-001")[-1]
+    assert (entry.user, entry.action, entry.reason) == ("phys.a", "review", "ROIs checked on the day-3 SPECT/CT")
