@@ -224,7 +224,9 @@ signatures = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("patient_id", sa.String(64), nullable=False, index=True),
     sa.Column("protocol_id", sa.String(64), nullable=False),
-    sa.Column("decision_id", sa.Integer, sa.ForeignKey("decisions.id"), nullable=False),
+    # the decision's id in ``decisions`` (no foreign key: a key would let TRUNCATE of decisions fail
+    # on the key before the append-only trigger could refuse it)
+    sa.Column("decision_id", sa.Integer, nullable=False),
     sa.Column("decided_on", sa.Date, nullable=False),
     sa.Column("cycle", sa.Integer, nullable=True),
     sa.Column("recommended", sa.String(40), nullable=False),

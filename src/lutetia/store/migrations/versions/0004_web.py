@@ -62,7 +62,6 @@ def upgrade() -> None:
         sa.Column('signer_name', sa.String(length=200), nullable=False),
         sa.Column('signed_at', sa.String(length=40), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_signatures_decision_id_decisions')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_signatures')),
     )
     op.create_index(op.f('ix_signatures_patient_id'), 'signatures', ['patient_id'], unique=False)
