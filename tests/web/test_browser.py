@@ -78,12 +78,20 @@ def _login(browser: object, base_url: str, username: str) -> object:
 
 
 def test_each_role_logs_in_and_sees_its_name(browser: object, base_url: str, shots: Path) -> None:
+    page = browser.new_context().new_page()  # type: ignore[attr-defined]
     for name, (role, _) in ACCOUNTS.items():
-        page = _login(browser, base_url, name)
-        assert f"Test {name} — {role}" in page.inner_text("header")  # type: ignore[attr-defined]
+        page.goto(f"{base_url}/login")
+        page.fill("input[name=username]", name)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        assert f"Test {name} — {role}" in page.inner_text("header")
         if name in ("coord.a", "monitor"):
-            page.screenshot(path=str(shots / f"landing-{name}.png"), full_page=False)  # type: ignore[attr-defined]
-        page.context.close()  # type: ignore[attr-defined]
+            page.screenshot(path=str(shots / f"landing-{name}.png"), full_page=False)
+        page.click("header button[type=submit]")  # log out
+        page.wait_for_load_state()
+        assert "Log in" in page.inner_text("h1")
+    page.context.close()
 
 
 def test_coordinator_enters_a_lab_and_sees_its_grade(browser: object, base_url: str, shots: Path) -> None:

@@ -1,6 +1,6 @@
 """The deployment recipe of docs/web.md, run for real: a throwaway PostgreSQL server (the store
-tests' fixture), ``lutetia user add`` (which creates the schema) and ``lutetia serve`` as separate
-processes, then a login through HTTP on loopback (what nginx forwards to)."""
+tests' fixture), ``lutetia user add`` (which creates the schema; in-process) and ``lutetia serve``
+as a separate process, then a login through HTTP on loopback (what nginx forwards to)."""
 
 from __future__ import annotations
 
@@ -39,10 +39,14 @@ def test_postgresql_migrate_user_add_serve_and_log_in(pg_server: object) -> None
     admin.dispose()
     url = pg_server.url(name)  # type: ignore[attr-defined]
     env = {**os.environ, "LUTETIA_SECRET_KEY": "deploy-check-secret", "LUTETIA_DB": url}
-    added = subprocess.run([*LUTETIA, "--user", "site-admin", "user", "add", "dr.house", "--role", "physician",
-                            "--site", "PAR", "--name", "Dr House", "--password-stdin"], env=env,
-                           input="a long enough password\n", capture_output=True, text=True, timeout=120)
-    assert added.returncode == 0, added.stderr
+    from typer.testing import CliRunner
+
+    from lutetia.cli.main import app
+
+    added = CliRunner().invoke(app, ["--db", url, "--user", "site-admin", "user", "add", "dr.house", "--role",
+                                     "physician", "--site", "PAR", "--name", "Dr House", "--password-stdin"],
+                               input="a long enough password\n")
+    assert added.exit_code == 0, added.output
     port = _free_port()
     server = subprocess.Popen([*LUTETIA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
