@@ -258,3 +258,12 @@ def _randomise_in(conn: sa.Connection, store: Store, protocol_id: str, patient_i
                     user=user, reason=f"randomised: {stratum} #{sequence_no} (block {block}, "
                     f"size {block_size}, seed {seed})")
     return Randomised(arm, sequence_no, block, seed, block_size)
+
+
+def decision_history(store: Store, patient_id: str, protocol_id: str, before: date) -> list[dict[str, Any]]:
+    """Stored next-cycle decisions made before ``before`` as the engine reads its history
+    (``kind``, ``on``, ``cycle``): a decision looked at on a past date reads the history as it
+    was then, never a later holiday or reduction."""
+    stored = load_decisions(store, patient_id, protocol_id, "next_cycle")
+    return [{"kind": d.outcome, "on": d.decided_on.isoformat(), "cycle": d.payload.get("cycle")}
+            for d in stored if d.decided_on < before]

@@ -27,6 +27,9 @@ from lutetia.errors import StoreError
 from lutetia.store.chain import CHAINED
 from lutetia.store.schema import TABLES
 
+#: Append-only tables of the web application (migration 0004).
+WEB_APPEND_ONLY = ("signatures", "dosimetry_reviews")
+
 
 def grant_application_role(engine: sa.Engine, role: str) -> None:
     """Grant ``role`` (an existing PostgreSQL role) the application's rights on the schema."""
@@ -45,6 +48,9 @@ def grant_application_role(engine: sa.Engine, role: str) -> None:
             conn.execute(sa.text(f"GRANT SELECT, INSERT ON {name} TO {quoted}"))
         for name in TABLES:
             conn.execute(sa.text(f"GRANT UPDATE, DELETE ON {name} TO {quoted}"))
+        for name in WEB_APPEND_ONLY:  # web application (migration 0004): signatures and reviews append-only
+            conn.execute(sa.text(f"GRANT SELECT, INSERT ON {name} TO {quoted}"))
+        conn.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE ON users TO {quoted}"))
         conn.execute(sa.text(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
 
 

@@ -201,3 +201,54 @@ allocations = sa.Table(
     sa.UniqueConstraint("protocol_id", "patient_id", name="uq_allocations_protocol_patient"),
     sa.UniqueConstraint("protocol_id", "stratum", "sequence_no", name="uq_allocations_protocol_stratum_seq"),
 )
+
+# Web application (``lutetia serve``, migration 0004): the people who log in, the physicians'
+# signatures of next-cycle decisions (append-only, bound to a SHA-256 of the decision and its
+# inputs) and the physicists' dosimetry reviews (append-only).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(40), nullable=False),
+    sa.Column("sites", sa.Text, nullable=False),  # JSON list of site codes; ["*"] = every site
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("demo", sa.Boolean, nullable=False),
+)
+
+signatures = sa.Table(
+    "signatures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(64), nullable=False, index=True),
+    sa.Column("protocol_id", sa.String(64), nullable=False),
+    # the decision's id in ``decisions`` (no foreign key: a key would let TRUNCATE of decisions fail
+    # on the key before the append-only trigger could refuse it)
+    sa.Column("decision_id", sa.Integer, nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("cycle", sa.Integer, nullable=True),
+    sa.Column("recommended", sa.String(40), nullable=False),
+    sa.Column("prescribed_gbq", sa.Float, nullable=True),
+    sa.Column("override_reason", sa.Text, nullable=True),
+    sa.Column("meaning", sa.Text, nullable=False),
+    sa.Column("signer", sa.String(64), nullable=False),
+    sa.Column("signer_name", sa.String(200), nullable=False),
+    sa.Column("signed_at", IsoDateTime(), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+)
+
+dosimetry_reviews = sa.Table(
+    "dosimetry_reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(64), nullable=False, index=True),
+    sa.Column("course", sa.Integer, nullable=False),
+    sa.Column("cycle", sa.Integer, nullable=False),
+    sa.Column("verdict", sa.String(20), nullable=False),  # confirmed / corrected
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reviewer", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", IsoDateTime(), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+)

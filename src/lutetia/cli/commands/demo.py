@@ -78,6 +78,7 @@ def demo(
                              "database (or a SQLite file, which it replaces whole); nothing was written")
         with staged_folder(out) as tmp_out:
             rows = _run_studies(console, store, user, seed, scale, tmp_out)
+        accounts = _demo_accounts(store, user)
     else:
         if _holds_data(target):
             _check_only_demo_data(target)
@@ -90,6 +91,7 @@ def demo(
             store = Store.open(f"sqlite:///{partial}")
             with staged_folder(out) as tmp_out:
                 rows = _run_studies(console, store, user, seed, scale, tmp_out)
+                accounts = _demo_accounts(store, user)
                 store.engine.dispose()
                 _remove_sqlite(target)
                 partial.replace(target)
@@ -98,6 +100,39 @@ def demo(
     _print_summary(console, rows)
     console.print(f"Reports: {escape(str(out / 'index.html'))}")
     console.print(f"Explore: lutetia --db {escape(cfg.shown_url.removeprefix('sqlite:///'))} patient list")
+    _print_web(console, cfg.shown_url.removeprefix("sqlite:///"), accounts)
+
+
+#: The demo's web accounts: one per role; site roles see the virtual patients' site, the others all sites.
+DEMO_SITE = "virtual"
+
+
+def _demo_accounts(store: Any, user: str) -> list[tuple[str, str, str]]:
+    """Create one clearly marked demo account per role (random passwords, printed once)."""
+    import secrets
+
+    from lutetia.store.users import ALL_SITES, ROLES, add_user
+
+    out = []
+    for role in ROLES:
+        password = secrets.token_urlsafe(9)
+        sites = [ALL_SITES] if role in ("monitor", "statistician", "admin", "data_manager") else [DEMO_SITE]
+        add_user(store.engine, username=f"demo-{role.replace('_', '-')}", display_name=f"Demo {role.replace('_', ' ')}",
+                 role=role, sites=sites, password=password, actor=user, demo=True, source=f"{DEMO_SOURCE} web accounts")
+        out.append((f"demo-{role.replace('_', '-')}", role, password))
+    return out
+
+
+def _print_web(console: Any, db: str, accounts: list[tuple[str, str, str]]) -> None:
+    from rich.table import Table
+
+    console.print(f"Web application: .venv/bin/lutetia --db {escape(db)} serve   then open http://127.0.0.1:8000/")
+    table = Table(title="DEMO ACCOUNTS (demonstration only, created by this demo; passwords shown once)")
+    for col in ("username", "role", "password"):
+        table.add_column(col, overflow="fold")
+    for row in accounts:
+        table.add_row(*(escape(c) for c in row))
+    console.print(table)
 
 
 def _run_studies(console: Any, store: Any, user: str, seed: int, scale: float, out: Path) -> list[dict[str, Any]]:
