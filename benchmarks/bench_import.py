@@ -40,7 +40,7 @@ def make_folder(folder: Path, n_patients: int, labs_per_patient: int, seed: int 
     with (folder / "labs.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
-        values = rng.uniform(0.5, 1.5, size=n_patients * labs_per_patient)
+        values = rng.uniform(0.6, 1.1, size=n_patients * labs_per_patient)
         for i in range(n_patients):
             for j in range(labs_per_patient):
                 analyte, unit, lln, uln = ANALYTES[j % len(ANALYTES)]
