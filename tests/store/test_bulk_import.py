@@ -49,7 +49,9 @@ def _small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_blocks_stream_column_wise_and_store_what_the_row_validator_reads(db_url: str, tmp_path: Path) -> None:
-    folder = _folder(tmp_path / "in", [_lab(i) for i in range(N)])
+    labs = [_lab(i) for i in range(N)]
+    labs[5] = "P2,psa,2024-01-03,,3.3333333333333335,ng/mL,,4,"  # 17 significant digits: COPY keeps every bit
+    folder = _folder(tmp_path / "in", labs)
     parsed = read_source(folder)
     assert parsed.problems == [] and parsed.counts["labs"] == N
     assert sum(len(c) for c in parsed.bulk_labs) == N and not any(type(r).__name__ == "LabResult"
@@ -65,7 +67,8 @@ def test_blocks_stream_column_wise_and_store_what_the_row_validator_reads(db_url
     assert (first.value, first.unit, first.lln, first.uln, first.lab) == (0.6, "mg/dL", 0.6, 1.2, "central")
     second = stored[("P2", "psa", date(2024, 1, 1))]
     assert (second.value, second.unit, second.lln, second.uln, second.lab) == (1.25, "ng/mL", None, 4.0, None)
-    rows = [dict(zip(LAB_HEADER.split(","), _lab(i).split(","), strict=True)) for i in range(N)]
+    assert stored[("P2", "psa", date(2024, 1, 3))].value == 3.3333333333333335
+    rows = [dict(zip(LAB_HEADER.split(","), line.split(","), strict=True)) for line in labs]
     slow = parse_rows(KINDS["labs"], rows, "labs.csv", header_checked=True).records
     assert sorted(map(repr, stored.values())) == sorted(map(repr, slow))
     assert store.add(parsed.records, bulk_labs=parsed.bulk_labs, user="t").unchanged["labs"] == N  # re-import
