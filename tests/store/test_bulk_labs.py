@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lutetia.records import KINDS
-from lutetia.store.bulk_labs import fast_labs
+from lutetia.store.bulk_labs import bulk_duplicates, fast_labs
 from lutetia.store.interchange import columns, parse_rows
 from lutetia.store.schema import natural_key
 
@@ -68,3 +68,17 @@ def test_non_ascii_digits_and_trailing_newline_leave_the_fast_path() -> None:
         raw = [["P1", "psa", "2025-01-05", "", value, "ng/mL", "", "", ""]]
         assert fast_labs(HEADER, raw) is None, value
     assert fast_labs(HEADER, [["P1", "psa", "٢٠٢٥-01-05", "", "4", "ng/mL", "", "", ""]]) is None
+
+
+def test_duplicate_keys_are_told_apart_to_the_ends_of_the_calendar() -> None:
+    """Keys are compared as integers: rows one field apart (patient, analyte, or a date at
+    either end of years 1..9999) are distinct; the one repeated key is named once."""
+    row = ["P1", "psa", "0001-01-01", "", "1", "ng/mL", "", "", ""]
+    raw = [row, [*row[:2], "9999-12-31", *row[3:]], ["P2", *row[1:]],
+           ["P1", "creatinine", "0001-01-01", "", "1", "mg/dL", "", "", ""], row]
+    fast = fast_labs(HEADER, raw)
+    assert fast is not None and len(fast) == 5
+    assert bulk_duplicates([fast], set()) == ['labs ["P1","psa","0001-01-01",null]: appears twice in the input']
+    assert bulk_duplicates([fast], {'["P2","psa","0001-01-01",null]'}) == [
+        'labs ["P1","psa","0001-01-01",null]: appears twice in the input',
+        'labs ["P2","psa","0001-01-01",null]: appears twice in the input']

@@ -35,6 +35,7 @@ from lutetia.store.interchange import (
     parse_rows,
 )
 from lutetia.store.interchange_checks import ProtocolArms
+from lutetia.store.interchange_stream import read_labs_stream
 
 _ACCEPTED_FILES = ", ".join(f"{k}.csv" for k in KINDS)
 
@@ -126,8 +127,13 @@ def read_csv_text(file: Path) -> tuple[list[str], list[list[str]], list[str]]:
 
 
 def read_csv(spec: KindSpec, file: Path, protocols: ProtocolArms | None = None) -> Parsed:
-    """One CSV file of one kind, checked as a file, then row by row (labs: column-wise when
-    every cell is in the plain canonical form)."""
+    """One CSV file of one kind, checked as a file, then row by row (labs: streamed block by
+    block when the file is plain, see :mod:`lutetia.store.interchange_stream`, and
+    column-wise when every cell is in the plain canonical form)."""
+    if spec.name == "labs":
+        streamed = read_labs_stream(spec, file, protocols)
+        if streamed is not None:
+            return streamed
     header, rows, problems = read_csv_text(file)
     if not problems:
         problems = _header_problems(spec, header, str(file))

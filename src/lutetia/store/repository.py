@@ -46,7 +46,12 @@ from lutetia.records import (
 )
 from lutetia.records.plausibility import plausibility_problems
 from lutetia.store import chain
-from lutetia.store.bulk_labs import LabColumns, lab_date_problems
+from lutetia.store.bulk_labs import (
+    LabColumns,
+    bulk_duplicates,
+    insert_lab_columns,
+    lab_date_problems,
+)
 from lutetia.store.database import make_engine, migrate, write
 from lutetia.store.integrity import (
     aliases,
@@ -275,12 +280,11 @@ class Store:
         for rec in records:
             by_kind[spec_of(rec).name].append(rec)
         summary = WriteSummary()
-        bulk_pids = sorted({p for cols in bulk_labs for p in set(cols.patient_id)})
+        bulk_pids = sorted(set().union(*(cols.patient_ids() for cols in bulk_labs)))
         touched = sorted({_pid(r) for rs in by_kind.values() for r in rs} | set(bulk_pids))
         if bulk_labs and self._has_labs(conn, bulk_pids):
             by_kind["labs"].extend(r for cols in bulk_labs for r in cols.records())
             bulk_labs = ()
-        bulk_keys = [cols.keys() for cols in bulk_labs]
         existing = self._existing_keys(conn, by_kind)
         fresh: dict[str, list[RecordModel]] = {}
         keys: dict[str, list[str]] = {}
@@ -310,7 +314,7 @@ class Store:
                     )
             fresh[kind] = keep
             keys[kind] = keep_keys
-        conflicts += _bulk_duplicates(bulk_keys, set(keys.get("labs", [])))
+        conflicts += bulk_duplicates(bulk_labs, set(keys.get("labs", [])))
         if conflicts:
             raise ConflictError("\n".join(conflicts))
         self._check_patients(conn, sorted(set(touched) - set(bulk_pids) | {
@@ -337,8 +341,8 @@ class Store:
                 continue
             _bulk_insert(conn, kind, recs, keys[kind], audit_id)
             summary.inserted[kind] = len(recs)
-        for cols, ckeys in zip(bulk_labs, bulk_keys, strict=True):
-            _insert_lab_columns(conn, cols, ckeys, audit_id)
+        for cols in bulk_labs:
+            insert_lab_columns(conn, cols, audit_id)
             summary.inserted["labs"] = summary.inserted.get("labs", 0) + len(cols)
         summary.audit_id = audit_id
         return summary
@@ -358,7 +362,7 @@ class Store:
         """Birth/death checks of column-wise lab rows, vectorised over rows."""
         if not bulk:
             return
-        pids = sorted({p for cols in bulk for p in set(cols.patient_id)})
+        pids = sorted(set().union(*(cols.patient_ids() for cols in bulk)))
         born: dict[str, date] = {}
         died: dict[str, date] = {}
         for rec in fresh.get("patients", []):
@@ -609,36 +613,6 @@ class Store:
         problems = record_problems(rec) + plausibility_problems(rec, [new_rec] if new_rec is not None else [])
         if problems:
             raise RecordError("\n".join(f"patient {pid}: {p}" for p in problems))
-
-
-def _bulk_duplicates(bulk_keys: Sequence[Sequence[str]], other: set[str]) -> list[str]:
-    seen = set(other)
-    out: list[str] = []
-    for keys in bulk_keys:
-        for key in keys:
-            if key in seen:
-                out.append(f"labs {key}: appears twice in the input")
-            seen.add(key)
-    return out
-
-
-def _insert_lab_columns(conn: sa.Connection, cols: LabColumns, keys: Sequence[str], audit_id: int) -> None:
-    """Insert column-wise lab rows through the driver's executemany."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = ["natural_key", "version", "audit_id", "patient_id", "analyte", "sampled_on", "sampled_at", "value",
-             "unit", "lln", "uln", "lab"]
-    sql = f"INSERT INTO labs ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
-    days: Sequence[Any] = cols.sampled_on if conn.dialect.name == "sqlite" else [
-        date.fromisoformat(d) for d in cols.sampled_on]
-    lln = [None if x != x else x for x in cols.lln.tolist()]
-    uln = [None if x != x else x for x in cols.uln.tolist()]
-    rows = list(zip(keys, [1] * len(keys), [audit_id] * len(keys), cols.patient_id, cols.analyte, days,
-                    [None] * len(keys), cols.value.tolist(), cols.unit, lln, uln, cols.lab, strict=True))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
 
 
 def _bulk_insert(conn: sa.Connection, kind: str, recs: Sequence[RecordModel], keys: Sequence[str],
