@@ -199,3 +199,14 @@ def test_physicist_confirms_a_cycle_with_a_reason_and_the_review_is_audited(web_
     assert "confirmed" in page and "ROIs checked" in page and "VOID" not in page
     entry = web_sqlite.store.audit("SYN-001")[-1]
     assert (entry.user, entry.action, entry.reason) == ("phys.a", "review", "ROIs checked on the day-3 SPECT/CT")
+
+
+def test_lab_units_are_shown_as_clinicians_write_them(web_sqlite: Web) -> None:
+    c = web_sqlite.client("coord.a")
+    r = c.post("/patients/SYN-003/labs", data={
+        "analyte": "platelets", "sampled_on": "2025-08-21", "value": "40", "unit": "10^9/L",
+        "csrf_token": csrf(c, "/patients/SYN-003")})
+    assert r.status_code == 303
+    page = c.get("/patients/SYN-003").text
+    # the stored canonical unit name (giga_per_L) is an internal spelling; the page shows 10⁹/L
+    assert "10⁹/L" in page and "giga_per_L" not in page

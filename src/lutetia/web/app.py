@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from lutetia.errors import LutetiaError
 from lutetia.store.repository import Store
+from lutetia.units import display_unit
 from lutetia.web.config import WebConfig
 from lutetia.web.deps import TEMPLATES, NotLoggedIn, WebState, randomised_protocol, render
 from lutetia.web.security import LimitsAndHeaders, LoginThrottle, Signer
@@ -44,6 +45,7 @@ def create_app(config: WebConfig, *, store: Store | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.autoescape = True
     templates.env.filters["when"] = _when
+    templates.env.filters["unit"] = display_unit  # giga_per_L -> 10⁹/L, as the CLI prints units
     app.state.lutetia = WebState(
         config=config,
         store=store or Store.open(config.db_url, randomised=randomised_protocol),
