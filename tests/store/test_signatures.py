@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lutetia.errors import ConflictError, RecordError
 from lutetia.records import Patient
+from lutetia.store.chain import verify
 from lutetia.store.repository import Store
 from lutetia.store.signatures import digest, load_signatures, sign_decision
 from lutetia.store.users import add_user, authenticate
@@ -36,6 +37,25 @@ def test_a_signature_is_append_only_and_audited(db_url: str) -> None:
     entry = store.audit("P-1")[-1]
     assert (entry.user, entry.action, entry.kind) == ("dr.a", "sign", "signatures")
     assert entry.new_values is not None and entry.new_values["digest"] == sig.digest
+    assert verify(store.engine).ok
+
+
+def test_a_forged_signature_row_breaks_the_chain(db_url: str) -> None:
+    # the append-only triggers stop UPDATE and DELETE; a row slipped in beside the store is named by
+    # `lutetia audit --verify` because signatures are hash-chained like decisions
+    store = Store.open(db_url)
+    store.add([Patient(patient_id="P-1", sex="male", birth_year=1950)], user="t")
+    sign_decision(store, patient_id="P-1", protocol_id="pluvicto-label", decided_on=date(2025, 3, 1),
+                  payload={"kind": "administer", "cycle": 2}, meaning="prescribed 7.4 GBq for cycle 2",
+                  prescribed_gbq=7.4, override_reason=None, signer="dr.a", signer_name="Dr A")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO signatures (patient_id, protocol_id, decision_id, decided_on, cycle, recommended, "
+            "prescribed_gbq, meaning, signer, signer_name, signed_at, digest, row_hash) VALUES ('P-1', "
+            "'pluvicto-label', 1, '2025-03-01', 2, 'administer', 9.9, 'prescribed 9.9 GBq', 'dr.a', 'Dr A', "
+            "'2099-01-01T00:00:00+00:00', 'x', 'y')"))
+    result = verify(store.engine)
+    assert not result.ok and any(p.startswith("signatures row 2: broken link") for p in result.problems)
 
 
 def test_accounts_hash_passwords_and_refuse_bad_input(db_url: str) -> None:

@@ -1,5 +1,5 @@
 """Export is the whole trial (issue 17): records, decisions (eligibility assessments
-included), allocations and the audit trail; an import into an empty database restores them,
+included), allocations, the audit trail, and the web's signatures and dosimetry reviews; an import into an empty database restores them,
 on SQLite and PostgreSQL.  Expected rows are those read from the source database."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from lutetia.records import Enrolment, LabResult, Patient
 from lutetia.store.chain import verify
 from lutetia.store.decisions import load_allocations, load_decisions, randomise, save_decision
 from lutetia.store.repository import Store
+from lutetia.store.signatures import load_reviews, load_signatures, review_dosimetry, sign_decision
 from lutetia.store.trail import export_trail
 
 runner = CliRunner()
@@ -43,6 +44,11 @@ def _trial(db_url: str) -> Store:
     flex = load_protocol("flex-mrt")
     randomise(store, "flex-mrt", "P-1", lambda n, seed: (allocate(flex, n, seed=seed).arm, 0), on=date(2025, 3, 11),
               user="coord", seed=7)
+    sign_decision(store, patient_id="P-1", protocol_id="flex-mrt", decided_on=date(2025, 4, 1),
+                  payload={"kind": "administer", "cycle": 1, "activity_gbq": 7.4}, meaning="prescribed 7.4 GBq for "
+                  "cycle 1", prescribed_gbq=7.4, override_reason=None, signer="dr.x", signer_name="Dr X")
+    review_dosimetry(store, patient_id="P-1", course=1, cycle=1, verdict="confirmed", reason="fits checked",
+                     inputs={"kidney_gy": 3.1}, reviewer="phys.y")
     return store
 
 
@@ -69,9 +75,14 @@ def test_export_import_round_trip_of_the_whole_trial(db_url: str, tmp_path: Path
     restored = Store.open(restored_url)
     before, after = export_trail(source), export_trail(restored)
     assert after["decisions"] == before["decisions"] and after["allocations"] == before["allocations"]
+    # the signature and the dosimetry review come back row for row (ids, times, digests, hashes)
+    assert after["signatures"] == before["signatures"] and len(before["signatures"]) == 1
+    assert after["dosimetry_reviews"] == before["dosimetry_reviews"] and len(before["dosimetry_reviews"]) == 1
+    assert load_signatures(restored, "P-1") == load_signatures(source, "P-1")
+    assert load_reviews(restored, "P-1") == load_reviews(source, "P-1")
     assert after["audit_log"][:-1] == before["audit_log"]  # row for row, ids and hashes included
     assert after["audit_log"][-1]["action"] == "import" and after["audit_log"][-1]["reason"] == "restore"
-    assert [d.kind for d in load_decisions(restored, "P-1")] == ["eligibility"]
+    assert [d.kind for d in load_decisions(restored, "P-1")] == ["eligibility", "next_cycle"]
     assert [a.arm for a in load_allocations(restored, "flex-mrt")] == [a.arm for a in load_allocations(source)]
     assert restored.record("P-1") == source.record("P-1")
     assert verify(restored.engine).ok

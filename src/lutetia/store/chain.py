@@ -1,4 +1,5 @@
-"""Hash chains over the append-only tables: ``audit_log``, ``decisions`` and ``allocations``.
+"""Hash chains over the append-only tables: ``audit_log``, ``decisions``, ``allocations``, and the
+web application's ``signatures`` and ``dosimetry_reviews``.
 
 Each row carries ``row_hash = sha256(previous row's hash + "\\n" + canonical content)``,
 the previous row being the one with the next lower id (the first row links to
@@ -31,7 +32,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lutetia.store.schema import TABLES, allocations, audit_log, decisions
+from lutetia.store.schema import (
+    TABLES,
+    allocations,
+    audit_log,
+    decisions,
+    dosimetry_reviews,
+    signatures,
+)
 
 GENESIS = "0" * 64
 #: ``conn.info`` key of the chain heads appended in the current writing transaction (set and
@@ -42,6 +50,8 @@ CHAINED: dict[str, tuple[sa.Table, str]] = {
     "audit_log": (audit_log, "at"),
     "decisions": (decisions, "made_at"),
     "allocations": (allocations, "made_at"),
+    "signatures": (signatures, "signed_at"),
+    "dosimetry_reviews": (dosimetry_reviews, "reviewed_at"),
 }
 
 

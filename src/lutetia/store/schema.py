@@ -237,6 +237,7 @@ signatures = sa.Table(
     sa.Column("signer_name", sa.String(200), nullable=False),
     sa.Column("signed_at", IsoDateTime(), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=True),  # hash chain (lutetia.store.chain)
 )
 
 dosimetry_reviews = sa.Table(
@@ -251,4 +252,5 @@ dosimetry_reviews = sa.Table(
     sa.Column("reviewer", sa.String(64), nullable=False),
     sa.Column("reviewed_at", IsoDateTime(), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=True),  # hash chain (lutetia.store.chain)
 )

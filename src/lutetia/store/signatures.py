@@ -5,7 +5,9 @@ the engine made it, its inputs included (the engine's ``inputs`` and the rule va
 read).  Whoever displays a signature re-derives the decision from the record as it is now
 and compares digests: any later change of those inputs (a lab corrected, an administration
 added before the date) shows the signature as void.  Signatures and reviews are append-only
-(migration 0004) and each writes an audit-trail entry (hash-chained) in the same transaction.
+(migration 0004) and hash-chained (:mod:`lutetia.store.chain`: ``lutetia audit --verify`` checks
+them, an export carries them in its trail and restoring it brings them back); each also writes
+an audit-trail entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -88,15 +90,14 @@ def sign_decision(store: Store, *, patient_id: str, protocol_id: str, decided_on
 
     def work(conn: sa.Connection) -> Signature:
         decision_id = _same_decision(conn, new) or _append_decision(conn, new, signer)
-        at = chain.server_now(conn)
         sig_cycle = cycle if isinstance(cycle, int) else None
         sig_digest = digest(payload)
         row: dict[str, Any] = {"patient_id": patient_id, "protocol_id": protocol_id, "decision_id": decision_id,
                "decided_on": decided_on, "cycle": sig_cycle,
                "recommended": outcome, "prescribed_gbq": prescribed_gbq, "override_reason": override_reason,
-               "meaning": meaning, "signer": signer, "signer_name": signer_name, "signed_at": at,
-               "digest": sig_digest}
-        sig_id = int(conn.execute(signatures.insert().returning(signatures.c.id), row).scalar_one())
+               "meaning": meaning, "signer": signer, "signer_name": signer_name, "digest": sig_digest}
+        sig_id, _ = chain.append(conn, "signatures", row)  # hash-chained; signed_at from the server clock
+        at = conn.execute(sa.select(signatures.c.signed_at).where(signatures.c.id == sig_id)).scalar_one()
         chain.append(conn, "audit_log", {
             "user_name": signer, "action": "sign", "kind": "signatures", "patient_id": patient_id,
             "natural_key": json.dumps([protocol_id, decided_on.isoformat(), sig_id]), "old_values": None,
@@ -150,10 +151,11 @@ def review_dosimetry(store: Store, *, patient_id: str, course: int, cycle: int, 
     d = digest(inputs)
 
     def work(conn: sa.Connection) -> DosimetryReview:
-        at = chain.server_now(conn)
         row = {"patient_id": patient_id, "course": course, "cycle": cycle, "verdict": verdict, "reason": reason,
-               "reviewer": reviewer, "reviewed_at": at, "digest": d}
-        new_id = int(conn.execute(dosimetry_reviews.insert().returning(dosimetry_reviews.c.id), row).scalar_one())
+               "reviewer": reviewer, "digest": d}
+        new_id, _ = chain.append(conn, "dosimetry_reviews", row)  # hash-chained; reviewed_at from the server
+        at = conn.execute(sa.select(dosimetry_reviews.c.reviewed_at)
+                          .where(dosimetry_reviews.c.id == new_id)).scalar_one()
         chain.append(conn, "audit_log", {
             "user_name": reviewer, "action": "review", "kind": "dosimetry_reviews", "patient_id": patient_id,
             "natural_key": json.dumps([course, cycle, new_id]), "old_values": None,

@@ -1,5 +1,6 @@
 """The trial's trail in an export: the audit log, the decisions (eligibility assessments
-included) and the allocations, beside the interchange records.
+included), the allocations, the physicians' signatures and the physicists' dosimetry reviews
+(every table of :data:`lutetia.store.chain.CHAINED`), beside the interchange records.
 
 An export writes them as ``trail.json`` in a CSV folder, or under the key ``trail`` of a
 JSON export: every column of every row, ids and chain hashes included.  Importing an export

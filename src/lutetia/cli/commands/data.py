@@ -34,7 +34,8 @@ def import_(
         help="interchange: a folder of CSV files or a .json file; redcap: a flat CSV export; fhir: a Bundle .json.")],
     reason: Annotated[str | None, typer.Option(help="Why this data is imported (kept in the audit trail).")] = None,
     records_only: Annotated[bool, typer.Option(
-        "--records-only", help="Ignore the export's trail (audit log, decisions, allocations).")] = False,
+        "--records-only", help="Ignore the export's trail (audit log, decisions, allocations, signatures, "
+                               "dosimetry reviews).")] = False,
     fmt: Annotated[ImportFormat, typer.Option("--format", help="What PATH holds (docs/interop.md).")] = (
         ImportFormat.interchange),
     protocol: Annotated[str | None, typer.Option(help="redcap: the project's protocol id.")] = None,
@@ -43,8 +44,8 @@ def import_(
 ) -> None:
     """Validate everything, then import in one transaction (nothing is written on any error).
 
-    An export's trail (audit log, decisions, allocations) is restored when the database is
-    empty, and its chain hashes are checked row by row.  ``--format redcap`` reads a REDCap
+    An export's trail (audit log, decisions, allocations, signatures, dosimetry reviews) is
+    restored when the database is empty, and its chain hashes are checked row by row.  ``--format redcap`` reads a REDCap
     flat CSV export (``--protocol``), ``--format fhir`` a Bundle's lab Observations (``--patient``).
     """
     if fmt is not ImportFormat.interchange:
@@ -199,7 +200,8 @@ def audit(
     patient_id: Annotated[str | None, typer.Argument(help="Patient id (all entries when omitted).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     verify: Annotated[bool, typer.Option(
-        "--verify", help="Check the hash chains of the audit log, decisions and allocations (exit 1 if broken).")] = False,
+        "--verify", help="Check the hash chains of the audit log, decisions, allocations, signatures and dosimetry "
+                  "reviews (exit 1 if broken).")] = False,
     head: Annotated[list[str] | None, typer.Option(
         help="With --verify: a head noted earlier, TABLE=HASH (repeatable); it must still be in the chain.")] = None,
 ) -> None:

@@ -1,5 +1,6 @@
 """Web application: users (argon2 hashes, role, sites), signatures of decisions and dosimetry
-reviews (both append-only: UPDATE and DELETE refused by triggers, as for ``decisions``).
+reviews (both append-only: UPDATE and DELETE refused by triggers, as for ``decisions``, and
+hash-chained like it: ``row_hash``, see ``lutetia.store.chain``).
 
 Revision ID: 0004
 Revises: 0003
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.Column('signer_name', sa.String(length=200), nullable=False),
         sa.Column('signed_at', sa.String(length=40), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
+        sa.Column('row_hash', sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_signatures')),
     )
     op.create_index(op.f('ix_signatures_patient_id'), 'signatures', ['patient_id'], unique=False)
@@ -76,6 +78,7 @@ def upgrade() -> None:
         sa.Column('reviewer', sa.String(length=64), nullable=False),
         sa.Column('reviewed_at', sa.String(length=40), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
+        sa.Column('row_hash', sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_dosimetry_reviews')),
     )
     op.create_index(op.f('ix_dosimetry_reviews_patient_id'), 'dosimetry_reviews', ['patient_id'], unique=False)
