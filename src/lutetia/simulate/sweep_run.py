@@ -28,18 +28,15 @@ from numpy.typing import NDArray
 
 from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.analysis.survival import kaplan_meier
-from lutetia.decide.randomise import allocation_sequence
 from lutetia.protocols import Protocol, load_protocol
-from lutetia.simulate.cohort import draw_innovations, generate_cohort
 from lutetia.simulate.model import Action, CohortSim, run_model
 from lutetia.simulate.rules import arm_rules
 from lutetia.simulate.sweep_plan import ChunkTask, SweepPlan, apply_overrides
 from lutetia.simulate.trial import (
-    MAX_STEPS,
-    RANDOMISATION_BLOCK_SIZE,
+    allocate,
+    draw_trial,
     eligible_facts,
     persistent_cytopenia_patients,
-    population_of,
     subset,
 )
 from lutetia.simulate.vector import vector_policy
@@ -141,16 +138,10 @@ def run_chunk(task: ChunkTask) -> ChunkSummary:
     """Simulate one chunk: ``task.n`` screened patients from the chunk's own generator."""
     protocol = swept_protocol(task.protocol_id, task.overrides)
     rng = np.random.default_rng(task.seed_sequence())
-    cohort = generate_cohort(task.n, rng, population_of(protocol))
-    noise = draw_innovations(task.n, MAX_STEPS, rng)
+    cohort, noise = draw_trial(protocol, task.n, rng)  # run_trial's own set-up, not a copy
     ok = np.flatnonzero(eligible_facts(cohort, protocol.id))
     arm_ids = [a.id for a in protocol.arms]
-    if len(arm_ids) > 1 and protocol.randomisation is not None:
-        order = allocation_sequence(arm_ids, ok.size, seed=int(rng.integers(2**31)),
-                                    block_size=RANDOMISATION_BLOCK_SIZE)
-        alloc = np.array([arm_ids.index(a) for a in order], dtype=np.int64)
-    else:
-        alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
+    alloc, _ = allocate(protocol, arm_ids, ok, rng)
     arms: dict[str, ArmTotals] = {}
     for a, arm in enumerate(arm_ids):
         idx = ok[alloc == a]
