@@ -29,8 +29,9 @@ from numpy.typing import NDArray
 from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.analysis.survival import kaplan_meier
 from lutetia.protocols import Protocol, load_protocol
+from lutetia.simulate.cohort import Cohort, Innovations
 from lutetia.simulate.model import Action, CohortSim, run_model
-from lutetia.simulate.rules import arm_rules
+from lutetia.simulate.rules import ArmRules, arm_rules
 from lutetia.simulate.sweep_plan import ChunkTask, SweepPlan, apply_overrides
 from lutetia.simulate.trial import (
     allocate,
@@ -134,6 +135,31 @@ def arm_totals(sim: CohortSim) -> ArmTotals:
         os_days=days, os_deaths=deaths, os_censored=censored)
 
 
+#: Patients stepped at once by :func:`simulate_arm` (a project default: a block's per-step
+#: history is ~9 KB per patient, so ~0.45 GB for 50,000, while numpy still works on long arrays).
+STREAM_BLOCK = 50_000
+
+
+def simulate_arm(cohort: Cohort, noise: Innovations, rules: ArmRules, block: int = STREAM_BLOCK) -> ArmTotals:
+    """The vectorised model (:func:`lutetia.simulate.vector_policy`) on one arm's patients,
+    stepped ``block`` patients at a time, keeping only the block's mergeable totals.
+
+    Each patient's course is his own (his noise is his, by :class:`Innovations` rows; patients
+    do not interact), so the totals are those of one :func:`run_model` on the whole arm (sums
+    to rounding: a sum of block sums), while memory is the cohort (~330 bytes per patient) plus
+    one block's history instead of every patient's history at once.
+    """
+    if cohort.n < 1 or block < 1:
+        raise ValueError(f"simulate_arm needs >= 1 patient and block >= 1, got n={cohort.n}, block={block}")
+    parts = []
+    for s in range(0, cohort.n, block):
+        idx = np.arange(s, min(s + block, cohort.n))
+        whole = idx.size == cohort.n
+        sim = CohortSim(cohort if whole else subset(cohort, idx), rules, noise if whole else subset(noise, idx))
+        parts.append(arm_totals(run_model(sim, vector_policy)))
+    return parts[0] if len(parts) == 1 else merge_arm(parts)
+
+
 def run_chunk(task: ChunkTask) -> ChunkSummary:
     """Simulate one chunk: ``task.n`` screened patients from the chunk's own generator."""
     protocol = swept_protocol(task.protocol_id, task.overrides)
@@ -146,9 +172,7 @@ def run_chunk(task: ChunkTask) -> ChunkSummary:
     for a, arm in enumerate(arm_ids):
         idx = ok[alloc == a]
         if idx.size:
-            sim = run_model(CohortSim(subset(cohort, idx), arm_rules(protocol, arm), subset(noise, idx)),
-                            vector_policy)
-            arms[arm] = arm_totals(sim)
+            arms[arm] = simulate_arm(subset(cohort, idx), subset(noise, idx), arm_rules(protocol, arm))
     return ChunkSummary(task.point, task.seed, task.chunk, task.n, int(ok.size), arms)
 
 
