@@ -146,7 +146,7 @@ def simulate_arm(cohort: Cohort, noise: Innovations, rules: ArmRules, block: int
 
     Each patient's course is his own (his noise is his, by :class:`Innovations` rows; patients
     do not interact), so the totals are those of one :func:`run_model` on the whole arm (sums
-    to rounding: a sum of block sums), while memory is the cohort (~330 bytes per patient) plus
+    to rounding: a sum of block sums), while memory is the cohort (~300 bytes per patient) plus
     one block's history instead of every patient's history at once.
     """
     if cohort.n < 1 or block < 1:
