@@ -279,7 +279,8 @@ class CohortSim:
         ok = np.isfinite(times)
         multi = ok.sum(axis=1) >= 2
         tia, t_eff = np.full(times.shape[0], np.nan), np.full(times.shape[0], np.nan)
-        for cols in {tuple(np.flatnonzero(r)) for r in ok[multi]}:  # one schedule of time points per group
+        for pattern in np.unique(ok[multi], axis=0):  # one schedule of time points per group
+            cols = tuple(np.flatnonzero(pattern))
             rows = multi & np.all(ok[:, list(cols)], axis=1) & (ok.sum(axis=1) == len(cols))
             fit = fit_mono_batch(times[np.flatnonzero(rows)[0], list(cols)], act_mbq[rows][:, list(cols)])
             with np.errstate(divide="ignore"):
