@@ -119,3 +119,34 @@ def test_chunks_merge_the_same_in_any_order() -> None:
     assert all(repr(control[(0, k)]) == repr(control[(1, k)]) for k in {k for _, k in control})
     summary = over_seeds(plan, rows)
     assert {r["seeds"] for r in summary if r["endpoint"] == "patients"} == {1}
+
+
+def test_an_arm_stepped_in_blocks_has_the_whole_arms_totals() -> None:
+    """simulate_arm in blocks of 70 (and a last block of 20) = one run_model on all 300 patients
+    (the whole-cohort run is the reference): counts, maxima and the OS event table exactly,
+    sums to rounding (a sum of block sums)."""
+    from lutetia.simulate import (
+        CohortSim,
+        arm_rules,
+        draw_innovations,
+        generate_cohort,
+        run_model,
+        vector_policy,
+    )
+    from lutetia.simulate.sweep_run import arm_totals, simulate_arm
+    from lutetia.simulate.trial import MAX_STEPS
+
+    rng = np.random.default_rng(31)
+    cohort, noise = generate_cohort(300, rng), draw_innovations(300, MAX_STEPS, rng)
+    rules = arm_rules("flex-mrt", "flexible")
+    whole = arm_totals(run_model(CohortSim(cohort, rules, noise), vector_policy))
+    blocks = simulate_arm(cohort, noise, rules, block=70)
+    assert blocks.patients == whole.patients == 300
+    assert blocks.counts == whole.counts and whole.counts["holiday"] > 0
+    assert blocks.kidney_bed_measured_max_gy == whole.kidney_bed_measured_max_gy
+    assert blocks.sums == pytest.approx(whole.sums, rel=1e-12)
+    for f in ("os_days", "os_deaths", "os_censored"):
+        assert np.array_equal(getattr(blocks, f), getattr(whole, f))
+    assert simulate_arm(cohort, noise, rules).sums == whole.sums  # one block: the whole run itself
+    with pytest.raises(ValueError, match="block >= 1"):
+        simulate_arm(cohort, noise, rules, block=0)

@@ -3,10 +3,11 @@
 :func:`generate_cohort` draws ``n`` patients at once from the distributions of
 ``params/virtual_patients.toml`` (every one a simulation assumption, not a clinical fact)
 for a population (``vision``: label-eligible, VISION-like [1]; ``ecog3``: the REALITY
-registry ECOG 3 cohort, Bastian et al. Table 1 [2]).  :func:`draw_innovations` draws, up
-front, every random number the patients will need later (lab noise, cycle-to-cycle
-dosimetry variation, missing data, visit shifts), so that two decision policies run on
-the same cohort see the same noise.  The generator is always passed in.
+registry ECOG 3 cohort, Bastian et al. Table 1 [2]).  :func:`draw_innovations` fixes
+every random number the patients will need later (lab noise, cycle-to-cycle dosimetry
+variation, missing data, visit shifts) without drawing them up front: each step's numbers
+are drawn when the step is reached, from a stream of their own, so that two decision
+policies run on the same cohort see the same noise.  The generator is always passed in.
 
 References
 ----------
@@ -19,7 +20,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -212,12 +213,22 @@ def _prior_course(rng: np.random.Generator, e: dict[str, Any] | None, n: int) ->
             "prior_lu_last_injection_days": last, "prior_lu_progression_days": np.round(prog)}
 
 
+#: Patients per noise block: each block of patients (rows ``b*NOISE_BLOCK ...``) and step has
+#: its own random stream, so a patient's noise depends on neither the cohort's size nor the
+#: subset (arm) it is simulated in, and a step's noise is drawn only when it is reached.
+#: A project default (a trade-off: larger blocks waste draws on small subsets, smaller ones
+#: cost more generator set-ups per step).
+NOISE_BLOCK = 1024
+
+
 @dataclass(frozen=True)
-class Innovations:
-    """Random numbers drawn up front, per patient and decision step (shape (n, steps)).
+class StepNoise:
+    """The random numbers of one decision step (first axis: the patients).
 
     ``lab`` has a last axis of 6 (Hb, platelets, neutrophils, WBC, creatinine, PSA);
-    ``spect`` a last axis of 5 (four cycle-1 time points, one later time point, tumour).
+    ``spect`` a last axis of 6 (four cycle-1 time points, one later time point, tumour);
+    ``uniform`` a last axis of 6 (lab panel missing, visit late, new lesion, dry mouth,
+    fatigue, late-days fraction).
     """
 
     lab: F
@@ -226,21 +237,58 @@ class Innovations:
     uniform: F
     shift: F
 
+
+def _block_noise(entropy: int, step: int, block: int) -> StepNoise:
+    g = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(step, block)))
+    m = NOISE_BLOCK
+    return StepNoise(lab=g.standard_normal((m, 6)), kidney_cycle=g.standard_normal(m),
+                     spect=g.standard_normal((m, 6)), uniform=g.random((m, 6)), shift=g.standard_normal(m))
+
+
+@dataclass(frozen=True)
+class Innovations:
+    """The noise of a cohort over ``steps`` decision steps, drawn step by step when needed.
+
+    Patient ``rows[j]`` of the original cohort is row ``j`` here (``subset`` keeps a patient's
+    noise); :meth:`at` gives the :class:`StepNoise` of step ``k`` for these rows, a pure
+    function of (``entropy``, ``k``, row) by blocks of :data:`NOISE_BLOCK` patients.  Memory
+    is one step's draws instead of ``steps`` of them (about 160 bytes per patient and step).
+    """
+
+    entropy: int
+    rows: I64
+    steps: int
+    _last: dict[int, StepNoise] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _kept: dict[int, StepNoise] = field(default_factory=dict, init=False, repr=False, compare=False)
+
     @property
-    def steps(self) -> int:
-        return int(self.kidney_cycle.shape[1])
+    def n(self) -> int:
+        return int(self.rows.shape[0])
+
+    def at(self, k: int, keep: bool = False) -> StepNoise:
+        """Noise of step ``k`` (0 ≤ k < ``steps``).  The latest step is cached; ``keep`` keeps
+        every step asked for so (for building records of small cohorts after a run)."""
+        if not 0 <= k < self.steps:
+            raise ValueError(f"noise step must be in [0, {self.steps}), got {k}")
+        hit = self._last.get(k, self._kept.get(k))
+        if hit is None:
+            blocks, where = np.unique(self.rows // NOISE_BLOCK, return_inverse=True)
+            parts = [_block_noise(self.entropy, k, int(b)) for b in blocks]
+            pos = where.reshape(-1) * NOISE_BLOCK + self.rows % NOISE_BLOCK
+            if len(parts) == 1:
+                hit = StepNoise(*(getattr(parts[0], f.name)[pos] for f in fields(StepNoise)))
+            else:
+                hit = StepNoise(*(np.concatenate([getattr(p, f.name) for p in parts])[pos]
+                                  for f in fields(StepNoise)))
+            self._last.clear()
+            self._last[k] = hit
+        if keep:
+            self._kept[k] = hit
+        return hit
 
 
 def draw_innovations(n: int, steps: int, rng: np.random.Generator) -> Innovations:
-    """Standard normal and uniform draws for ``n`` patients over ``steps`` decision steps.
-
-    ``uniform`` has a last axis of 6: lab panel missing, visit late, new lesion, dry mouth,
-    fatigue, late-days fraction.
+    """The noise of ``n`` patients over ``steps`` decision steps: one 63-bit entropy is drawn
+    from ``rng`` here; the numbers themselves are drawn step by step (:meth:`Innovations.at`).
     """
-    return Innovations(
-        lab=rng.standard_normal((n, steps, 6)),
-        kidney_cycle=rng.standard_normal((n, steps)),
-        spect=rng.standard_normal((n, steps, 6)),
-        uniform=rng.random((n, steps, 6)),
-        shift=rng.standard_normal((n, steps)),
-    )
+    return Innovations(entropy=int(rng.integers(2**63)), rows=np.arange(n, dtype=np.int64), steps=steps)

@@ -6,8 +6,8 @@ withheld cycle, at holiday surveillance) it produces the measurements (labs, PSA
 cycle's SPECT/CT dosimetry and tumour volume), asks a *policy* what to do, and applies the
 answer (administer, withhold, holiday, stop).  The policy is either the vectorised rule model
 (:mod:`lutetia.simulate.vector`) or the record-level decision engine
-(:mod:`lutetia.simulate.trial`); both see the same pre-drawn noise
-(:class:`~lutetia.simulate.cohort.Innovations`), so the same actions give the same course.
+(:mod:`lutetia.simulate.trial`); both see the same noise
+(:class:`~lutetia.simulate.cohort.Innovations`, drawn step by step), so the same actions give the same course.
 
 Model (every parameter a simulation assumption, ``params/virtual_patients.toml``)
 --------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ class CohortSim:
             self.burden,
         ])
         cvs = np.array([cv, cv, cv, cv, cv, p.value("disease", "psa_cv")])
-        labs = self.baseline_labs * factors * np.exp(cvs * self.noise.lab[:, k, :] - cvs**2 / 2)
+        labs = self.baseline_labs * factors * np.exp(cvs * self.noise.at(k).lab - cvs**2 / 2)
         # reported to REPORT_DECIMALS, as the stored lab record holds them: the vectorised
         # rules and the record-level engine read the very same numbers
         return np.asarray(np.round(labs, REPORT_DECIMALS))
@@ -173,12 +173,12 @@ class CohortSim:
         """The measurements at the current decision point of every patient."""
         p, k = self.params, min(self.step, self.noise.steps - 1)
         labs = self.current_labs(k)
-        u = self.noise.uniform[:, k, :]
+        u = self.noise.at(k).uniform
         missing = (u[:, 0] < p.value("data", "lab_missing_probability")) & (self.step > 0)
         active = self.phase <= Phase.HOLIDAY
         late = (u[:, 1] < p.value("data", "visit_late_probability")) & (self.step > 0)
         lo, hi = p.entry("data", "visit_late_probability")["late_days"]
-        within = 2.0 + np.minimum(np.round(np.abs(p.value("data", "visit_shift_sd_days") * self.noise.shift[:, k])),
+        within = 2.0 + np.minimum(np.round(np.abs(p.value("data", "visit_shift_sd_days") * self.noise.at(k).shift)),
                                   max(self.rules.lab_window_days - 2.0, 0.0))
         offset = np.where(late, float(lo) + np.floor(u[:, 5] * (float(hi) - float(lo) + 1.0)), within)
         offset = offset if self.step > 0 else np.full_like(offset, 2.0)  # cycle 1: labs 2 days before
@@ -235,7 +235,7 @@ class CohortSim:
     def _administer(self, give: B, a: F, k: int) -> dict[str, F]:
         c, p = self.cohort, self.params
         kcv = p.value("dosimetry", "kidney_cycle_cv")
-        gpg = c.kidney_gy_per_gbq * np.exp(kcv * self.noise.kidney_cycle[:, k] - kcv**2 / 2)
+        gpg = c.kidney_gy_per_gbq * np.exp(kcv * self.noise.at(k).kidney_cycle - kcv**2 / 2)
         dose = a * gpg
         lam = LN2 / c.kidney_t_eff_h
         tia = dose / self.s_kidney  # MBq h
@@ -245,7 +245,7 @@ class CohortSim:
         t1 = p.value("dosimetry", "time_point_later_cycles_h")
         times = np.where(first[:, None], tps[None, :], np.array([t1, np.nan, np.nan, np.nan])[None, :])
         act_mbq = tia[:, None] * lam[:, None] * np.exp(-lam[:, None] * times)
-        act_mbq = np.round(act_mbq * np.exp(scv * self.noise.spect[:, k, :4] - scv**2 / 2), 3)
+        act_mbq = np.round(act_mbq * np.exp(scv * self.noise.at(k).spect[:, :4] - scv**2 / 2), 3)
         measured, t_eff = self.measure(times, act_mbq, np.where(give, a, np.nan))
         bed = bed_gy(dose, self.rules.g_factor(c.kidney_t_eff_h), self.rules.alpha_beta_gy)
         mdose = measured * a
@@ -262,7 +262,7 @@ class CohortSim:
         self.burden = np.where(give, self.burden * np.exp(-c.radiosensitivity_per_gy * d_tumour), self.burden)
         self.marrow += a * c.marrow_gy_per_gbq * self.reserve
         self.cum_marrow += a * c.marrow_gy_per_gbq * self.reserve
-        ttv = c.psa_ng_ml * c.ttv_ml_per_psa * self.burden * np.exp(0.05 * self.noise.spect[:, k, 5])
+        ttv = c.psa_ng_ml * c.ttv_ml_per_psa * self.burden * np.exp(0.05 * self.noise.at(k).spect[:, 5])
         self.spect_ttv_c1 = np.where(first, ttv, self.spect_ttv_c1)
         self.spect_ttv_last = np.where(give, ttv, self.spect_ttv_last)
         return {"give": give, "activity_gbq": a, "times_h": times, "kidney_mbq": act_mbq,
@@ -279,7 +279,8 @@ class CohortSim:
         ok = np.isfinite(times)
         multi = ok.sum(axis=1) >= 2
         tia, t_eff = np.full(times.shape[0], np.nan), np.full(times.shape[0], np.nan)
-        for cols in {tuple(np.flatnonzero(r)) for r in ok[multi]}:  # one schedule of time points per group
+        for pattern in np.unique(ok[multi], axis=0):  # one schedule of time points per group
+            cols = tuple(np.flatnonzero(pattern))
             rows = multi & np.all(ok[:, list(cols)], axis=1) & (ok.sum(axis=1) == len(cols))
             fit = fit_mono_batch(times[np.flatnonzero(rows)[0], list(cols)], act_mbq[rows][:, list(cols)])
             with np.errstate(divide="ignore"):
@@ -306,7 +307,7 @@ class CohortSim:
             k = min(self.step + j, self.noise.steps - 1)
             self._advance(np.where(todo, np.minimum(week, horizon - self.t), 0.0), k)
             alive = todo & (self.phase != Phase.DEAD) & (self.t <= horizon)
-            missing = self.noise.uniform[:, k, 0] < self.params.value("data", "lab_missing_probability")
+            missing = self.noise.at(k).uniform[:, 0] < self.params.value("data", "lab_missing_probability")
             self.follow_labs.append((self.t.copy(), self.current_labs(k), alive & ~missing))
             j += 1
 
@@ -331,7 +332,7 @@ class CohortSim:
         self.marrow *= 2.0 ** (-days / 7.0 / half)
         rise = p.value("disease", "radiographic_progression_rise")
         self.nadir = np.minimum(self.nadir, self.burden)
-        new_lesion = self.noise.uniform[:, k, 2] < 1 - np.exp(-c.new_lesion_hazard_per_week * days / 7.0)
+        new_lesion = self.noise.at(k).uniform[:, 2] < 1 - np.exp(-c.new_lesion_hazard_per_week * days / 7.0)
         prog = alive & np.isnan(self.progression_day) & ((self.burden > (1 + rise) * self.nadir) | new_lesion)
         self.progression_day = np.where(prog & ~crossed, self.t + days, self.progression_day)
         for i in np.flatnonzero(prog & ~crossed):

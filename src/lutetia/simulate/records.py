@@ -320,7 +320,7 @@ def _course(b: _Builder, sim: CohortSim, i: int, protocol: Protocol, arm: str, s
                     study_id=sid))
         for n_ae, (term, col) in enumerate((("Dry mouth", 3), ("Fatigue", 4))):
             prob = sim.params.value("toxicity", f"{'dry_mouth' if n_ae == 0 else 'fatigue'}_probability_per_cycle")
-            if sim.noise.uniform[i, min(k, sim.noise.steps - 1), col] < prob:
+            if sim.noise.at(min(k, sim.noise.steps - 1), keep=True).uniform[i, col] < prob:
                 b.add("adverse_events", day + timedelta(days=7), AdverseEvent(
                     patient_id=b.pid, ae_id=f"AE-{term[:3].upper()}-C{cycle}", term=term, grade=1,
                     onset_date=day + timedelta(days=7), attribution=Attribution.possible))

@@ -28,18 +28,16 @@ from numpy.typing import NDArray
 
 from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.analysis.survival import kaplan_meier
-from lutetia.decide.randomise import allocation_sequence
 from lutetia.protocols import Protocol, load_protocol
-from lutetia.simulate.cohort import draw_innovations, generate_cohort
+from lutetia.simulate.cohort import Cohort, Innovations
 from lutetia.simulate.model import Action, CohortSim, run_model
-from lutetia.simulate.rules import arm_rules
+from lutetia.simulate.rules import ArmRules, arm_rules
 from lutetia.simulate.sweep_plan import ChunkTask, SweepPlan, apply_overrides
 from lutetia.simulate.trial import (
-    MAX_STEPS,
-    RANDOMISATION_BLOCK_SIZE,
+    allocate,
+    draw_trial,
     eligible_facts,
     persistent_cytopenia_patients,
-    population_of,
     subset,
 )
 from lutetia.simulate.vector import vector_policy
@@ -137,27 +135,44 @@ def arm_totals(sim: CohortSim) -> ArmTotals:
         os_days=days, os_deaths=deaths, os_censored=censored)
 
 
+#: Patients stepped at once by :func:`simulate_arm` (a project default: a block's per-step
+#: history is ~9 KB per patient, so ~0.45 GB for 50,000, while numpy still works on long arrays).
+STREAM_BLOCK = 50_000
+
+
+def simulate_arm(cohort: Cohort, noise: Innovations, rules: ArmRules, block: int = STREAM_BLOCK) -> ArmTotals:
+    """The vectorised model (:func:`lutetia.simulate.vector_policy`) on one arm's patients,
+    stepped ``block`` patients at a time, keeping only the block's mergeable totals.
+
+    Each patient's course is his own (his noise is his, by :class:`Innovations` rows; patients
+    do not interact), so the totals are those of one :func:`run_model` on the whole arm (sums
+    to rounding: a sum of block sums), while memory is the cohort (~300 bytes per patient) plus
+    one block's history instead of every patient's history at once.
+    """
+    if cohort.n < 1 or block < 1:
+        raise ValueError(f"simulate_arm needs >= 1 patient and block >= 1, got n={cohort.n}, block={block}")
+    parts = []
+    for s in range(0, cohort.n, block):
+        idx = np.arange(s, min(s + block, cohort.n))
+        whole = idx.size == cohort.n
+        sim = CohortSim(cohort if whole else subset(cohort, idx), rules, noise if whole else subset(noise, idx))
+        parts.append(arm_totals(run_model(sim, vector_policy)))
+    return parts[0] if len(parts) == 1 else merge_arm(parts)
+
+
 def run_chunk(task: ChunkTask) -> ChunkSummary:
     """Simulate one chunk: ``task.n`` screened patients from the chunk's own generator."""
     protocol = swept_protocol(task.protocol_id, task.overrides)
     rng = np.random.default_rng(task.seed_sequence())
-    cohort = generate_cohort(task.n, rng, population_of(protocol))
-    noise = draw_innovations(task.n, MAX_STEPS, rng)
+    cohort, noise = draw_trial(protocol, task.n, rng)  # run_trial's own set-up, not a copy
     ok = np.flatnonzero(eligible_facts(cohort, protocol.id))
     arm_ids = [a.id for a in protocol.arms]
-    if len(arm_ids) > 1 and protocol.randomisation is not None:
-        order = allocation_sequence(arm_ids, ok.size, seed=int(rng.integers(2**31)),
-                                    block_size=RANDOMISATION_BLOCK_SIZE)
-        alloc = np.array([arm_ids.index(a) for a in order], dtype=np.int64)
-    else:
-        alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
+    alloc, _ = allocate(protocol, arm_ids, ok, rng)
     arms: dict[str, ArmTotals] = {}
     for a, arm in enumerate(arm_ids):
         idx = ok[alloc == a]
         if idx.size:
-            sim = run_model(CohortSim(subset(cohort, idx), arm_rules(protocol, arm), subset(noise, idx)),
-                            vector_policy)
-            arms[arm] = arm_totals(sim)
+            arms[arm] = simulate_arm(subset(cohort, idx), subset(noise, idx), arm_rules(protocol, arm))
     return ChunkSummary(task.point, task.seed, task.chunk, task.n, int(ok.size), arms)
 
 

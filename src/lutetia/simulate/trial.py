@@ -90,7 +90,7 @@ class TrialResult:
 def subset(obj: Any, idx: np.ndarray) -> Any:
     """A :class:`Cohort` or :class:`Innovations` restricted to rows ``idx``."""
     vals = {f.name: (getattr(obj, f.name)[idx] if isinstance(getattr(obj, f.name), np.ndarray)
-                     else getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+                     else getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
     return type(obj)(**vals)
 
 
@@ -217,9 +217,7 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
         raise ValueError(f"engine must be 'record' or 'vector', got {engine!r}")
     protocol = load_protocol(protocol_id)
     arm_ids = arms or [a.id for a in protocol.arms]
-    population = population_of(protocol)
-    cohort = generate_cohort(n, rng, population)
-    noise: Innovations = draw_innovations(n, MAX_STEPS, rng)
+    cohort, noise = draw_trial(protocol, n, rng)
     if engine == "record":
         mask, screening = screen(cohort, protocol, start, prefix,
                                  None if progress is None else lambda k: progress("screening", k / n))
@@ -232,16 +230,7 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
         # were never screened
         ok = ok[:enrol]
         screened = int(ok[-1]) + 1 if ok.size else n
-    allocations: list[SimAllocation] = []
-    if len(arm_ids) > 1 and protocol.randomisation is not None and arms is None:
-        # the protocol's randomisation: permuted blocks of 4 (lutetia.decide.randomise), one stratum
-        seed, block = int(rng.integers(2**31)), RANDOMISATION_BLOCK_SIZE
-        order = allocation_sequence(arm_ids, ok.size, seed=seed, block_size=block)
-        alloc = np.array([arm_ids.index(a) for a in order], dtype=np.int64)
-        allocations = [SimAllocation(f"{prefix}-{i + 1:05d}", a, k, seed, block) for k, (i, a) in enumerate(zip(ok, order,
-                                                                                                            strict=True))]
-    else:
-        alloc = rng.permutation(np.arange(ok.size) % len(arm_ids))
+    alloc, allocations = allocate(protocol, arm_ids, ok, rng, randomise=arms is None, prefix=prefix)
     records: list[PatientRecord] = []
     decisions: dict[str, list[dict[str, Any]]] = {}
     summaries: list[ArmSummary] = []
@@ -268,6 +257,27 @@ def run_trial(protocol_id: str, n: int, rng: np.random.Generator, *, arms: list[
                 records.append(patient_record(sim, j, protocol, arm, start, pid=pid,
                                               randomised=len(arm_ids) > 1))
     return TrialResult(protocol.id, screened, screened - ok.size, records, decisions, summaries, sims, allocations)
+
+
+def draw_trial(protocol: Protocol, n: int, rng: np.random.Generator) -> tuple[Cohort, Innovations]:
+    """The virtual cohort of ``n`` screened patients and their noise, drawn from ``rng`` in
+    :func:`run_trial`'s order (the one set-up that the sweep's chunk runner shares)."""
+    return generate_cohort(n, rng, population_of(protocol)), draw_innovations(n, MAX_STEPS, rng)
+
+
+def allocate(protocol: Protocol, arm_ids: list[str], ok: np.ndarray, rng: np.random.Generator, *,
+             randomise: bool = True, prefix: str = "SIM") -> tuple[np.ndarray, list[SimAllocation]]:
+    """Arm index of each eligible patient ``ok`` (cohort rows) and, for a randomised protocol
+    with several arms (and ``randomise``), its allocations: the protocol's permuted blocks of
+    :data:`RANDOMISATION_BLOCK_SIZE` (:func:`lutetia.decide.randomise.allocation_sequence`, one
+    stratum); otherwise a random permutation of the arms in turn."""
+    if len(arm_ids) > 1 and protocol.randomisation is not None and randomise:
+        seed, block = int(rng.integers(2**31)), RANDOMISATION_BLOCK_SIZE
+        order = allocation_sequence(arm_ids, ok.size, seed=seed, block_size=block)
+        alloc = np.array([arm_ids.index(a) for a in order], dtype=np.int64)
+        return alloc, [SimAllocation(f"{prefix}-{i + 1:05d}", a, k, seed, block)
+                       for k, (i, a) in enumerate(zip(ok, order, strict=True))]
+    return rng.permutation(np.arange(ok.size) % len(arm_ids)), []
 
 
 def population_of(protocol: Protocol) -> str:

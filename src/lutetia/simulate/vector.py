@@ -101,15 +101,14 @@ def psa_confirmed_decline(sim: CohortSim, pt: Point, pct: float, days: float) ->
     earlier post-baseline value also ≥ ``pct`` at least ``days`` before (the engine's reading)."""
     t, v, base = _psa_matrix(sim, pt)
     n = base.shape[0]
-    last_t, last_v = np.full(n, np.nan), np.full(n, np.nan)
-    for j in range(v.shape[1]):
-        ok = np.isfinite(v[:, j])
-        last_t, last_v = np.where(ok, t[:, j], last_t), np.where(ok, v[:, j], last_v)
+    ok = np.isfinite(v)
+    last = v.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1)  # each row's latest value (if any)
+    has, rows = ok.any(axis=1), np.arange(n)
+    last_t, last_v = np.where(has, t[rows, last], np.nan), np.where(has, v[rows, last], np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok_now = compare_array((1 - last_v / base) * 100, ">=", pct)
-        earlier = np.zeros(n, dtype=bool)
-        for j in range(v.shape[1]):
-            earlier |= ((last_t - t[:, j]) >= days) & compare_array((1 - v[:, j] / base) * 100, ">=", pct)
+        declined = compare_array((1 - v / base[:, None]) * 100, ">=", pct)  # every earlier value at once
+        earlier = np.any(((last_t[:, None] - t) >= days) & declined, axis=1)
     return np.asarray(ok_now & earlier, dtype=bool)
 
 
