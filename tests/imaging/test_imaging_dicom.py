@@ -7,11 +7,9 @@ the voxelised objects, blurs and adds Poisson noise; blur conserves the total, t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import shutil
-import sys
 from collections.abc import Callable
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 import pydicom
 import pytest
+from phantom_tool import load_tool as _tool
 
 from lutetia.errors import RecordError
 from lutetia.imaging.series import find_series, one_series
@@ -27,16 +26,7 @@ from lutetia.imaging.spect import read_spect
 
 CET = timezone(timedelta(hours=1))
 T_HALF_H = 6.647 * 24.0  # ICRP-107
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "make_spect_phantom.py"
 
-
-def _tool() -> Any:
-    spec = importlib.util.spec_from_file_location("make_spect_phantom", TOOL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_spect_phantom"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

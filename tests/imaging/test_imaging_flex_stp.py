@@ -14,15 +14,14 @@ G = T_rep/(T_rep + T_eff) = 2.8/44.8 = 0.0625, α/β 2.6 Gy → BED = 11.295 × 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from phantom_tool import load_tool as _tool
 from typer.testing import CliRunner
 
 from lutetia.cli.main import app
@@ -40,21 +39,12 @@ PID = "IMG-FLEX"
 CET = timezone(timedelta(hours=1))
 C1 = datetime(2026, 3, 2, 9, 0, tzinfo=CET)
 C2 = C1 + timedelta(weeks=6)
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "make_spect_phantom.py"
 LABS = {Analyte.neutrophils: (3.0, "10^9/L", 1.8, 7.5), Analyte.platelets: (220.0, "10^9/L", 150.0, 400.0),
         Analyte.wbc: (5.5, "10^9/L", 4.0, 10.0), Analyte.haemoglobin: (13.0, "g/dL", 13.0, 17.0),
         Analyte.creatinine: (80.0, "umol/L", 60.0, 110.0), Analyte.bilirubin: (10.0, "umol/L", 3.0, 21.0),
         Analyte.alt: (20.0, "U/L", 5.0, 40.0), Analyte.ast: (25.0, "U/L", 5.0, 40.0)}
 BED_PER_CYCLE = 14.362
 
-
-def _tool() -> Any:
-    spec = importlib.util.spec_from_file_location("make_spect_phantom", TOOL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_spect_phantom"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _records() -> list[Any]:

@@ -8,15 +8,14 @@ spheres of their volume), while without partial-volume correction the kidneys lo
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from phantom_tool import load_tool as _tool
 
 from lutetia.errors import RecordError
 from lutetia.imaging.calibration import get_calibration, registry
@@ -24,17 +23,8 @@ from lutetia.imaging.masks import assign
 from lutetia.imaging.pipeline import image_dosimetry, table
 from lutetia.imaging.rtdose import read_rt_dose, write_rt_dose
 
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "make_spect_phantom.py"
 CET = timezone(timedelta(hours=1))
 
-
-def _tool() -> Any:
-    spec = importlib.util.spec_from_file_location("make_spect_phantom", TOOL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_spect_phantom"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,13 @@ the VOIs used must read back to the same voxels.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from phantom_tool import load_tool as _tool
 
 from lutetia.errors import RecordError
 from lutetia.imaging.calibration import get_calibration
@@ -25,17 +24,6 @@ from lutetia.imaging.pipeline import image_dosimetry, table
 from lutetia.imaging.rtstruct import Roi, StructureSet, rtstruct_fractions
 from lutetia.imaging.seg import write_seg
 from lutetia.physics.volume import ImageVolume
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "make_spect_phantom.py"
-
-
-def _tool() -> Any:
-    spec = importlib.util.spec_from_file_location("make_spect_phantom", TOOL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_spect_phantom"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
