@@ -170,3 +170,47 @@ def test_single_file_exports_appear_whole(tmp_path: Path) -> None:
     with pytest.raises(UnicodeEncodeError):
         write_whole(path, "half written \ud800")  # fails while writing
     assert path.read_text(encoding="utf-8") == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_fhir_export_carries_a_signed_prescription_as_an_order_put_on_hold_when_voided(tmp_path: Path) -> None:
+    """A physician's signature that prescribes an activity is a MedicationRequest with intent order,
+    the signer as requester and the prescribed GBq; active while the signature holds, on-hold once a
+    later lab dated before the decision changes its inputs (the web shows it VOID then)."""
+    from datetime import date
+
+    from fhir.resources.R4B.medicationrequest import MedicationRequest
+    from tests.interop.conftest import SAMPLE
+
+    from lutetia.decide.rederive import decide_for_enrolment
+    from lutetia.records import LabResult
+    from lutetia.store.decisions import decision_history
+    from lutetia.store.interchange import read_source
+    from lutetia.store.signatures import sign_decision
+
+    db = tmp_path / "s.db"
+    store = Store.open(f"sqlite:///{db}")
+    store.add(read_source(SAMPLE).all_records(), user="t")
+    on = date(2025, 8, 4)
+    decision = decide_for_enrolment(store.record("SYN-002"), on, decision_history(store, "SYN-002", "pluvicto-label",
+                                                                                  on))
+    sign_decision(store, patient_id="SYN-002", protocol_id=decision.protocol_id, decided_on=on,
+                  payload=decision.to_json(), meaning="prescribed 6 GBq for cycle 5", prescribed_gbq=6.0,
+                  override_reason="patient asked to go on", signer="dr.a", signer_name="Dr A")
+
+    def orders() -> list[MedicationRequest]:
+        out = tmp_path / "b.json"
+        code, _, err = _run(db, "export", "--format", "fhir", str(out), "--patient", "SYN-002")
+        assert code == 0, err
+        bundle = Bundle.model_validate_json(out.read_text(encoding="utf-8"))
+        return [e.resource for e in bundle.entry or []
+                if isinstance(e.resource, MedicationRequest) and e.resource.intent == "order"]
+
+    (order,) = orders()
+    assert (order.status, order.requester.display) == ("active", "Dr A")
+    dose = order.dosageInstruction[0].doseAndRate[0].doseQuantity
+    assert (float(dose.value), dose.code) == (6.0, "GBq")
+    assert any("override" in n.text and "patient asked to go on" in n.text for n in order.note)
+    store.add([LabResult(patient_id="SYN-002", analyte="haemoglobin", sampled_on=date(2025, 8, 3), value=12.9,
+                         unit="g/dL", lln=13.5, uln=17.5)], user="t")
+    (order,) = orders()
+    assert order.status == "on-hold" and "void" in order.statusReason.text

@@ -152,6 +152,27 @@ def export_redcap(ctx: typer.Context, path: Path, protocol: str, timezone: str) 
     typer.echo(f"{n} rows written to {path}")
 
 
+def signatures_with_status(store: Any, rec: Any) -> list[tuple[Any, bool]]:
+    """The patient's signatures, each with whether it still holds: the decision re-made from the
+    record as it is now (:func:`lutetia.decide.rederive.decide_for_enrolment`, as the web's decision
+    page makes it) has the signed digest."""
+    from lutetia.decide.rederive import decide_for_enrolment
+    from lutetia.errors import LutetiaError
+    from lutetia.store.decisions import decision_history
+    from lutetia.store.signatures import digest, load_signatures
+
+    out = []
+    for sig in load_signatures(store, rec.patient_id):
+        try:
+            again = decide_for_enrolment(rec, sig.decided_on, decision_history(store, rec.patient_id,
+                                                                                sig.protocol_id, sig.decided_on))
+            holds = digest(again.to_json()) == sig.digest
+        except LutetiaError:
+            holds = False
+        out.append((sig, holds))
+    return out
+
+
 def export_fhir_patient(ctx: typer.Context, patient: str, path: Path) -> None:
     """One patient's record (and its stored decisions' draft proposals) as a FHIR R4B collection
     Bundle in ``path``."""
@@ -165,7 +186,7 @@ def export_fhir_patient(ctx: typer.Context, patient: str, path: Path) -> None:
         rec = store.record(patient)
     except NotFoundError as exc:
         raise fail(str(exc), 1) from exc
-    bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
+    bundle = patient_bundle(rec, load_decisions(store, rec.patient_id), signatures_with_status(store, rec))
     write_whole(path, bundle.model_dump_json(exclude_none=True, indent=1))
     typer.echo(f"{len(bundle.entry or [])} resources written to {path}")
 
@@ -190,7 +211,7 @@ def export_fhir_all(ctx: typer.Context, out: Path, protocol: str | None) -> None
     rows = []
     with staged_folder(out) as tmp:  # every Bundle, or none
         for rec in records:
-            bundle = patient_bundle(rec, load_decisions(store, rec.patient_id))
+            bundle = patient_bundle(rec, load_decisions(store, rec.patient_id), signatures_with_status(store, rec))
             name = f"{rec.patient_id}.json"  # patient ids are letters, digits, _ . - (records.PatientId)
             (tmp / name).write_text(bundle.model_dump_json(exclude_none=True, indent=1), encoding="utf-8")
             rows.append({"patient": rec.patient_id, "resources": len(bundle.entry or []), "file": str(out / name)})

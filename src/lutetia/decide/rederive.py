@@ -62,6 +62,26 @@ class Rederivation:
         return not self.differences
 
 
+def decide_for_enrolment(record: PatientRecord, on: date, history: Sequence[Mapping[str, Any]]) -> CycleDecision:
+    """The next-cycle decision on ``on`` for the patient's latest enrolment, as a physician sees it
+    before signing (the web's decision page) and as a signature is re-checked (a signature holds
+    while this decision, re-made, has the signed digest).  ``history``: the stored decisions before
+    ``on`` (:func:`lutetia.store.decisions.decision_history`).  Not enrolled, or no arm yet in a
+    multi-arm protocol → :class:`~lutetia.errors.RecordError` saying what to do."""
+    from lutetia.errors import RecordError
+    from lutetia.protocols import load_protocol
+
+    if not record.enrolments:
+        raise RecordError(f"patient {record.patient_id} is not enrolled; enrol first", field="enrolments")
+    enrolment = sorted(record.enrolments, key=lambda e: e.enrolled_on)[-1]
+    protocol = load_protocol(enrolment.protocol_id)
+    arm = enrolment.arm or (protocol.arms[0].id if len(protocol.arms) == 1 else None)
+    if arm is None:
+        raise RecordError(f"patient {record.patient_id} has no arm in {protocol.id} yet; randomise first",
+                          field="arm")
+    return decide_with_history(record, protocol, arm, on, history, None)
+
+
 def _rules(payload: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
     return [(str(r["rule_id"]), str(r["outcome"])) for r in payload.get(key) or []]
 

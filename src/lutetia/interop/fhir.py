@@ -24,8 +24,13 @@ the same record always gives the same resource id):
   resume), with ``status = draft`` and ``intent = proposal``: the engine's activity is a
   decision-support proposal that no physician has signed (R4B: *draft* "not yet actionable …
   requires sign-off", *proposal* "a suggestion … without providing an authorization to act").
-  The dose is the decision's activity in GBq, or its range for an individualised arm.  Signed
-  prescriptions (status active, intent order) are not in the store yet.
+  The dose is the decision's activity in GBq, or its range for an individualised arm;
+- MedicationRequest per physician's signature that prescribes an activity (``lutetia serve``),
+  ``intent = order``, the signer as requester, the prescribed GBq, the signed meaning and any
+  override reason; ``status = active`` while the signature holds (the decision re-made from the
+  record has the signed digest) and ``on-hold`` once a later change of its inputs voided it (R4B
+  *on-hold*: "actions implied by the prescription are to be temporarily halted"; the web shows
+  it VOID until a physician signs again).
 
 Import (:func:`read_lab_bundle`): each Observation with a LOINC code of an analyte becomes a
 lab row of the interchange format and is validated by
@@ -80,6 +85,7 @@ from lutetia.interop.fhir_codes import (
 from lutetia.records import ANALYTES, KINDS, LabResult, PatientRecord
 from lutetia.store.decisions import StoredDecision
 from lutetia.store.interchange import Parsed, parse_rows
+from lutetia.store.signatures import Signature
 
 CTCAE_GRADE_EXTENSION = "urn:lutetia:fhir:ctcae-grade"
 PATIENT_ID_SYSTEM = "urn:lutetia:patient-id"
@@ -281,13 +287,50 @@ def medication_requests(decisions: Iterable[StoredDecision], pid: str) -> list[R
     return out
 
 
-def patient_bundle(rec: PatientRecord, decisions: Iterable[StoredDecision] = ()) -> Bundle:
+SIGNATURE_ID_SYSTEM = "urn:lutetia:signature-id"
+
+
+def signed_requests(signatures: Iterable[tuple[Signature, bool]], pid: str) -> list[Resource]:
+    """An order (MedicationRequest) per signature that prescribes an activity; ``signatures``
+    pairs each with whether it still holds (active) or was voided by a later change (on-hold)."""
+    out: list[Resource] = []
+    for sig, holds in signatures:
+        if sig.prescribed_gbq is None:  # a signed withhold or stop orders nothing
+            continue
+        dosage: dict[str, Any] = {"text": f"{sig.protocol_id}: {sig.meaning}",
+                                  "timing": {"event": [sig.decided_on.isoformat()]},
+                                  "route": {"text": "intravenous"},
+                                  "doseAndRate": [{"doseQuantity": _quantity(float(sig.prescribed_gbq), "GBq")}]}
+        if sig.cycle:
+            dosage["sequence"] = int(sig.cycle)
+        notes = [{"text": f"signed by {sig.signer_name} ({sig.signer}): {sig.meaning}; decision digest {sig.digest}"}]
+        if sig.override_reason is not None:
+            notes.append({"text": f"override of the recommendation ({sig.recommended}): {sig.override_reason}"})
+        body: dict[str, Any] = {
+            "resourceType": "MedicationRequest", "id": resource_id(sig.patient_id, "order", sig.id),
+            "identifier": [{"system": SIGNATURE_ID_SYSTEM, "value": str(sig.id)},
+                           {"system": DECISION_ID_SYSTEM, "value": str(sig.decision_id)}],
+            "status": "active" if holds else "on-hold", "intent": "order", "subject": _ref(pid),
+            "medicationCodeableConcept": {"text": MEDICATION_TEXT}, "authoredOn": sig.signed_at.isoformat(),
+            "requester": {"display": sig.signer_name, "identifier": {"value": sig.signer}},
+            "dosageInstruction": [dosage], "note": notes}
+        if not holds:
+            body["statusReason"] = {"text": "the decision's inputs changed after signing: signature void, "
+                                            "to be signed again"}
+        out.append(MedicationRequest.model_validate(body))
+    return out
+
+
+def patient_bundle(rec: PatientRecord, decisions: Iterable[StoredDecision] = (),
+                   signatures: Iterable[tuple[Signature, bool]] = ()) -> Bundle:
     """The patient's record as a FHIR R4B ``collection`` Bundle; with the patient's stored
     ``decisions`` (:func:`lutetia.store.decisions.load_decisions` of the patient, under every id
-    it had), a draft MedicationRequest per engine proposal to give a cycle."""
+    it had), a draft MedicationRequest per engine proposal to give a cycle; with its
+    ``signatures`` (each with whether it holds), an order per signed prescription."""
     pid = resource_id(rec.patient_id, "patient")
     resources = [*_patient(rec, pid), *_treatment(rec, pid), *_imaging(rec, pid)]
     resources += medication_requests(decisions, pid)
+    resources += signed_requests(signatures, pid)
     resources += [lab_observation(x, pid) for x in sorted(rec.labs, key=lambda x: (x.sampled_on, x.analyte.value))]
     entries = [{"fullUrl": f"urn:uuid:{r.id}", "resource": r} for r in resources]
     return Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})

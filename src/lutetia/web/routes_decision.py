@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lutetia.errors import ProtocolError
+from lutetia.errors import ProtocolError, RecordError
 from lutetia.records import PatientRecord
 from lutetia.store.decisions import decision_history
 from lutetia.store.signatures import Signature, digest, load_signatures, sign_decision
@@ -46,21 +46,13 @@ def _day(text: str | None) -> date:
 
 def decide(st: WebState, record: PatientRecord, day: date) -> Any:
     """The engine's next-cycle decision on ``day`` with the stored history before it (or 422 why not)."""
-    from lutetia.decide.rederive import decide_with_history
-    from lutetia.protocols import load_protocol
+    from lutetia.decide.rederive import decide_for_enrolment
 
-    if not record.enrolments:
-        raise HTTPException(422, f"patient {record.patient_id} is not enrolled; enrol first")
-    enrolment = sorted(record.enrolments, key=lambda e: e.enrolled_on)[-1]
+    protocol_id = sorted(record.enrolments, key=lambda e: e.enrolled_on)[-1].protocol_id if record.enrolments else ""
     try:
-        protocol = load_protocol(enrolment.protocol_id)
-    except ProtocolError as exc:
+        return decide_for_enrolment(record, day, decision_history(st.store, record.patient_id, protocol_id, day))
+    except (ProtocolError, RecordError) as exc:
         raise HTTPException(422, str(exc)) from exc
-    arm = enrolment.arm or (protocol.arms[0].id if len(protocol.arms) == 1 else None)
-    if arm is None:
-        raise HTTPException(422, f"patient {record.patient_id} has no arm in {protocol.id} yet; randomise first")
-    history = decision_history(st.store, record.patient_id, protocol.id, day)
-    return decide_with_history(record, protocol, arm, day, history, None)
 
 
 @dataclass(frozen=True)
