@@ -161,3 +161,15 @@ def test_aeacn_controlled_terminology(text: str | None, stopped: bool, expected:
 
     got = action_taken(text, stopped)
     assert (got["AEACN"], got["AEACNOTH"]) == expected
+
+
+def test_lbtestcd_of_egfr_crcl_and_testosterone_follow_the_cdisc_ct_file() -> None:
+    # NCI EVS "SDTM Terminology.txt" (CT 2023-12-15 and 2025-03-25), codelist C65047: GFRBSCRT C98735
+    # "GFR from Creatinine Adjusted for BSA" (GFRBSA C98734 is a measured GFR), CREATCLR C25747,
+    # TESTOS C74793; every code is a CT submission value now, none left "to verify"
+    from lutetia.analysis.adam_metadata import LB_PARAMS
+    from lutetia.records import Analyte
+
+    assert [LB_PARAMS[a].paramcd for a in (Analyte.egfr, Analyte.crcl, Analyte.testosterone)] == [
+        "GFRBSCRT", "CREATCLR", "TESTOS"]
+    assert {p.status for p in LB_PARAMS.values()} == {"CT"}

@@ -314,8 +314,11 @@ class LabParam:
 
 
 #: PARAMCD from CDISC CT "Laboratory Test Code" (C65047); ADLB PARAM is the name with the canonical
-#: unit of :data:`lutetia.records.ANALYTES`.  The CT package could not be consulted here: the three
-#: codes marked "to verify" (eGFR, creatinine clearance, testosterone) are to be checked against it.
+#: unit of :data:`lutetia.records.ANALYTES`.  Checked against NCI EVS "SDTM Terminology.txt"
+#: (releases 2023-12-15 and 2025-03-25): GFRBSCRT C98735 "GFR from Creatinine Adjusted for BSA"
+#: (an estimate from creatinine at 1.73 m²; GFRBSA C98734 is a *measured* GFR, and EGFR is the
+#: epidermal growth factor receptor), CREATCLR C25747 "Creatinine Clearance" (as LOINC 2164-2, a
+#: measured clearance), TESTOS C74793 "Testosterone" (total).
 LB_PARAMS: dict[Analyte, LabParam] = {
     Analyte.haemoglobin: LabParam("HGB", "Hemoglobin", "g/L"),
     Analyte.platelets: LabParam("PLAT", "Platelets", "10^9/L"),
@@ -323,8 +326,8 @@ LB_PARAMS: dict[Analyte, LabParam] = {
     Analyte.wbc: LabParam("WBC", "Leukocytes", "10^9/L"),
     Analyte.lymphocytes: LabParam("LYM", "Lymphocytes", "10^9/L"),
     Analyte.creatinine: LabParam("CREAT", "Creatinine", "umol/L"),
-    Analyte.egfr: LabParam("GFRBSA", "eGFR Adjusted for BSA", "mL/min/1.73m2", "to verify"),
-    Analyte.crcl: LabParam("CREATCLR", "Creatinine Clearance", "mL/min", "to verify"),
+    Analyte.egfr: LabParam("GFRBSCRT", "GFR from Creatinine Adjusted for BSA", "mL/min/1.73m2"),
+    Analyte.crcl: LabParam("CREATCLR", "Creatinine Clearance", "mL/min"),
     Analyte.bilirubin: LabParam("BILI", "Bilirubin", "umol/L"),
     Analyte.alt: LabParam("ALT", "Alanine Aminotransferase", "U/L"),
     Analyte.ast: LabParam("AST", "Aspartate Aminotransferase", "U/L"),
@@ -336,7 +339,7 @@ LB_PARAMS: dict[Analyte, LabParam] = {
     Analyte.calcium: LabParam("CA", "Calcium", "mmol/L"),
     Analyte.magnesium: LabParam("MG", "Magnesium", "mmol/L"),
     Analyte.psa: LabParam("PSA", "Prostate Specific Antigen", "ng/mL"),
-    Analyte.testosterone: LabParam("TESTOS", "Testosterone", "nmol/L", "to verify"),
+    Analyte.testosterone: LabParam("TESTOS", "Testosterone", "nmol/L"),
 }
 
 #: ADTTE PARAMCD of the shipped protocols' endpoints, keyed by the endpoint id's last part.
