@@ -30,11 +30,12 @@ from lutetia.analysis.endpoints import DAYS_PER_MONTH
 from lutetia.analysis.survival import kaplan_meier
 from lutetia.protocols import Protocol, load_protocol
 from lutetia.simulate.cohort import Cohort, Innovations
-from lutetia.simulate.model import Action, CohortSim, run_model
+from lutetia.simulate.model import CohortSim, run_model
 from lutetia.simulate.rules import ArmRules, arm_rules
 from lutetia.simulate.sweep_plan import ChunkTask, SweepPlan, apply_overrides
 from lutetia.simulate.trial import (
     allocate,
+    dead_and_curtailed,
     draw_trial,
     eligible_facts,
     persistent_cytopenia_patients,
@@ -119,10 +120,7 @@ def arm_totals(sim: CohortSim) -> ArmTotals:
     """Totals of one simulated arm (the quantities of :func:`lutetia.simulate.trial.run_trial`'s
     :class:`~lutetia.simulate.trial.ArmSummary`, kept as sums and counts)."""
     horizon = sim.horizon_days()
-    dead = np.isfinite(sim.death_day) & (sim.death_day <= horizon)
-    curtailed = np.zeros(sim.cohort.n, dtype=bool)
-    for _, dec in sim.log:
-        curtailed |= dec.action == Action.CURTAIL
+    dead, curtailed = dead_and_curtailed(sim)
     g3, aesi = persistent_cytopenia_patients(sim)
     days, deaths, censored = _event_table(np.where(dead, sim.death_day, horizon), dead)
     return ArmTotals(

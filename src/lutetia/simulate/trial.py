@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from lutetia.decide.randomise import allocation_sequence
 from lutetia.protocols import Protocol, load_protocol
@@ -162,12 +163,18 @@ def persistent_cytopenia_patients(sim: CohortSim) -> tuple[np.ndarray, np.ndarra
     return ever, met
 
 
-def _summary(arm: str, sim: CohortSim) -> ArmSummary:
-    horizon = sim.horizon_days()
-    dead = np.isfinite(sim.death_day) & (sim.death_day <= horizon)
+def dead_and_curtailed(sim: CohortSim) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per patient: died within the simulated horizon, and had treatment curtailed at some cycle
+    (the one definition the arm summary and the sweep's exact totals share)."""
+    dead = np.isfinite(sim.death_day) & (sim.death_day <= sim.horizon_days())
     curtailed = np.zeros(sim.cohort.n, dtype=bool)
     for _, dec in sim.log:
         curtailed |= dec.action == Action.CURTAIL
+    return dead, curtailed
+
+
+def _summary(arm: str, sim: CohortSim) -> ArmSummary:
+    dead, curtailed = dead_and_curtailed(sim)
     g3, aesi = persistent_cytopenia_patients(sim)
     return ArmSummary(arm=arm, n=sim.cohort.n, cycles_mean=float(sim.cycles.mean()),
                       cumulative_gbq_mean=float(sim.cum_gbq.mean()), kidney_bed_mean=float(sim.cum_bed.mean()),
